@@ -1,0 +1,181 @@
+import type { UnifiedEvent } from '../core/event.ts';
+
+/**
+ * Everything imgate keeps. SQLite (embedded default) and PostgreSQL (scale-out) implement this one
+ * interface and pass one conformance suite (`test/store/conformance.ts`). All methods are async so
+ * that both engines fit; the SQLite implementation does its work synchronously inside them.
+ * Times are epoch milliseconds.
+ */
+
+export interface StoredEvent {
+  event: UnifiedEvent;
+  /** The platform payload as parsed/decrypted, JSON-serializable. */
+  raw: unknown;
+  /** The exact bytes the platform sent. */
+  rawBody: Buffer;
+}
+
+export interface IngestItem {
+  channel: string;
+  dedupKey: string;
+  stored: StoredEvent;
+  /** One delivery row each, created in the same transaction as the event. */
+  deliveries: { id: string; subscriptionId: string }[];
+}
+
+export type IngestOutcome =
+  | { status: 'stored'; eventId: string; deliveryIds: string[] }
+  | { status: 'duplicate'; eventId: string };
+
+export interface SubscriptionRecord {
+  id: string;
+  url: string;
+  /** One secret, or two while a secret is being rotated. */
+  secrets: string[];
+  signing: 'standard' | 'abot' | 'padpro';
+  format: 'unified' | 'raw';
+  channels: string[] | null;
+  messageTypes: string[] | null;
+  includeSelf: boolean;
+  groups: 'all' | 'mention' | 'none';
+  enabled: boolean;
+  timeoutMs: number;
+  retrySchedule: number[];
+  includeRaw: boolean;
+  /** `config` subscriptions are rewritten from the config file at every start. */
+  source: 'config' | 'api';
+  createdAt: number;
+  updatedAt: number;
+}
+
+export type DeliveryStatus = 'pending' | 'in_flight' | 'succeeded' | 'dead';
+
+export interface DeliveryRecord {
+  id: string;
+  eventId: string;
+  subscriptionId: string;
+  status: DeliveryStatus;
+  /** Attempts made so far. */
+  attempts: number;
+  nextAttemptAt: number;
+  /** While in flight: until when the claim holds; after that another worker may take it. */
+  leaseUntil: number | null;
+  lastError: string | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface AttemptRecord {
+  deliveryId: string;
+  attempt: number;
+  startedAt: number;
+  latencyMs: number;
+  statusCode: number | null;
+  /** The response body, truncated to 1 KiB. */
+  responseBody: string | null;
+  error: string | null;
+}
+
+/** What the worker decided after an attempt. */
+export type AttemptResolution =
+  | { status: 'succeeded' }
+  | { status: 'pending'; nextAttemptAt: number; error: string }
+  | { status: 'dead'; error: string };
+
+export interface ApiKeyRecord {
+  id: string;
+  /** sha256 hex of the token; the token itself is never stored. */
+  tokenHash: string;
+  channels: string[];
+}
+
+export type IdempotencyClaim =
+  | { state: 'new' }
+  | { state: 'in_progress' }
+  | { state: 'conflict' }
+  | { state: 'done'; response: unknown };
+
+export interface OutboundMessageRecord {
+  id: string;
+  channel: string;
+  to: string;
+  platformMessageId: string | null;
+  replyToEventId: string | null;
+  createdAt: number;
+}
+
+export interface ListQuery {
+  limit: number;
+  /** Return records whose id sorts before this one (ids sort by time). */
+  before?: string;
+  channel?: string;
+}
+
+export interface PurgeResult {
+  events: number;
+  deliveries: number;
+  attempts: number;
+  idempotency: number;
+  outbound: number;
+}
+
+export interface Store {
+  /** Applies pending migrations. Safe to call on every start. */
+  migrate(): Promise<void>;
+  close(): Promise<void>;
+
+  // Ingest: one transaction for the whole batch; a duplicate (channel, dedupKey) stores nothing.
+  ingestBatch(items: IngestItem[]): Promise<IngestOutcome[]>;
+  getEvent(id: string): Promise<StoredEvent | null>;
+  /** By imgate message id (`msg_…`) or the platform's message id. */
+  findEventByMessageId(channel: string, messageId: string): Promise<StoredEvent | null>;
+  listEvents(query: ListQuery): Promise<UnifiedEvent[]>;
+
+  // Subscriptions
+  upsertSubscription(sub: SubscriptionRecord): Promise<void>;
+  getSubscription(id: string): Promise<SubscriptionRecord | null>;
+  listSubscriptions(): Promise<SubscriptionRecord[]>;
+  deleteSubscription(id: string): Promise<boolean>;
+  /** Removes `config` subscriptions whose id is not in `keepIds`. */
+  pruneConfigSubscriptions(keepIds: string[]): Promise<void>;
+  setSubscriptionEnabled(id: string, enabled: boolean): Promise<void>;
+
+  // Deliveries (the outbox)
+  /** Moves these pending deliveries to in_flight with a lease; returns the ones it got. */
+  claimDeliveries(ids: string[], now: number, leaseUntil: number): Promise<DeliveryRecord[]>;
+  /** Claims due pending deliveries and in-flight ones whose lease ran out (a node died). */
+  claimDueDeliveries(now: number, leaseUntil: number, limit: number): Promise<DeliveryRecord[]>;
+  /** Records an attempt and the delivery's new state together. */
+  recordAttempt(attempt: AttemptRecord, resolution: AttemptResolution, now: number): Promise<void>;
+  getDelivery(id: string): Promise<DeliveryRecord | null>;
+  listDeliveries(query: ListQuery & { eventId?: string; status?: DeliveryStatus }): Promise<DeliveryRecord[]>;
+  listAttempts(deliveryId: string): Promise<AttemptRecord[]>;
+  /** Puts a delivery back to pending, due now. Returns false if there is no such delivery. */
+  replayDelivery(id: string, now: number): Promise<boolean>;
+  /** Creates a delivery outside ingest (test deliveries, replays of an event to a new subscriber). */
+  insertDelivery(delivery: { id: string; eventId: string; subscriptionId: string }, now: number): Promise<void>;
+
+  // API keys
+  replaceApiKeys(keys: ApiKeyRecord[]): Promise<void>;
+  findApiKeyByHash(tokenHash: string): Promise<ApiKeyRecord | null>;
+
+  // Idempotency of sends
+  claimIdempotencyKey(scope: string, key: string, requestHash: string, now: number): Promise<IdempotencyClaim>;
+  completeIdempotencyKey(scope: string, key: string, response: unknown): Promise<void>;
+  /** Forgets a claim whose send failed, so the caller may try again with the same key. */
+  releaseIdempotencyKey(scope: string, key: string): Promise<void>;
+
+  // Outbound messages
+  insertOutboundMessage(message: OutboundMessageRecord): Promise<void>;
+  getOutboundMessage(id: string): Promise<OutboundMessageRecord | null>;
+
+  // Access-token cache and per-channel cursors
+  getToken(key: string): Promise<{ value: string; expiresAt: number } | null>;
+  putToken(key: string, value: string, expiresAt: number): Promise<void>;
+  deleteToken(key: string): Promise<void>;
+  getCursor(channel: string, key: string): Promise<string | null>;
+  putCursor(channel: string, key: string, value: string): Promise<void>;
+
+  /** Deletes events (with their deliveries and attempts) and sends older than `cutoff`. */
+  purgeOlderThan(cutoff: number): Promise<PurgeResult>;
+}
