@@ -141,10 +141,13 @@ export interface Store {
   setSubscriptionEnabled(id: string, enabled: boolean): Promise<void>;
 
   // Deliveries (the outbox)
-  /** Moves these pending deliveries to in_flight with a lease; returns the ones it got. */
+  /**
+   * Moves these deliveries to in_flight with a lease, if they are due and pending, or in flight
+   * with a lease that ran out (the process that held it died); returns the ones it got.
+   */
   claimDeliveries(ids: string[], now: number, leaseUntil: number): Promise<DeliveryRecord[]>;
-  /** Claims due pending deliveries and in-flight ones whose lease ran out (a node died). */
-  claimDueDeliveries(now: number, leaseUntil: number, limit: number): Promise<DeliveryRecord[]>;
+  /** Deliveries `claimDeliveries` would take now, oldest first; claims nothing. */
+  listDueDeliveries(now: number, limit: number): Promise<{ id: string; subscriptionId: string }[]>;
   /** Records an attempt and the delivery's new state together. */
   recordAttempt(attempt: AttemptRecord, resolution: AttemptResolution, now: number): Promise<void>;
   getDelivery(id: string): Promise<DeliveryRecord | null>;

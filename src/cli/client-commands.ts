@@ -1,0 +1,55 @@
+import { loadConfigFile } from '../config/load.ts';
+import { buildWechatPadSample } from '../platforms/wechat-pad/simulate.ts';
+import { callGateway, defaultGatewayUrl } from './client.ts';
+import { resolveConfigPath } from './config-path.ts';
+
+interface ClientOptions {
+  config?: string;
+  url?: string;
+}
+
+function gatewayFor(options: ClientOptions) {
+  const config = loadConfigFile(resolveConfigPath(options.config).path);
+  return { config, url: options.url ?? defaultGatewayUrl(config) };
+}
+
+function print(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+export async function sendCommand(
+  options: ClientOptions & { channel: string; to: string; text: string; replyTo?: string; apiKey?: string; idempotencyKey?: string },
+): Promise<void> {
+  const { config, url } = gatewayFor(options);
+  const token = options.apiKey ?? process.env.IMGATE_API_KEY ?? config.apiKeys.find((k) => k.channels.includes('*') || k.channels.includes(options.channel))?.token;
+  if (!token) throw new Error('no API key: pass --api-key or set IMGATE_API_KEY');
+  print(
+    await callGateway(`${url}/v1/messages`, {
+      method: 'POST',
+      token,
+      headers: options.idempotencyKey ? { 'idempotency-key': options.idempotencyKey } : {},
+      body: JSON.stringify({ channel: options.channel, to: options.to, text: options.text, replyTo: options.replyTo }),
+    }),
+  );
+}
+
+export async function simulateCommand(
+  platform: string,
+  options: ClientOptions & { channel?: string; format: 'flat' | 'pad'; group?: boolean; text?: string },
+): Promise<void> {
+  const { config, url } = gatewayFor(options);
+  const channel = config.channels.find((c) => c.platform === platform && (options.channel === undefined || c.id === options.channel));
+  if (!channel) throw new Error(`no ${platform} channel${options.channel ? ` "${options.channel}"` : ''} in the config`);
+  if (channel.platform !== 'wechat-pad') throw new Error(`simulate does not know ${platform} yet`);
+  const sample = buildWechatPadSample(channel, { format: options.format, group: options.group, text: options.text });
+  const answer = await callGateway(`${url}${sample.path}`, { method: 'POST', headers: sample.headers, body: sample.body });
+  process.stdout.write(`sent a signed ${options.format} sample to ${url}/hooks/${channel.id}; the gateway answered:\n`);
+  print(answer);
+}
+
+export async function replayCommand(deliveryId: string, options: ClientOptions & { adminToken?: string }): Promise<void> {
+  const { config, url } = gatewayFor(options);
+  const token = options.adminToken ?? process.env.IMGATE_ADMIN_TOKEN ?? config.admin.token;
+  if (!token) throw new Error('no admin token: pass --admin-token or set IMGATE_ADMIN_TOKEN');
+  print(await callGateway(`${url}/v1/deliveries/${encodeURIComponent(deliveryId)}/replay`, { method: 'POST', token }));
+}

@@ -1,0 +1,66 @@
+#!/usr/bin/env node
+import { Command, Option } from 'commander';
+import { ConfigError } from '../config/load.ts';
+import { checkCommand } from './check.ts';
+import { replayCommand, sendCommand, simulateCommand } from './client-commands.ts';
+import { initCommand } from './init.ts';
+import { startCommand } from './start.ts';
+
+const program = new Command('imgate')
+  .description('A self-hosted gateway between chat platforms and bot backends.')
+  .showHelpAfterError();
+
+const configOption = () => new Option('-c, --config <path>', 'config file (default: $IMGATE_CONFIG, ./imgate.yaml, else the quickstart)');
+const urlOption = () => new Option('--url <url>', 'the running gateway (default: from the config)');
+
+program.command('start').description('start the gateway').addOption(configOption()).action(startCommand);
+
+program
+  .command('init')
+  .description('write a commented starter config')
+  .option('-o, --output <path>', 'where to write it', 'imgate.yaml')
+  .option('-f, --force', 'overwrite an existing file')
+  .action(initCommand);
+
+program.command('check').description('validate a config file').addOption(configOption()).action(checkCommand);
+
+program
+  .command('send')
+  .description('send a text message through a running gateway')
+  .requiredOption('--channel <id>', 'channel id')
+  .requiredOption('--to <conversation>', 'conversation id (a wxid or …@chatroom for WeChat)')
+  .requiredOption('--text <text>', 'the text')
+  .option('--reply-to <messageId>', 'the message being answered')
+  .option('--idempotency-key <key>', 'the same key sends once')
+  .option('--api-key <token>', 'API key (default: $IMGATE_API_KEY, else one from the config)')
+  .addOption(configOption())
+  .addOption(urlOption())
+  .action(sendCommand);
+
+program
+  .command('simulate')
+  .description('fire a correctly signed sample callback at a running gateway')
+  .argument('<platform>', 'platform id: wechat-pad')
+  .option('--channel <id>', 'which channel of that platform (default: the first)')
+  .addOption(new Option('--format <format>', 'payload shape').choices(['flat', 'pad']).default('pad'))
+  .option('--group', 'a group message that mentions the bot')
+  .option('--text <text>', 'the message text')
+  .addOption(configOption())
+  .addOption(urlOption())
+  .action(simulateCommand);
+
+program
+  .command('replay')
+  .description('send a delivery again (dead-lettered or not)')
+  .argument('<deliveryId>', 'the delivery id (dlv_…)')
+  .option('--admin-token <token>', 'admin token (default: $IMGATE_ADMIN_TOKEN, else the config)')
+  .addOption(configOption())
+  .addOption(urlOption())
+  .action(replayCommand);
+
+try {
+  await program.parseAsync();
+} catch (error) {
+  process.stderr.write(`imgate: ${error instanceof ConfigError ? error.message : (error as Error).message}\n`);
+  process.exit(1);
+}

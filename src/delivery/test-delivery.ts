@@ -1,0 +1,57 @@
+import { randomUUID } from 'node:crypto';
+import type { UnifiedEvent } from '../core/event.ts';
+import { newId } from '../core/ids.ts';
+import type { AttemptRecord, Store, SubscriptionRecord } from '../store/store.ts';
+import type { DeliveryWorker } from './worker.ts';
+
+export interface TestDeliveryResult {
+  eventId: string;
+  deliveryId: string;
+  /** The first attempt, made before answering; null when this process runs no delivery worker. */
+  attempt: AttemptRecord | null;
+}
+
+/**
+ * A `system` event sent to one subscription only, stored and recorded like any other delivery (so
+ * its attempts show in `/v1/deliveries` and it is retried on failure).
+ */
+export async function sendTestDelivery(
+  store: Store,
+  worker: DeliveryWorker | undefined,
+  sub: SubscriptionRecord,
+): Promise<TestDeliveryResult> {
+  const now = new Date();
+  const event: UnifiedEvent = {
+    id: newId('evt'),
+    type: 'system',
+    channel: '_test',
+    platform: 'imgate',
+    receivedAt: now.toISOString(),
+    message: {
+      id: newId('msg'),
+      platformId: randomUUID(),
+      type: 'system',
+      text: `imgate test delivery to subscription ${sub.id}`,
+      createdAt: now.toISOString(),
+      mentions: [],
+      mentionsBot: false,
+      replyTo: null,
+      content: {},
+    },
+    sender: { id: 'imgate', name: 'imgate', isSelf: false },
+    conversation: { id: 'imgate-test', type: 'direct', name: null },
+    flags: { history: false },
+  };
+  const deliveryId = newId('dlv');
+  const rawBody = Buffer.from(JSON.stringify(event));
+  await store.ingestBatch([
+    {
+      channel: '_test',
+      dedupKey: event.message.platformId,
+      stored: { event, raw: event, rawBody },
+      deliveries: [{ id: deliveryId, subscriptionId: sub.id }],
+    },
+  ]);
+  const attempt = worker ? await worker.attemptNow(deliveryId, sub.id) : null;
+  return { eventId: event.id, deliveryId, attempt };
+}

@@ -1,0 +1,212 @@
+import type { Logger } from '../core/logger.ts';
+import type { AttemptRecord, AttemptResolution, DeliveryRecord, Store, SubscriptionRecord } from '../store/store.ts';
+import type { SubscriptionRegistry } from '../subscriptions/registry.ts';
+import { postWebhook } from './post-webhook.ts';
+import { renderDeliveryBody } from './render.ts';
+import { calculateRetryDelay, parseRetryAfter } from './retry-delay.ts';
+import { signDelivery } from './sign.ts';
+
+export interface WorkerOptions {
+  concurrencyPerSubscription: number;
+  pollIntervalMs: number;
+}
+
+/** Retries due within this long get a timer of their own; later ones are found by the poll. */
+const LOCAL_TIMER_LIMIT_MS = 60_000;
+/**
+ * A claim outlives its subscription's request timeout by this much before another worker may take it
+ * over: time enough to record the attempt, short enough that a crashed process's deliveries are
+ * picked up again within seconds of a restart.
+ */
+const LEASE_MARGIN_MS = 5_000;
+/** Longest `Retry-After` obeyed, so a subscriber cannot park a delivery for ever. */
+const MAX_RETRY_AFTER_S = 24 * 3600;
+const POLL_BATCH = 200;
+
+interface Lane {
+  subscriptionId: string;
+  queue: string[];
+  active: number;
+}
+
+/**
+ * Sends deliveries to subscribers. Each subscription has its own lane with a concurrency limit, so
+ * one slow or dead subscriber never holds up the others. New deliveries arrive by `notify` right
+ * after their commit; retries and anything a stopped process left behind are found by a poll. A
+ * delivery is claimed in the store (with a lease) just before its attempt, so two workers, or two
+ * nodes, never send it twice at once.
+ */
+export class DeliveryWorker {
+  private readonly lanes = new Map<string, Lane>();
+  private readonly queued = new Set<string>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly inFlight = new Set<Promise<void>>();
+  private pollTimer: NodeJS.Timeout | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly store: Store,
+    private readonly subscriptions: SubscriptionRegistry,
+    private readonly logger: Logger,
+    private readonly options: WorkerOptions,
+  ) {}
+
+  start(): void {
+    this.pollTimer = setInterval(() => void this.poll(), this.options.pollIntervalMs);
+    this.pollTimer.unref();
+    void this.poll();
+  }
+
+  /** Stops taking work and waits for attempts in flight (bounded by their timeouts). */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.pollTimer);
+    for (const timer of this.timers) clearTimeout(timer);
+    await Promise.allSettled([...this.inFlight]);
+  }
+
+  notify(deliveries: { id: string; subscriptionId: string }[]): void {
+    for (const delivery of deliveries) this.enqueue(delivery.id, delivery.subscriptionId);
+  }
+
+  /** Claims and attempts one delivery now, outside the lanes (the test-delivery route). */
+  async attemptNow(deliveryId: string, subscriptionId: string): Promise<AttemptRecord | null> {
+    const [claimed] = await this.store.claimDeliveries([deliveryId], Date.now(), this.leaseUntil(subscriptionId));
+    return claimed ? this.attempt(claimed) : null;
+  }
+
+  private enqueue(deliveryId: string, subscriptionId: string): void {
+    if (this.stopped || this.queued.has(deliveryId)) return;
+    this.queued.add(deliveryId);
+    let lane = this.lanes.get(subscriptionId);
+    if (!lane) {
+      lane = { subscriptionId, queue: [], active: 0 };
+      this.lanes.set(subscriptionId, lane);
+    }
+    lane.queue.push(deliveryId);
+    this.pump(lane);
+  }
+
+  private pump(lane: Lane): void {
+    while (!this.stopped && lane.active < this.options.concurrencyPerSubscription && lane.queue.length > 0) {
+      const deliveryId = lane.queue.shift() as string;
+      lane.active += 1;
+      const run = this.claimAndAttempt(deliveryId, lane.subscriptionId)
+        .catch((error: unknown) => this.logger.error({ err: error, deliveryId }, 'delivery attempt failed unexpectedly'))
+        .finally(() => {
+          lane.active -= 1;
+          this.queued.delete(deliveryId);
+          this.inFlight.delete(run);
+          this.pump(lane);
+        });
+      this.inFlight.add(run);
+    }
+  }
+
+  private async claimAndAttempt(deliveryId: string, subscriptionId: string): Promise<void> {
+    const [claimed] = await this.store.claimDeliveries([deliveryId], Date.now(), this.leaseUntil(subscriptionId));
+    if (claimed) await this.attempt(claimed);
+  }
+
+  private leaseUntil(subscriptionId: string): number {
+    const timeoutMs = this.subscriptions.get(subscriptionId)?.timeoutMs ?? 60_000;
+    return Date.now() + timeoutMs + LEASE_MARGIN_MS;
+  }
+
+  private async poll(): Promise<void> {
+    if (this.stopped) return;
+    try {
+      const due = await this.store.listDueDeliveries(Date.now(), POLL_BATCH);
+      for (const delivery of due) this.enqueue(delivery.id, delivery.subscriptionId);
+    } catch (error) {
+      this.logger.error({ err: error }, 'polling for due deliveries failed');
+    }
+  }
+
+  private async attempt(delivery: DeliveryRecord): Promise<AttemptRecord> {
+    const startedAt = Date.now();
+    const attemptNumber = delivery.attempts + 1;
+    const sub = this.subscriptions.get(delivery.subscriptionId) ?? (await this.store.getSubscription(delivery.subscriptionId));
+    const stored = await this.store.getEvent(delivery.eventId);
+    if (!sub || !sub.enabled || !stored) {
+      const reason = !stored ? 'the event was purged' : 'the subscription is disabled or deleted';
+      const record = this.emptyAttempt(delivery.id, attemptNumber, startedAt, reason);
+      await this.store.recordAttempt(record, { status: 'dead', error: reason }, Date.now());
+      return record;
+    }
+    const body = renderDeliveryBody(sub, stored);
+    const headers = {
+      'content-type': 'application/json',
+      'user-agent': 'imgate',
+      'x-imgate-delivery-id': delivery.id,
+      ...signDelivery(sub, { messageId: delivery.eventId, timestamp: Math.floor(startedAt / 1000), body }),
+    };
+    const result = await postWebhook(sub.url, headers, body, sub.timeoutMs);
+    const record: AttemptRecord = {
+      deliveryId: delivery.id,
+      attempt: attemptNumber,
+      startedAt,
+      latencyMs: result.latencyMs,
+      statusCode: result.statusCode,
+      responseBody: result.responseBody,
+      error: result.error,
+    };
+    const resolution = await this.resolve(sub, attemptNumber, result);
+    await this.store.recordAttempt(record, resolution, Date.now());
+    this.logger.info(
+      {
+        eventId: delivery.eventId,
+        deliveryId: delivery.id,
+        subscription: sub.id,
+        attempt: attemptNumber,
+        status: result.statusCode,
+        outcome: resolution.status,
+        latencyMs: result.latencyMs,
+        error: result.error ?? undefined,
+      },
+      'delivery attempt',
+    );
+    if (resolution.status === 'pending') this.scheduleRetry(delivery, resolution.nextAttemptAt);
+    return record;
+  }
+
+  private async resolve(
+    sub: SubscriptionRecord,
+    attemptNumber: number,
+    result: Awaited<ReturnType<typeof postWebhook>>,
+  ): Promise<AttemptResolution> {
+    const status = result.statusCode;
+    if (status !== null && status >= 200 && status < 300) return { status: 'succeeded' };
+    if (status === 410) {
+      // 410 Gone: the subscriber says it wants nothing more. Standard Webhooks and Svix do the same.
+      await this.store.setSubscriptionEnabled(sub.id, false);
+      await this.subscriptions.load();
+      this.logger.warn({ subscription: sub.id }, 'subscriber answered 410 Gone: subscription disabled');
+      return { status: 'dead', error: 'subscriber answered 410 Gone; subscription disabled' };
+    }
+    const error = result.error ?? `subscriber answered HTTP ${status}`;
+    const retryAfter = parseRetryAfter(result.retryAfter, Date.now());
+    const delay = calculateRetryDelay(
+      sub.retrySchedule,
+      attemptNumber,
+      retryAfter === null ? null : Math.min(retryAfter, MAX_RETRY_AFTER_S),
+    );
+    if (delay === null) return { status: 'dead', error };
+    return { status: 'pending', nextAttemptAt: Date.now() + delay, error };
+  }
+
+  private scheduleRetry(delivery: DeliveryRecord, nextAttemptAt: number): void {
+    const delay = nextAttemptAt - Date.now();
+    if (delay > LOCAL_TIMER_LIMIT_MS || this.stopped) return;
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      this.enqueue(delivery.id, delivery.subscriptionId);
+    }, Math.max(0, delay));
+    timer.unref();
+    this.timers.add(timer);
+  }
+
+  private emptyAttempt(deliveryId: string, attempt: number, startedAt: number, error: string): AttemptRecord {
+    return { deliveryId, attempt, startedAt, latencyMs: 0, statusCode: null, responseBody: null, error };
+  }
+}

@@ -1,0 +1,22 @@
+import type { Config } from '../config/schema.ts';
+import type { Logger } from '../core/logger.ts';
+import type { DeliveryWorker } from '../delivery/worker.ts';
+import type { SendService } from '../outbound/send-service.ts';
+import type { IngestPipeline } from '../pipeline/ingest.ts';
+import type { ChannelRuntime } from '../runtime/channels.ts';
+import type { Store } from '../store/store.ts';
+import type { SubscriptionRegistry } from '../subscriptions/registry.ts';
+
+/** What the routes work with. Built once by `startGateway`. */
+export interface AppContext {
+  config: Config;
+  logger: Logger;
+  store: Store;
+  channels: Map<string, ChannelRuntime>;
+  pipeline: IngestPipeline;
+  subscriptions: SubscriptionRegistry;
+  /** Absent when this process runs no delivery worker (`delivery.enabled: false`). */
+  worker: DeliveryWorker | undefined;
+  sendService: SendService;
+  lifecycle: { shuttingDown: boolean };
+}

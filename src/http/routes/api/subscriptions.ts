@@ -1,0 +1,67 @@
+import type { FastifyInstance } from 'fastify';
+import { subscriptionSchema } from '../../../config/schema.ts';
+import { ImgateError } from '../../../core/errors.ts';
+import { newId } from '../../../core/ids.ts';
+import { describeSubscription, toSubscriptionRecord } from '../../../subscriptions/from-config.ts';
+import type { SubscriptionRecord } from '../../../store/store.ts';
+import type { AppContext } from '../../context.ts';
+import { requireAdmin } from '../../plugins/auth.ts';
+import { validate } from '../../validate.ts';
+import { sendTestDelivery } from '../../../delivery/test-delivery.ts';
+
+const createSchema = subscriptionSchema.extend({ id: subscriptionSchema.shape.id.optional() });
+
+/** `/v1/subscriptions[/:id]` and `POST /v1/subscriptions/:id/test`. Config-file subscriptions are read-only here. */
+export async function subscriptionRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
+  app.addHook('preHandler', requireAdmin(ctx.config.admin.token));
+
+  async function load(id: string): Promise<SubscriptionRecord> {
+    const sub = await ctx.store.getSubscription(id);
+    if (!sub) throw new ImgateError('IMG_ERR_NOT_FOUND', { message: `no subscription "${id}"` });
+    return sub;
+  }
+
+  async function loadEditable(id: string): Promise<SubscriptionRecord> {
+    const sub = await load(id);
+    if (sub.source === 'config') {
+      throw new ImgateError('IMG_ERR_VALIDATION', { message: `subscription "${id}" comes from the config file; change it there` });
+    }
+    return sub;
+  }
+
+  async function save(record: SubscriptionRecord): Promise<Record<string, unknown>> {
+    await ctx.store.upsertSubscription(record);
+    await ctx.subscriptions.load();
+    return describeSubscription(record);
+  }
+
+  app.get('/v1/subscriptions', async () => ({ data: (await ctx.store.listSubscriptions()).map(describeSubscription) }));
+
+  app.get<{ Params: { id: string } }>('/v1/subscriptions/:id', async (request) => describeSubscription(await load(request.params.id)));
+
+  app.post('/v1/subscriptions', async (request, reply) => {
+    const input = validate(createSchema, request.body);
+    const id = input.id ?? newId('sub');
+    if (await ctx.store.getSubscription(id)) throw new ImgateError('IMG_ERR_VALIDATION', { message: `subscription "${id}" exists` });
+    reply.status(201);
+    return save(toSubscriptionRecord({ ...input, id }, 'api', Date.now()));
+  });
+
+  app.put<{ Params: { id: string } }>('/v1/subscriptions/:id', async (request) => {
+    const existing = await loadEditable(request.params.id);
+    const input = validate(subscriptionSchema, { ...(request.body as object), id: existing.id });
+    return save(toSubscriptionRecord(input, 'api', Date.now(), existing.createdAt));
+  });
+
+  app.delete<{ Params: { id: string } }>('/v1/subscriptions/:id', async (request, reply) => {
+    await loadEditable(request.params.id);
+    await ctx.store.deleteSubscription(request.params.id);
+    await ctx.subscriptions.load();
+    return reply.status(204).send();
+  });
+
+  app.post<{ Params: { id: string } }>('/v1/subscriptions/:id/test', async (request) => {
+    const sub = await load(request.params.id);
+    return sendTestDelivery(ctx.store, ctx.worker, sub);
+  });
+}

@@ -1,0 +1,82 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { ImgateError } from '../../core/errors.ts';
+import type { HttpReply } from '../../platforms/_kit/adapter.ts';
+import type { ChannelRuntime } from '../../runtime/channels.ts';
+import type { AppContext } from '../context.ts';
+import { compileAllowList } from '../ip-allow-list.ts';
+
+interface HookParams {
+  channelId: string;
+  pathToken?: string;
+}
+
+function sendReply(reply: FastifyReply, out: HttpReply): FastifyReply {
+  reply.status(out.status);
+  if (out.body === null) return reply.send();
+  if (Buffer.isBuffer(out.body) || typeof out.body === 'string') {
+    return reply.type(out.contentType ?? 'text/plain; charset=utf-8').send(out.body);
+  }
+  return reply.type(out.contentType ?? 'application/json').send(out.body);
+}
+
+/**
+ * `GET|POST /hooks/:channelId[/:pathToken]`: every webhook platform's callbacks. The body is kept
+ * as the exact bytes received (signatures cover them, and `format: raw` forwards them), so this
+ * context parses nothing itself.
+ */
+export async function inboundRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+
+  const allowLists = new Map<string, (address: string) => boolean>();
+  for (const channel of ctx.channels.values()) {
+    if (channel.config.allowIps) allowLists.set(channel.id, compileAllowList(channel.config.allowIps));
+  }
+
+  const handle = async (request: FastifyRequest<{ Params: HookParams }>, reply: FastifyReply) => {
+    const { channelId, pathToken } = request.params;
+    request.logFields.channel = channelId;
+    if (ctx.lifecycle.shuttingDown) throw new ImgateError('IMG_ERR_SHUTTING_DOWN');
+    const channel = ctx.channels.get(channelId);
+    if (!channel) throw new ImgateError('IMG_ERR_INBOUND_UNKNOWN_CHANNEL');
+    const allowed = allowLists.get(channel.id);
+    if (allowed && !allowed(request.ip)) {
+      request.logFields.ip = request.ip;
+      throw new ImgateError('IMG_ERR_IP_NOT_ALLOWED');
+    }
+    try {
+      const result = await ctx.pipeline.handleCallback(channel, {
+        method: request.method,
+        headers: request.headers,
+        query: request.query as Record<string, string | undefined>,
+        pathToken,
+        rawBody: Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0),
+        receivedAt: new Date(),
+      });
+      const [first] = result.outcomes;
+      if (first) {
+        channel.status.lastEventAt = new Date().toISOString();
+        Object.assign(request.logFields, {
+          eventId: first.eventId,
+          dedup: first.status === 'duplicate',
+          events: result.outcomes.length,
+          sender: result.summary?.sender,
+          conversationId: result.summary?.conversationId,
+        });
+      }
+      return sendReply(reply, result.reply);
+    } catch (error) {
+      recordFailure(channel, error);
+      throw error;
+    }
+  };
+
+  for (const url of ['/hooks/:channelId', '/hooks/:channelId/:pathToken']) {
+    app.route<{ Params: HookParams }>({ method: ['GET', 'POST'], url, handler: handle });
+  }
+}
+
+function recordFailure(channel: ChannelRuntime, error: unknown): void {
+  const mapped = error instanceof ImgateError ? error : new ImgateError('IMG_ERR_INTERNAL');
+  channel.status.lastError = { at: new Date().toISOString(), code: mapped.code, message: mapped.message };
+}

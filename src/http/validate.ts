@@ -1,0 +1,14 @@
+import type { z } from 'zod';
+import { ImgateError } from '../core/errors.ts';
+
+/** Parses a request part with a schema; a failure is a 400 naming each field and why. */
+export function validate<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
+  const result = schema.safeParse(value ?? {});
+  if (result.success) return result.data;
+  const issues = result.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message }));
+  const first = issues[0];
+  throw new ImgateError('IMG_ERR_VALIDATION', {
+    message: first ? `${first.path || 'body'}: ${first.message}` : 'the request is not valid',
+    details: { issues },
+  });
+}

@@ -1,0 +1,76 @@
+import type { FastifyInstance } from 'fastify';
+import type { Config } from './config/schema.ts';
+import { createLogger, type Logger } from './core/logger.ts';
+import { DeliveryWorker } from './delivery/worker.ts';
+import { buildApp } from './http/app.ts';
+import { SendService } from './outbound/send-service.ts';
+import { CommitBatcher } from './pipeline/commit-batcher.ts';
+import { IngestPipeline } from './pipeline/ingest.ts';
+import { createChannels } from './runtime/channels.ts';
+import { syncConfigToStore } from './runtime/config-sync.ts';
+import { startRetention } from './runtime/retention.ts';
+import { openStore } from './store/open.ts';
+import { SubscriptionRegistry } from './subscriptions/registry.ts';
+
+export interface Gateway {
+  app: FastifyInstance;
+  /** `http://host:port` the gateway listens on. */
+  url: string;
+  /** Stops accepting, finishes in-flight requests, commits and deliveries, closes the store. */
+  close(): Promise<void>;
+}
+
+/** How often subscriptions changed by other nodes are picked up. */
+const SUBSCRIPTION_REFRESH_MS = 5000;
+/** Events committed together at most (group commit). */
+const MAX_COMMIT_BATCH = 512;
+
+/** Starts every role the config enables: the HTTP server and, unless switched off, the delivery worker. */
+export async function startGateway(config: Config, options: { logger?: Logger } = {}): Promise<Gateway> {
+  const logger = options.logger ?? createLogger(config.log.level);
+  const store = await openStore(config.storage.url);
+  await syncConfigToStore(config, store);
+
+  const subscriptions = new SubscriptionRegistry(store);
+  await subscriptions.load();
+  subscriptions.startRefreshing(SUBSCRIPTION_REFRESH_MS);
+
+  const channels = createChannels(config.channels, logger);
+  for (const channel of channels.values()) {
+    for (const warning of channel.adapter.startupWarnings?.() ?? []) logger.warn({ channel: channel.id }, warning);
+  }
+
+  const worker = config.delivery.enabled
+    ? new DeliveryWorker(store, subscriptions, logger.child({ role: 'delivery' }), config.delivery)
+    : undefined;
+  const batcher = new CommitBatcher(store, logger, { maxBatch: MAX_COMMIT_BATCH, maxPending: config.server.maxPendingIngest });
+  const pipeline = new IngestPipeline(batcher, subscriptions, (deliveries) => worker?.notify(deliveries));
+  const sendService = new SendService(store, (id) => channels.get(id), logger.child({ role: 'send' }));
+  const lifecycle = { shuttingDown: false };
+
+  const app = buildApp({ config, logger, store, channels, pipeline, subscriptions, worker, sendService, lifecycle });
+  await app.listen({ host: config.server.host, port: config.server.port });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.server.port;
+  const url = `http://${config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host}:${port}`;
+
+  worker?.start();
+  const stopRetention = startRetention(store, logger, config.storage);
+  logger.info({ url, channels: [...channels.keys()], store: config.storage.url.split(':')[0] }, 'imgate listening');
+
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= (async () => {
+      lifecycle.shuttingDown = true;
+      await app.close();
+      await batcher.drain();
+      await worker?.stop();
+      stopRetention();
+      subscriptions.stop();
+      await store.close();
+      logger.info('imgate stopped');
+    })();
+    return closing;
+  };
+  return { app, url, close };
+}

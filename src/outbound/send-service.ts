@@ -1,0 +1,146 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ImgateError } from '../core/errors.ts';
+import { newId } from '../core/ids.ts';
+import type { Logger } from '../core/logger.ts';
+import type { ChannelAdapter, SendResult } from '../platforms/_kit/adapter.ts';
+import type { ApiKeyRecord, Store } from '../store/store.ts';
+import type { SendInput } from './send-input.ts';
+
+export interface SendResponse {
+  messageId: string;
+  platformMessageId: string | null;
+  channel: string;
+  to: string;
+}
+
+export interface SendChannel {
+  id: string;
+  adapter: ChannelAdapter;
+}
+
+/** Waits before the 2nd and 3rd platform call when the platform was unreachable (502/503/network). */
+const RETRY_BACKOFF_MS = [250, 1000];
+
+/**
+ * The one outbound path: authorize, deduplicate by idempotency key, resolve `replyTo`, call the
+ * platform (retrying only what is safe to retry), record the message.
+ */
+export class SendService {
+  /** Sends under way in this process by idempotency scope+key: a concurrent twin waits for the first. */
+  private readonly running = new Map<string, Promise<SendResponse>>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly channels: (id: string) => SendChannel | undefined,
+    private readonly logger: Logger,
+  ) {}
+
+  async send(input: SendInput, apiKey: ApiKeyRecord, idempotencyKey: string | undefined): Promise<SendResponse> {
+    if (!apiKey.channels.includes('*') && !apiKey.channels.includes(input.channel)) {
+      throw new ImgateError('IMG_ERR_AUTH_SCOPE', { details: { channel: input.channel } });
+    }
+    const channel = this.channels(input.channel);
+    if (!channel) throw new ImgateError('IMG_ERR_SEND_UNKNOWN_CHANNEL', { details: { channel: input.channel } });
+    const key = idempotencyKey ?? input.requestId;
+    if (key === undefined) return this.deliver(channel, input, randomUUID());
+
+    const scope = `${apiKey.id}:${input.channel}`;
+    const runningKey = `${scope}\n${key}`;
+    const twin = this.running.get(runningKey);
+    if (twin) {
+      await twin.catch(() => undefined);
+    }
+    const claim = await this.store.claimIdempotencyKey(scope, key, requestHash(input), Date.now());
+    if (claim.state === 'done') return claim.response as SendResponse;
+    if (claim.state === 'conflict') throw new ImgateError('IMG_ERR_IDEMPOTENCY_CONFLICT');
+    if (claim.state === 'in_progress') throw new ImgateError('IMG_ERR_IDEMPOTENCY_IN_PROGRESS');
+
+    const work = this.deliver(channel, input, key);
+    this.running.set(runningKey, work);
+    try {
+      const response = await work;
+      await this.store.completeIdempotencyKey(scope, key, response);
+      return response;
+    } catch (error) {
+      await this.store.releaseIdempotencyKey(scope, key);
+      throw error;
+    } finally {
+      this.running.delete(runningKey);
+    }
+  }
+
+  private async deliver(channel: SendChannel, input: SendInput, idempotencyKey: string): Promise<SendResponse> {
+    const { adapter } = channel;
+    if (!adapter.send) throw new ImgateError('IMG_ERR_SEND_UNSUPPORTED', { message: 'this channel cannot send' });
+    const replyTo = input.replyTo ? await this.store.findEventByMessageId(channel.id, input.replyTo) : null;
+    if (input.replyTo && !replyTo) {
+      throw new ImgateError('IMG_ERR_SEND_UNKNOWN_MESSAGE', { details: { replyTo: input.replyTo } });
+    }
+    const started = performance.now();
+    const request = {
+      to: input.to,
+      text: input.text,
+      markdown: input.markdown,
+      image: input.image,
+      mentions: input.mentions ?? [],
+      replyTo: replyTo?.event ?? null,
+      idempotencyKey,
+    };
+    let result: SendResult;
+    try {
+      result = await callWithRetry(() => adapter.send!(request));
+    } catch (error) {
+      this.logger.warn(
+        { channel: channel.id, conversationId: input.to, status: error instanceof ImgateError ? error.status : 500, latencyMs: elapsed(started), code: (error as ImgateError).code },
+        'send failed',
+      );
+      throw error;
+    }
+    const messageId = newId('msg');
+    await this.store.insertOutboundMessage({
+      id: messageId,
+      channel: channel.id,
+      to: input.to,
+      platformMessageId: result.platformMessageId,
+      replyToEventId: replyTo?.event.id ?? null,
+      createdAt: Date.now(),
+    });
+    this.logger.info({ channel: channel.id, conversationId: input.to, messageId, status: 200, latencyMs: elapsed(started) }, 'send');
+    return { messageId, platformMessageId: result.platformMessageId, channel: channel.id, to: input.to };
+  }
+}
+
+async function callWithRetry(call: () => Promise<SendResult>): Promise<SendResult> {
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      return await call();
+    } catch (error) {
+      const backoff = RETRY_BACKOFF_MS[attempt];
+      if (!(error instanceof ImgateError) || error.code !== 'IMG_ERR_PLATFORM_UNREACHABLE' || backoff === undefined) throw error;
+      await sleep(backoff);
+    }
+  }
+}
+
+/** The body's identity for idempotency: the same key with another body is a conflict. */
+function requestHash(input: SendInput): string {
+  const { requestId: _ignored, ...rest } = input;
+  return createHash('sha256').update(canonicalJson(rest)).digest('hex');
+}
+
+/** JSON with object keys sorted at every depth, so key order in the request does not matter. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value)
+      .filter(([, item]) => item !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : 1));
+    return `{${entries.map(([key, item]) => `${JSON.stringify(key)}:${canonicalJson(item)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+function elapsed(started: number): number {
+  return Math.round(performance.now() - started);
+}

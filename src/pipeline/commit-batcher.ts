@@ -1,0 +1,71 @@
+import { ImgateError } from '../core/errors.ts';
+import type { Logger } from '../core/logger.ts';
+import type { IngestItem, IngestOutcome, Store } from '../store/store.ts';
+
+interface Waiting {
+  item: IngestItem;
+  resolve: (outcome: IngestOutcome) => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * Group commit. Callbacks that arrive while a commit is being prepared or written share the next
+ * one, so N concurrent requests pay for one disk sync instead of N. The first item schedules a
+ * flush on `setImmediate`, which lets every request already parsed in this turn of the event loop
+ * join the batch; a slow commit makes the next batch larger by itself.
+ */
+export class CommitBatcher {
+  private queue: Waiting[] = [];
+  private flushing = false;
+  private scheduled = false;
+  private idle: (() => void)[] = [];
+
+  constructor(
+    private readonly store: Store,
+    private readonly logger: Logger,
+    private readonly options: { maxBatch: number; maxPending: number },
+  ) {}
+
+  /** Resolves once the items are committed (or found to be duplicates). */
+  submit(items: IngestItem[]): Promise<IngestOutcome[]> {
+    if (this.queue.length + items.length > this.options.maxPending) {
+      return Promise.reject(new ImgateError('IMG_ERR_OVERLOADED'));
+    }
+    const promises = items.map(
+      (item) => new Promise<IngestOutcome>((resolve, reject) => this.queue.push({ item, resolve, reject })),
+    );
+    this.schedule();
+    return Promise.all(promises);
+  }
+
+  /** Resolves when everything submitted so far is committed. */
+  drain(): Promise<void> {
+    if (this.queue.length === 0 && !this.flushing) return Promise.resolve();
+    return new Promise((resolve) => this.idle.push(resolve));
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.flushing) return;
+    this.scheduled = true;
+    setImmediate(() => void this.flush());
+  }
+
+  private async flush(): Promise<void> {
+    this.scheduled = false;
+    this.flushing = true;
+    const batch = this.queue.splice(0, this.options.maxBatch);
+    try {
+      const outcomes = await this.store.ingestBatch(batch.map((w) => w.item));
+      batch.forEach((waiting, index) => waiting.resolve(outcomes[index] as IngestOutcome));
+    } catch (error) {
+      // Nothing of the batch is stored; every caller answers 503 so the platform retries.
+      this.logger.error({ err: error, batch: batch.length }, 'ingest commit failed');
+      const failure = new ImgateError('IMG_ERR_OVERLOADED', { cause: error });
+      batch.forEach((waiting) => waiting.reject(failure));
+    } finally {
+      this.flushing = false;
+    }
+    if (this.queue.length > 0) this.schedule();
+    else this.idle.splice(0).forEach((resolve) => resolve());
+  }
+}

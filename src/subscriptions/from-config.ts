@@ -1,0 +1,35 @@
+import type { SubscriptionConfig } from '../config/schema.ts';
+import type { SubscriptionRecord } from '../store/store.ts';
+
+/** A subscription as written in config or posted to the API, as the store keeps it. */
+export function toSubscriptionRecord(
+  input: SubscriptionConfig,
+  source: SubscriptionRecord['source'],
+  now: number,
+  createdAt = now,
+): SubscriptionRecord {
+  return {
+    id: input.id,
+    url: input.url,
+    secrets: Array.isArray(input.secret) ? input.secret : [input.secret],
+    signing: input.signing,
+    format: input.format,
+    channels: input.channels ?? null,
+    messageTypes: input.messageTypes ?? null,
+    includeSelf: input.includeSelf,
+    groups: input.groups,
+    enabled: input.enabled,
+    timeoutMs: input.timeoutMs,
+    retrySchedule: input.retry.schedule,
+    includeRaw: input.includeRaw,
+    source,
+    createdAt,
+    updatedAt: now,
+  };
+}
+
+/** What the API shows of a subscription: everything but its secrets. */
+export function describeSubscription(sub: SubscriptionRecord): Record<string, unknown> {
+  const { secrets, retrySchedule, ...rest } = sub;
+  return { ...rest, retry: { schedule: retrySchedule }, secretCount: secrets.length };
+}

@@ -1,0 +1,40 @@
+import type { Store, SubscriptionRecord } from '../store/store.ts';
+import type { UnifiedEvent } from '../core/event.ts';
+import { subscriptionMatches } from './match.ts';
+
+/**
+ * The subscriptions, cached in memory for the hot path (every inbound event is matched against
+ * them). Reloaded after every change made through this process, and every `refreshMs` for changes
+ * other nodes made.
+ */
+export class SubscriptionRegistry {
+  private subscriptions: SubscriptionRecord[] = [];
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly store: Store) {}
+
+  async load(): Promise<void> {
+    this.subscriptions = await this.store.listSubscriptions();
+  }
+
+  startRefreshing(refreshMs: number): void {
+    this.timer = setInterval(() => void this.load().catch(() => undefined), refreshMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  get(id: string): SubscriptionRecord | undefined {
+    return this.subscriptions.find((sub) => sub.id === id);
+  }
+
+  all(): SubscriptionRecord[] {
+    return this.subscriptions;
+  }
+
+  matching(event: UnifiedEvent): SubscriptionRecord[] {
+    return this.subscriptions.filter((sub) => subscriptionMatches(sub, event));
+  }
+}

@@ -1,0 +1,37 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ImgateError } from '../../../src/core/errors.ts';
+import { parseXmlSafely } from '../../../src/platforms/_kit/xml.ts';
+
+function refusedAs(reason: string) {
+  return (error: unknown) =>
+    error instanceof ImgateError && error.code === 'IMG_ERR_INBOUND_MALFORMED' && error.details?.reason === reason;
+}
+
+describe('parseXmlSafely', () => {
+  it('parses CDATA, attributes and predefined entities, keeping values as strings', () => {
+    const parsed = parseXmlSafely(
+      '<xml><ToUserName><![CDATA[toUser]]></ToUserName><MsgId>9223372036854775701</MsgId><a href="x&amp;y">1 &lt; 2</a></xml>',
+    );
+    assert.deepEqual(parsed, { xml: { ToUserName: 'toUser', MsgId: '9223372036854775701', a: { '#text': '1 < 2', '@_href': 'x&y' } } });
+  });
+
+  it('refuses a DOCTYPE with an external entity', () => {
+    const xxe = '<?xml version="1.0"?><!DOCTYPE foo [<!ENTITY xxe SYSTEM "file:///etc/passwd">]><foo>&xxe;</foo>';
+    assert.throws(() => parseXmlSafely(xxe), refusedAs('declaration'));
+  });
+
+  it('refuses an entity declaration however it is spelled', () => {
+    assert.throws(() => parseXmlSafely('<!doctype x><x/>'), refusedAs('declaration'));
+    assert.throws(() => parseXmlSafely('<x><! ENTITY a "b"></x>'), refusedAs('declaration'));
+  });
+
+  it('does not expand unknown entities', () => {
+    const parsed = parseXmlSafely('<x>&nbsp;&copy;</x>');
+    assert.equal(parsed.x, '&nbsp;&copy;');
+  });
+
+  it('rejects XML that is not well-formed', () => {
+    assert.throws(() => parseXmlSafely('<a><b></a>'), refusedAs('invalid'));
+  });
+});
