@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { channelSchemas } from '../platforms/registry.ts';
+import { configBoolean, configNumber } from './env-scalars.ts';
 
 /**
  * The one config schema: the TypeScript types, the defaults, the validation and `docs/config.md`
@@ -10,105 +11,126 @@ import { channelSchemas } from '../platforms/registry.ts';
 export const DEFAULT_RETRY_SCHEDULE = [5, 300, 1800, 7200, 18000, 36000, 36000];
 
 const serverSchema = z
-  .object({
+  .strictObject({
     host: z.string().default('127.0.0.1').describe('Address to listen on. Use 0.0.0.0 to accept platform callbacks from outside.'),
-    port: z.coerce.number().int().min(0).max(65535).default(8080).describe('Port to listen on (0: any free port).'),
-    bodyLimitBytes: z
-      .number()
-      .int()
-      .positive()
+    port: configNumber(z.number().int().min(0).max(65535)).default(8080).describe('Port to listen on (0: any free port).'),
+    bodyLimitBytes: configNumber(z.number().int().positive())
       .default(1024 * 1024)
       .describe('Largest request body accepted; larger ones get 413.'),
     trustProxies: z
       .array(z.string())
       .default([])
       .describe('Addresses or CIDRs of reverse proxies whose X-Forwarded-For is believed (for allowIps).'),
-    maxPendingIngest: z
-      .number()
-      .int()
-      .positive()
+    maxPendingIngest: configNumber(z.number().int().positive())
       .default(10000)
       .describe('Inbound events waiting for a commit beyond which callbacks get 503 instead of being accepted.'),
-    shutdownTimeoutMs: z.number().int().positive().default(10000).describe('How long a graceful shutdown waits for in-flight work.'),
+    shutdownTimeoutMs: configNumber(z.number().int().positive())
+      .default(10000)
+      .describe('How long a graceful shutdown waits for in-flight work.'),
   })
-  .prefault({});
+  .prefault({})
+  .describe('The HTTP server: platform callbacks, the send API and the management API.');
 
 const storageSchema = z
-  .object({
+  .strictObject({
     url: z
       .string()
       .default('sqlite:./data/imgate.db')
-      .describe('`sqlite:<path>` (embedded default, created on first start).'),
-    retentionHours: z
-      .number()
-      .int()
-      .min(24, 'at least 24: dedup keys must outlive every platform retry')
+      .describe('`sqlite:<path>` (embedded default, created on first start; `sqlite::memory:` for throwaway runs).'),
+    retentionHours: configNumber(z.number().int().min(24, 'at least 24: dedup keys must outlive every platform retry'))
       .default(168)
       .describe('Events, deliveries, attempts and sends older than this are purged. Dedup keys live as long as their event.'),
-    purgeIntervalMinutes: z.number().int().positive().default(60).describe('How often the purge runs.'),
+    purgeIntervalMinutes: configNumber(z.number().int().positive()).default(60).describe('How often the purge runs.'),
   })
-  .prefault({});
+  .prefault({})
+  .describe('Where events, deliveries and sends are kept.');
 
 const deliverySchema = z
-  .object({
-    enabled: z.boolean().default(true).describe('Run the delivery worker in this process.'),
-    concurrencyPerSubscription: z
-      .number()
-      .int()
-      .positive()
+  .strictObject({
+    enabled: configBoolean().default(true).describe('Run the delivery worker in this process.'),
+    concurrencyPerSubscription: configNumber(z.number().int().positive())
       .default(8)
       .describe('Requests in flight to one subscriber at most; a slow subscriber never holds up the others.'),
-    pollIntervalMs: z
-      .number()
-      .int()
-      .positive()
+    pollIntervalMs: configNumber(z.number().int().positive())
       .default(1000)
       .describe('How often due retries and deliveries left by a stopped process are picked up.'),
   })
-  .prefault({});
+  .prefault({})
+  .describe('The worker that sends events to subscribers.');
 
-const subscriptionSchema = z.object({
-  id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'letters, digits, ".", "_" and "-"'),
+const subscriptionSchema = z.strictObject({
+  id: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'letters, digits, ".", "_" and "-"')
+    .describe('Names the subscription in the API and in delivery records.'),
   url: z.url().describe('Where events are POSTed.'),
   secret: z
     .union([z.string().min(1), z.array(z.string().min(1)).min(1).max(2)])
-    .describe('Signing secret; two during a rotation (both signatures are sent with `standard`).'),
-  signing: z.enum(['standard', 'abot', 'padpro']).default('standard'),
-  format: z.enum(['unified', 'raw']).default('unified'),
+    .describe('Signing secret; two during a rotation (both signatures are sent with `standard`, the first is used otherwise).'),
+  signing: z
+    .enum(['standard', 'abot', 'padpro'])
+    .default('standard')
+    .describe('`standard`: Standard Webhooks headers; `abot`: `X-Wechat-Abot-Signature` (OpenClaw); `padpro`: the WeChat webhook guide\'s.'),
+  format: z
+    .enum(['unified', 'raw'])
+    .default('unified')
+    .describe('`unified`: the unified event as JSON; `raw`: the bytes the platform sent, unchanged.'),
   channels: z.array(z.string()).optional().describe('Only events of these channels. Unset: all.'),
   messageTypes: z
     .array(z.union([z.string(), z.number().int()]).transform(String))
     .optional()
     .describe('Only these message types: unified names or WeChat numbers (1, 3, 34, 43, 47, 49, 10000, 10002).'),
-  includeSelf: z.boolean().default(false).describe("Also deliver the bot account's own messages."),
+  includeSelf: configBoolean().default(false).describe("Also deliver the bot account's own messages."),
   groups: z.enum(['all', 'mention', 'none']).default('all').describe('Group messages: all, only those mentioning the bot, none.'),
-  enabled: z.boolean().default(true),
-  timeoutMs: z.number().int().positive().max(60000).default(10000),
+  enabled: configBoolean().default(true).describe('A disabled subscription gets nothing; a 410 answer disables it.'),
+  timeoutMs: configNumber(z.number().int().positive().max(60000))
+    .default(10000)
+    .describe('An attempt that has no answer in this time failed.'),
   retry: z
-    .object({ schedule: z.array(z.number().nonnegative()).default(DEFAULT_RETRY_SCHEDULE) })
-    .prefault({})
-    .describe('Delays in seconds between attempts, each with ±20 % jitter; after the last, the delivery is dead-lettered.'),
-  includeRaw: z.boolean().default(false).describe('Add the platform payload as `raw` to unified events.'),
+    .strictObject({
+      schedule: z
+        .array(configNumber(z.number().nonnegative()))
+        .default(DEFAULT_RETRY_SCHEDULE)
+        .describe('Delays in seconds between attempts, each with ±20 % jitter; after the last, the delivery is dead-lettered.'),
+    })
+    .prefault({}),
+  includeRaw: configBoolean().default(false).describe('Add the platform payload as `raw` to unified events.'),
 });
 
-const apiKeySchema = z.object({
-  id: z.string().min(1),
-  token: z.string().min(16, 'at least 16 characters'),
+const apiKeySchema = z.strictObject({
+  id: z.string().min(1).describe('Names the key in logs and idempotency records.'),
+  token: z.string().min(16, 'at least 16 characters').describe('The bearer token; kept only as its sha256 in the store.'),
   channels: z.array(z.string()).min(1).default(['*']).describe('Channel ids this key may send on; "*" for all.'),
 });
 
 export const configSchema = z
-  .object({
+  .strictObject({
     server: serverSchema,
     storage: storageSchema,
     delivery: deliverySchema,
-    log: z.object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).prefault({}),
-    admin: z
-      .object({ token: z.string().min(16, 'at least 16 characters').optional().describe('Bearer token of the management routes. Unset: they answer 401.') })
+    log: z
+      .strictObject({
+        level: z
+          .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+          .default('info')
+          .describe('JSON lines on stdout at this level and above.'),
+      })
       .prefault({}),
-    channels: z.array(z.discriminatedUnion('platform', channelSchemas)).default([]),
-    subscriptions: z.array(subscriptionSchema).default([]),
-    apiKeys: z.array(apiKeySchema).default([]),
+    admin: z
+      .strictObject({
+        token: z
+          .string()
+          .min(16, 'at least 16 characters')
+          .optional()
+          .describe('Bearer token of the management routes. Unset: they answer 401.'),
+      })
+      .prefault({}),
+    channels: z
+      .array(z.discriminatedUnion('platform', channelSchemas))
+      .default([])
+      .describe('The platform accounts imgate receives from and sends through.'),
+    subscriptions: z.array(subscriptionSchema).default([]).describe('Where events are delivered (more can be added through the API).'),
+    apiKeys: z.array(apiKeySchema).default([]).describe('Who may use the send API.'),
   })
   .superRefine((config, ctx) => {
     const seen = new Set<string>();

@@ -1,4 +1,5 @@
 import Fastify, { type FastifyInstance } from 'fastify';
+import { ImgateError } from '../core/errors.ts';
 import type { AppContext } from './context.ts';
 import { registerErrorHandling } from './plugins/errors.ts';
 import { registerRequestLog } from './plugins/request-log.ts';
@@ -18,11 +19,21 @@ export function buildApp(ctx: AppContext): FastifyInstance {
     disableRequestLogging: true,
     bodyLimit: server.bodyLimitBytes,
     trustProxy: server.trustProxies.length > 0 ? server.trustProxies : false,
-    return503OnClosing: true,
+    // Our own hook answers 503 during shutdown, in the catalogue's shape (fastify's would not be).
+    return503OnClosing: false,
     forceCloseConnections: 'idle',
   });
   registerRequestLog(app, ctx.logger);
   registerErrorHandling(app, ctx.logger);
+  // A request whose headers arrived before the shutdown began is in flight and is finished.
+  app.addHook('onRequest', async () => {
+    if (ctx.lifecycle.shuttingDown) throw new ImgateError('IMG_ERR_SHUTTING_DOWN');
+  });
+  // Without this a keep-alive connection that finishes its last request during the shutdown stays
+  // open for the whole keep-alive timeout (72 s in fastify), and so does the shutdown.
+  app.addHook('onSend', async (_request, reply) => {
+    if (ctx.lifecycle.shuttingDown) reply.header('connection', 'close');
+  });
   // Each route module is its own encapsulated context: the inbound one swaps the body parsers.
   for (const routes of [healthRoutes, inboundRoutes, messageRoutes, subscriptionRoutes, eventRoutes, channelRoutes, webhookConfigRoutes]) {
     void app.register(async (scope) => routes(scope, ctx));

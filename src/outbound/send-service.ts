@@ -19,6 +19,12 @@ export interface SendChannel {
   adapter: ChannelAdapter;
 }
 
+/**
+ * A claim older than this with no result belongs to a process that died mid-send: one send takes
+ * at most three platform calls of 10 s each plus backoff, so two minutes is far beyond a live one.
+ */
+const ABANDONED_CLAIM_MS = 120_000;
+
 /** Waits before the 2nd and 3rd platform call when the platform was unreachable (502/503/network). */
 const RETRY_BACKOFF_MS = [250, 1000];
 
@@ -51,7 +57,8 @@ export class SendService {
     if (twin) {
       await twin.catch(() => undefined);
     }
-    const claim = await this.store.claimIdempotencyKey(scope, key, requestHash(input), Date.now());
+    const now = Date.now();
+    const claim = await this.store.claimIdempotencyKey(scope, key, requestHash(input), now, now - ABANDONED_CLAIM_MS);
     if (claim.state === 'done') return claim.response as SendResponse;
     if (claim.state === 'conflict') throw new ImgateError('IMG_ERR_IDEMPOTENCY_CONFLICT');
     if (claim.state === 'in_progress') throw new ImgateError('IMG_ERR_IDEMPOTENCY_IN_PROGRESS');

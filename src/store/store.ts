@@ -163,7 +163,17 @@ export interface Store {
   findApiKeyByHash(tokenHash: string): Promise<ApiKeyRecord | null>;
 
   // Idempotency of sends
-  claimIdempotencyKey(scope: string, key: string, requestHash: string, now: number): Promise<IdempotencyClaim>;
+  /**
+   * Claims a key for a send. A claim still in progress that was made before `abandonedBefore` is
+   * taken over (the process that made it died mid-send), so a key is never stuck.
+   */
+  claimIdempotencyKey(
+    scope: string,
+    key: string,
+    requestHash: string,
+    now: number,
+    abandonedBefore: number,
+  ): Promise<IdempotencyClaim>;
   completeIdempotencyKey(scope: string, key: string, response: unknown): Promise<void>;
   /** Forgets a claim whose send failed, so the caller may try again with the same key. */
   releaseIdempotencyKey(scope: string, key: string): Promise<void>;

@@ -29,6 +29,24 @@ describe('config loading', () => {
     assert.equal((config.channels[0] as { secret?: string }).secret, 's3cret-value');
   });
 
+  it('reads substituted numbers and booleans as what they say', () => {
+    const config = parseConfig(
+      { server: { bodyLimitBytes: '${LIMIT}' }, delivery: { enabled: '${WORKER:-false}' } },
+      'test',
+      { LIMIT: '2048' },
+    );
+    assert.equal(config.server.bodyLimitBytes, 2048);
+    assert.equal(config.delivery.enabled, false);
+    const problems = problemsOf(() => parseConfig({ server: { port: '${PORT}' } }, 'test', { PORT: 'eighty' }));
+    assert.match(problems[0]!, /^server\.port: /);
+  });
+
+  it('refuses a misspelt key instead of silently keeping the default', () => {
+    const problems = problemsOf(() => parseConfig({ server: { prot: 9000 } }, 'test', {}));
+    assert.match(problems[0]!, /^server: Unrecognized key/);
+    assert.match(problemsOf(() => parseConfig({ channels: [{ ...channel, secert: 'x' }] }, 'test', { PAD_SECRET: 'y' }))[0]!, /^channels\[0\]: Unrecognized key/);
+  });
+
   it('keeps $${ as a literal ${', () => {
     const config = parseConfig({ channels: [{ ...channel, secret: 'a$${b}' }] }, 'test', {});
     assert.equal((config.channels[0] as { secret?: string }).secret, 'a${b}');

@@ -478,27 +478,39 @@ export function describeStoreConformance(engine: string, factory: StoreFactory):
         const now = Date.now();
         const response = { messageId: newId('out'), platformMessageId: '42', nested: [1, null] };
 
-        assert.deepEqual(await store.claimIdempotencyKey('key_1', 'send-1', 'hash-a', now), { state: 'new' });
-        assert.deepEqual(await store.claimIdempotencyKey('key_1', 'send-1', 'hash-a', now), { state: 'in_progress' });
-        assert.deepEqual(await store.claimIdempotencyKey('key_1', 'send-1', 'hash-b', now), { state: 'conflict' });
+        assert.deepEqual(await store.claimIdempotencyKey('key_1', 'send-1', 'hash-a', now, now - 60_000), { state: 'new' });
+        assert.deepEqual(await store.claimIdempotencyKey('key_1', 'send-1', 'hash-a', now, now - 60_000), { state: 'in_progress' });
+        assert.deepEqual(await store.claimIdempotencyKey('key_1', 'send-1', 'hash-b', now, now - 60_000), { state: 'conflict' });
         await store.completeIdempotencyKey('key_1', 'send-1', response);
-        assert.deepEqual(await store.claimIdempotencyKey('key_1', 'send-1', 'hash-a', now), { state: 'done', response });
-        assert.deepEqual(await store.claimIdempotencyKey('key_1', 'send-1', 'hash-b', now), { state: 'conflict' });
+        assert.deepEqual(await store.claimIdempotencyKey('key_1', 'send-1', 'hash-a', now, now - 60_000), { state: 'done', response });
+        assert.deepEqual(await store.claimIdempotencyKey('key_1', 'send-1', 'hash-b', now, now - 60_000), { state: 'conflict' });
+      });
+
+      it('takes over a claim left in progress since before abandonedBefore, but never a finished one', async () => {
+        const then = Date.now();
+        const later = then + 300_000;
+        await store.claimIdempotencyKey('key_1', 'stuck', 'hash-a', then, then - 60_000);
+        assert.deepEqual(await store.claimIdempotencyKey('key_1', 'stuck', 'hash-a', later, then), { state: 'in_progress' });
+        assert.deepEqual(await store.claimIdempotencyKey('key_1', 'stuck', 'hash-b', later, then + 1), { state: 'conflict' });
+        assert.deepEqual(await store.claimIdempotencyKey('key_1', 'stuck', 'hash-a', later, then + 1), { state: 'new' });
+        assert.deepEqual(await store.claimIdempotencyKey('key_1', 'stuck', 'hash-a', later, then + 1), { state: 'in_progress' });
+        await store.completeIdempotencyKey('key_1', 'stuck', { ok: true });
+        assert.deepEqual(await store.claimIdempotencyKey('key_1', 'stuck', 'hash-a', later + 1, later + 1), { state: 'done', response: { ok: true } });
       });
 
       it('releases an idempotency key so that it can be claimed again', async () => {
         const now = Date.now();
-        await store.claimIdempotencyKey('key_1', 'send-1', 'hash-a', now);
+        await store.claimIdempotencyKey('key_1', 'send-1', 'hash-a', now, now - 60_000);
 
         await store.releaseIdempotencyKey('key_1', 'send-1');
-        assert.deepEqual(await store.claimIdempotencyKey('key_1', 'send-1', 'hash-b', now), { state: 'new' });
+        assert.deepEqual(await store.claimIdempotencyKey('key_1', 'send-1', 'hash-b', now, now - 60_000), { state: 'new' });
       });
 
       it('keeps idempotency keys apart per scope', async () => {
         const now = Date.now();
-        await store.claimIdempotencyKey('key_1', 'send-1', 'hash-a', now);
+        await store.claimIdempotencyKey('key_1', 'send-1', 'hash-a', now, now - 60_000);
 
-        assert.deepEqual(await store.claimIdempotencyKey('key_2', 'send-1', 'hash-b', now), { state: 'new' });
+        assert.deepEqual(await store.claimIdempotencyKey('key_2', 'send-1', 'hash-b', now, now - 60_000), { state: 'new' });
       });
     });
 
@@ -552,8 +564,8 @@ export function describeStoreConformance(engine: string, factory: StoreFactory):
           await store.claimDeliveries([deliveryId], cutoff, cutoff + 1);
           await store.recordAttempt(attempt(deliveryId, 1, cutoff), { status: 'succeeded' }, cutoff);
         }
-        await store.claimIdempotencyKey('key_1', 'old', 'h', cutoff - 1);
-        await store.claimIdempotencyKey('key_1', 'fresh', 'h', cutoff);
+        await store.claimIdempotencyKey('key_1', 'old', 'h', cutoff - 1, 0);
+        await store.claimIdempotencyKey('key_1', 'fresh', 'h', cutoff, 0);
         const oldSend = sampleOutbound({ createdAt: cutoff - 1 });
         const freshSend = sampleOutbound({ createdAt: cutoff });
         await store.insertOutboundMessage(oldSend);
@@ -570,13 +582,13 @@ export function describeStoreConformance(engine: string, factory: StoreFactory):
         assert.equal(await store.getDelivery(firstDeliveryId(old)), null);
         assert.deepEqual(await store.listAttempts(firstDeliveryId(old)), []);
         assert.equal(await store.getOutboundMessage(oldSend.id), null);
-        assert.deepEqual(await store.claimIdempotencyKey('key_1', 'old', 'h', cutoff), { state: 'new' });
+        assert.deepEqual(await store.claimIdempotencyKey('key_1', 'old', 'h', cutoff, 0), { state: 'new' });
 
         assert.deepEqual(await store.getEvent(edge.stored.event.id), edge.stored);
         assert.deepEqual(await store.getEvent(fresh.stored.event.id), fresh.stored);
         assert.equal((await store.listAttempts(firstDeliveryId(fresh))).length, 1);
         assert.deepEqual(await store.getOutboundMessage(freshSend.id), freshSend);
-        assert.deepEqual(await store.claimIdempotencyKey('key_1', 'fresh', 'h', cutoff), { state: 'in_progress' });
+        assert.deepEqual(await store.claimIdempotencyKey('key_1', 'fresh', 'h', cutoff, 0), { state: 'in_progress' });
         assert.deepEqual(await store.purgeOlderThan(cutoff), {
           events: 0,
           deliveries: 0,
@@ -596,7 +608,7 @@ export function describeStoreConformance(engine: string, factory: StoreFactory):
         const now = Date.now();
         await store.upsertSubscription(sub);
         await store.replaceApiKeys([key]);
-        await store.claimIdempotencyKey('key_1', 'send-1', 'hash-a', now);
+        await store.claimIdempotencyKey('key_1', 'send-1', 'hash-a', now, now - 60_000);
         await store.insertOutboundMessage(send);
         await store.putToken('wx-one:access', 'token-1', 1000);
         await store.putCursor('wx-one', 'sync', 'abc');
@@ -607,7 +619,7 @@ export function describeStoreConformance(engine: string, factory: StoreFactory):
         assert.deepEqual(await store.getDelivery(deliveryId), delivery);
         assert.deepEqual(await store.getSubscription(sub.id), sub);
         assert.deepEqual(await store.findApiKeyByHash(key.tokenHash), key);
-        assert.deepEqual(await store.claimIdempotencyKey('key_1', 'send-1', 'hash-a', now), { state: 'in_progress' });
+        assert.deepEqual(await store.claimIdempotencyKey('key_1', 'send-1', 'hash-a', now, now - 60_000), { state: 'in_progress' });
         assert.deepEqual(await store.getOutboundMessage(send.id), send);
         assert.deepEqual(await store.getToken('wx-one:access'), { value: 'token-1', expiresAt: 1000 });
         assert.equal(await store.getCursor('wx-one', 'sync'), 'abc');

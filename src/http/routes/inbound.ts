@@ -36,7 +36,6 @@ export async function inboundRoutes(app: FastifyInstance, ctx: AppContext): Prom
   const handle = async (request: FastifyRequest<{ Params: HookParams }>, reply: FastifyReply) => {
     const { channelId, pathToken } = request.params;
     request.logFields.channel = channelId;
-    if (ctx.lifecycle.shuttingDown) throw new ImgateError('IMG_ERR_SHUTTING_DOWN');
     const channel = ctx.channels.get(channelId);
     if (!channel) throw new ImgateError('IMG_ERR_INBOUND_UNKNOWN_CHANNEL');
     const allowed = allowLists.get(channel.id);

@@ -1,30 +1,28 @@
 import { z } from 'zod';
+import { configNumber } from '../../config/env-scalars.ts';
 import { channelBaseSchema } from '../_kit/channel-config.ts';
 
 export const wechatPadChannelSchema = channelBaseSchema
   .extend({
-    platform: z.literal('wechat-pad'),
+    platform: z.literal('wechat-pad').describe('Personal WeChat through a pad-protocol server.'),
     server: z
       .enum(['wechatpadpro', 'gewechat'])
       .default('wechatpadpro')
       .describe('Which pad-protocol server sends for this account: its send API differs.'),
-    key: z.string().min(1).optional().describe('WeChatPadPro auth key (`?key=` on its API).'),
-    token: z.string().min(1).optional().describe('gewechat `X-GEWE-TOKEN`.'),
-    appId: z.string().min(1).optional().describe('gewechat app id of the logged-in account.'),
+    key: z.string().min(1).optional().describe('WeChatPadPro auth key (`?key=` on its API); required to send when `server` is wechatpadpro. Also authenticates `/v1/webhook/*` calls for this channel.'),
+    token: z.string().min(1).optional().describe('gewechat `X-GEWE-TOKEN`; required to send when `server` is gewechat.'),
+    appId: z.string().min(1).optional().describe('gewechat app id of the logged-in account; required to send when `server` is gewechat.'),
     botWxid: z.string().min(1).optional().describe("The bot account's wxid: marks its own messages and mentions of it."),
     auth: z
       .enum(['signature', 'path-token', 'none'])
       .default('signature')
       .describe('How callbacks are authenticated. `none` is for trusted networks only and is warned about at start.'),
-    secret: z.string().min(1).optional().describe('The inbound signature secret (HMAC-SHA256).'),
+    secret: z.string().min(1).optional().describe('The inbound signature secret (HMAC-SHA256); required with `auth: signature`.'),
     signatureFormat: z
       .enum(['colon', 'concat'])
       .default('colon')
       .describe('`colon`: HMAC over `timestamp + ":" + body` (the webhook guide); `concat`: `timestamp + body` (WeChatPadPro\'s client).'),
-    timestampWindowSeconds: z
-      .number()
-      .int()
-      .positive()
+    timestampWindowSeconds: configNumber(z.number().int().positive())
       .default(300)
       .describe('How far `X-Webhook-Timestamp` may be from now.'),
     pathToken: z

@@ -386,9 +386,25 @@ export class SqliteStore implements Store {
 
   // Idempotency
 
-  async claimIdempotencyKey(scope: string, key: string, requestHash: string, now: number): Promise<IdempotencyClaim> {
+  async claimIdempotencyKey(
+    scope: string,
+    key: string,
+    requestHash: string,
+    now: number,
+    abandonedBefore: number,
+  ): Promise<IdempotencyClaim> {
     return this.db
       .transaction((): IdempotencyClaim => {
+        const takenOver = this.run(
+          `UPDATE idempotency_keys SET created_at = ?
+           WHERE scope = ? AND key = ? AND state = 'in_progress' AND request_hash = ? AND created_at < ?`,
+          now,
+          scope,
+          key,
+          requestHash,
+          abandonedBefore,
+        );
+        if (takenOver.changes > 0) return { state: 'new' };
         const inserted = this.run(
           `INSERT INTO idempotency_keys (scope, key, request_hash, state, created_at)
            VALUES (?, ?, ?, 'in_progress', ?)

@@ -115,7 +115,9 @@ export async function webhookConfigRoutes(app: FastifyInstance, ctx: AppContext)
   app.put<{ Querystring: WebhookQuery }>('/v1/webhook/Update', async (request) => {
     const channelId = await resolveChannel(request);
     const sub = await existing(channelId);
-    const changes = validate(updateSchema, request.body);
+    // Only the fields the caller sent: the partial schema would otherwise fill in every default.
+    const sent = (request.body ?? {}) as Record<string, unknown>;
+    const changes = Object.fromEntries(Object.entries(validate(updateSchema, sent)).filter(([field]) => field in sent));
     const merged = validate(configSchema, {
       URL: sub.url,
       Secret: sub.secrets[0],
