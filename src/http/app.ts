@@ -14,9 +14,8 @@ import { inboundRoutes } from './routes/inbound.ts';
 export function buildApp(ctx: AppContext): FastifyInstance {
   const { server } = ctx.config;
   const app = Fastify({
-    // pino is ours (src/core/logger.ts); fastify's per-request lines are replaced by request-log.ts.
+    // pino is ours (src/core/logger.ts); request-log.ts writes the per-request lines.
     logger: false,
-    disableRequestLogging: true,
     bodyLimit: server.bodyLimitBytes,
     trustProxy: server.trustProxies.length > 0 ? server.trustProxies : false,
     // Our own hook answers 503 during shutdown, in the catalogue's shape (fastify's would not be).

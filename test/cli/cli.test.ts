@@ -1,0 +1,109 @@
+import assert from 'node:assert/strict';
+import { execFile, spawnSync } from 'node:child_process';
+import { promisify } from 'node:util';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { stringify } from 'yaml';
+import { makeTempDir, removeDir, startTestGateway, type TestGateway } from '../helpers/gateway.ts';
+import { eventsOf } from '../helpers/http.ts';
+
+function imgate(args: string[], env: Record<string, string> = {}) {
+  const result = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+    encoding: 'utf8',
+    env: { PATH: process.env.PATH ?? '', ...env },
+  });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** The same, without blocking this process: the gateway under test runs in it. */
+async function imgateAsync(args: string[]) {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH ?? '' },
+    });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const failed = error as { code: number; stdout: string; stderr: string };
+    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
+  }
+}
+
+describe('the imgate command', () => {
+  const dir = makeTempDir();
+  after(() => removeDir(dir));
+
+  it('init writes the commented starter config, and will not overwrite it', () => {
+    const path = join(dir, 'imgate.yaml');
+    const first = imgate(['init', '-o', path]);
+    assert.equal(first.code, 0, first.stderr);
+    assert.match(readFileSync(path, 'utf8'), /^# imgate configuration/);
+    const again = imgate(['init', '-o', path]);
+    assert.equal(again.code, 1);
+    assert.match(again.stderr, /exists; use --force/);
+  });
+
+  it('check names each missing variable of the starter config, then accepts it once they are set', () => {
+    const path = join(dir, 'imgate.yaml');
+    const missing = imgate(['check', '--config', path]);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /admin\.token: environment variable IMGATE_ADMIN_TOKEN is not set/);
+    assert.match(missing.stderr, /channels\[0\]\.secret: environment variable WECHAT_WEBHOOK_SECRET is not set/);
+    const env = {
+      IMGATE_ADMIN_TOKEN: 'admin-token-0123456789',
+      WECHATPADPRO_KEY: 'pad-key',
+      WECHAT_WEBHOOK_SECRET: 'very-secret-value',
+      OPENCLAW_WEBHOOK_SECRET: 'openclaw-secret',
+      OPENCLAW_BOT_TOKEN: 'openclaw-bot-token-0123',
+    };
+    const valid = imgate(['check', '--config', path], env);
+    assert.equal(valid.code, 0, valid.stderr);
+    assert.match(valid.stdout, /1 channel\(s\): wx-main \(wechat-pad\)/);
+    assert.ok(!valid.stdout.includes('very-secret-value'));
+  });
+
+  it('check refuses an invalid config with the path and reason, never the value', () => {
+    const path = join(dir, 'bad.yaml');
+    writeFileSync(path, stringify({ apiKeys: [{ id: 'k', token: 'short-secret' }], server: { port: 70000 } }));
+    const result = imgate(['check', '--config', path]);
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /server\.port: /);
+    assert.match(result.stderr, /apiKeys\[0\]\.token: at least 16 characters/);
+    assert.ok(!result.stderr.includes('short-secret'));
+  });
+
+  describe('against a running gateway', () => {
+    let gw: TestGateway;
+    const configPath = join(dir, 'client.yaml');
+    const channel = { id: 'wx', platform: 'wechat-pad', secret: 'cli-test-secret', botWxid: 'wxid_bot' };
+
+    before(async () => {
+      gw = await startTestGateway({ channels: [channel] }, makeTempDir());
+      writeFileSync(configPath, stringify({ channels: [channel], admin: { token: 'test-admin-token-0123456789' } }));
+    });
+    after(async () => {
+      await gw.close();
+      removeDir(gw.dir);
+    });
+
+    it('simulate wechat-pad posts signed samples that the gateway stores', async () => {
+      for (const args of [[], ['--format', 'flat'], ['--group', '--text', 'hello room']]) {
+        const result = await imgateAsync(['simulate', 'wechat-pad', '--config', configPath, '--url', gw.url, ...args]);
+        assert.equal(result.code, 0, result.stderr);
+        assert.match(result.stdout, /"ok": true/);
+      }
+      const events = await eventsOf(gw.url);
+      assert.equal(events.length, 3);
+      const group = events.find((e) => e.message.text === 'hello room');
+      assert.equal(group.conversation.type, 'group');
+      assert.equal(group.message.mentionsBot, true);
+    });
+
+    it('replay asks the gateway to deliver again, and says what went wrong', async () => {
+      const result = await imgateAsync(['replay', 'dlv_missing', '--config', configPath, '--url', gw.url]);
+      assert.equal(result.code, 1);
+      assert.match(result.stderr, /HTTP 404: .*IMG_ERR_NOT_FOUND/);
+    });
+  });
+});
