@@ -59,7 +59,8 @@ CREATE INDEX events_channel_id ON events (channel, id);
 
 CREATE INDEX events_channel_message_id ON events (channel, message_id);
 
-CREATE INDEX events_channel_platform_message_id ON events (channel, platform_message_id);
+CREATE INDEX events_channel_platform_message_id ON events (channel, platform_message_id)
+  WHERE platform_message_id <> dedup_key;
 
 CREATE INDEX events_received_at ON events (received_at);
 

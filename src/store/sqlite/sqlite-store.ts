@@ -178,7 +178,15 @@ export class SqliteStore implements Store {
         messageId,
       ) ??
       this.one<EventRow>(
-        `SELECT event_json, raw_json, raw_body FROM events WHERE channel = ? AND platform_message_id = ?
+        'SELECT event_json, raw_json, raw_body FROM events WHERE channel = ? AND dedup_key = ? AND platform_message_id = ?',
+        channel,
+        messageId,
+        messageId,
+      ) ??
+      // The condition repeats the partial index's, so that SQLite uses it.
+      this.one<EventRow>(
+        `SELECT event_json, raw_json, raw_body FROM events
+         WHERE channel = ? AND platform_message_id = ? AND platform_message_id <> dedup_key
          ORDER BY received_at, id LIMIT 1`,
         channel,
         messageId,
