@@ -10,6 +10,7 @@ import { createChannels } from './runtime/channels.ts';
 import { syncConfigToStore } from './runtime/config-sync.ts';
 import { startRetention } from './runtime/retention.ts';
 import { openStore } from './store/open.ts';
+import type { Store } from './store/store.ts';
 import { SubscriptionRegistry } from './subscriptions/registry.ts';
 
 export interface Gateway {
@@ -29,9 +30,18 @@ const MAX_COMMIT_BATCH = 512;
 export async function startGateway(config: Config, options: { logger?: Logger } = {}): Promise<Gateway> {
   const logger = options.logger ?? createLogger(config.log.level);
   const store = await openStore(config.storage.url);
+  try {
+    return await startOnStore(config, logger, store);
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+}
+
+async function startOnStore(config: Config, logger: Logger, store: Store): Promise<Gateway> {
   await syncConfigToStore(config, store);
 
-  const subscriptions = new SubscriptionRegistry(store);
+  const subscriptions = new SubscriptionRegistry(store, logger);
   await subscriptions.load();
   subscriptions.startRefreshing(SUBSCRIPTION_REFRESH_MS);
 
@@ -49,7 +59,12 @@ export async function startGateway(config: Config, options: { logger?: Logger } 
   const lifecycle = { shuttingDown: false };
 
   const app = buildApp({ config, logger, store, channels, pipeline, subscriptions, worker, sendService, lifecycle });
-  await app.listen({ host: config.server.host, port: config.server.port });
+  try {
+    await app.listen({ host: config.server.host, port: config.server.port });
+  } catch (error) {
+    subscriptions.stop();
+    throw error;
+  }
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.server.port;
   const url = `http://${config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host}:${port}`;

@@ -23,6 +23,7 @@ export const ERRORS = {
   IMG_ERR_VALIDATION: { status: 400, message: 'the request is not valid' },
   IMG_ERR_NOT_FOUND: { status: 404, message: 'no such resource' },
   IMG_ERR_ROUTE_NOT_FOUND: { status: 404, message: 'no such route' },
+  IMG_ERR_DELIVERY_IN_FLIGHT: { status: 409, message: 'this delivery is being attempted right now' },
 
   // Send
   IMG_ERR_SEND_UNKNOWN_CHANNEL: { status: 404, message: 'no enabled channel with this id' },

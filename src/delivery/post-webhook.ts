@@ -29,7 +29,8 @@ export async function postWebhook(
       bodyTimeout: timeoutMs,
       signal: AbortSignal.timeout(timeoutMs),
     });
-    const text = await readLimited(response.body);
+    // The status is the subscriber's answer: a body that then fails to arrive does not undo a 2xx.
+    const text = await readLimited(response.body).catch(() => null);
     const retryAfter = response.headers['retry-after'];
     return {
       statusCode: response.statusCode,

@@ -42,6 +42,7 @@ export class DeliveryWorker {
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly inFlight = new Set<Promise<void>>();
   private pollTimer: NodeJS.Timeout | undefined;
+  private polling: Promise<void> | undefined;
   private stopped = false;
 
   constructor(
@@ -62,7 +63,7 @@ export class DeliveryWorker {
     this.stopped = true;
     clearInterval(this.pollTimer);
     for (const timer of this.timers) clearTimeout(timer);
-    await Promise.allSettled([...this.inFlight]);
+    await Promise.allSettled([...this.inFlight, this.polling]);
   }
 
   notify(deliveries: { id: string; subscriptionId: string }[]): void {
@@ -113,18 +114,49 @@ export class DeliveryWorker {
     return Date.now() + timeoutMs + LEASE_MARGIN_MS;
   }
 
-  private async poll(): Promise<void> {
+  private poll(): Promise<void> {
+    this.polling ??= this.pollOnce().finally(() => (this.polling = undefined));
+    return this.polling;
+  }
+
+  private async pollOnce(): Promise<void> {
     if (this.stopped) return;
     try {
-      const due = await this.store.listDueDeliveries(Date.now(), POLL_BATCH);
+      // Lanes that already hold a full queue are skipped, so one subscriber's backlog never fills a poll.
+      const full = [...this.lanes.values()]
+        .filter((lane) => lane.queue.length >= this.options.concurrencyPerSubscription)
+        .map((lane) => lane.subscriptionId);
+      const due = await this.store.listDueDeliveries(Date.now(), POLL_BATCH, full);
       for (const delivery of due) this.enqueue(delivery.id, delivery.subscriptionId);
     } catch (error) {
       this.logger.error({ err: error }, 'polling for due deliveries failed');
     }
   }
 
+  /**
+   * One attempt, always recorded: an error of imgate's own (a store read, a subscription without a
+   * secret) counts as a failed attempt and follows the retry schedule, instead of leaving the
+   * delivery claimed until its lease runs out, again and again.
+   */
   private async attempt(delivery: DeliveryRecord): Promise<AttemptRecord> {
     const startedAt = Date.now();
+    try {
+      return await this.attemptDelivery(delivery, startedAt);
+    } catch (error) {
+      const message = `imgate could not attempt the delivery: ${(error as Error).message}`;
+      this.logger.error({ err: error, deliveryId: delivery.id }, 'delivery attempt failed');
+      const record = this.emptyAttempt(delivery.id, delivery.attempts + 1, startedAt, message);
+      const schedule = this.subscriptions.get(delivery.subscriptionId)?.retrySchedule ?? [];
+      const delay = calculateRetryDelay(schedule, delivery.attempts + 1, null);
+      const resolution: AttemptResolution =
+        delay === null ? { status: 'dead', error: message } : { status: 'pending', nextAttemptAt: Date.now() + delay, error: message };
+      await this.store.recordAttempt(record, resolution, Date.now());
+      if (resolution.status === 'pending') this.scheduleRetry(delivery, resolution.nextAttemptAt);
+      return record;
+    }
+  }
+
+  private async attemptDelivery(delivery: DeliveryRecord, startedAt: number): Promise<AttemptRecord> {
     const attemptNumber = delivery.attempts + 1;
     const sub = this.subscriptions.get(delivery.subscriptionId) ?? (await this.store.getSubscription(delivery.subscriptionId));
     const stored = await this.store.getEvent(delivery.eventId);

@@ -33,8 +33,8 @@ const RETRY_BACKOFF_MS = [250, 1000];
  * platform (retrying only what is safe to retry), record the message.
  */
 export class SendService {
-  /** Sends under way in this process by idempotency scope+key: a concurrent twin waits for the first. */
-  private readonly running = new Map<string, Promise<SendResponse>>();
+  /** The last send under way in this process for each idempotency scope+key. */
+  private readonly running = new Map<string, Promise<void>>();
 
   constructor(
     private readonly store: Store,
@@ -52,29 +52,44 @@ export class SendService {
     if (key === undefined) return this.deliver(channel, input, randomUUID());
 
     const scope = `${apiKey.id}:${input.channel}`;
+    // Sends with one key queue up in this process: the gate is set before the first await, so a
+    // concurrent twin waits for the first and then finds its answer instead of a 409.
     const runningKey = `${scope}\n${key}`;
-    const twin = this.running.get(runningKey);
-    if (twin) {
-      await twin.catch(() => undefined);
+    const previous = this.running.get(runningKey);
+    let open: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    this.running.set(runningKey, gate);
+    try {
+      await previous;
+      return await this.sendOnce(channel, input, scope, key);
+    } finally {
+      open();
+      if (this.running.get(runningKey) === gate) this.running.delete(runningKey);
     }
+  }
+
+  private async sendOnce(channel: SendChannel, input: SendInput, scope: string, key: string): Promise<SendResponse> {
     const now = Date.now();
     const claim = await this.store.claimIdempotencyKey(scope, key, requestHash(input), now, now - ABANDONED_CLAIM_MS);
     if (claim.state === 'done') return claim.response as SendResponse;
     if (claim.state === 'conflict') throw new ImgateError('IMG_ERR_IDEMPOTENCY_CONFLICT');
     if (claim.state === 'in_progress') throw new ImgateError('IMG_ERR_IDEMPOTENCY_IN_PROGRESS');
 
-    const work = this.deliver(channel, input, key);
-    this.running.set(runningKey, work);
+    let response: SendResponse;
     try {
-      const response = await work;
-      await this.store.completeIdempotencyKey(scope, key, response);
-      return response;
+      response = await this.deliver(channel, input, key);
     } catch (error) {
-      await this.store.releaseIdempotencyKey(scope, key);
+      // Not sent: the caller may try again with the same key.
+      await this.store.releaseIdempotencyKey(scope, key).catch((releaseError: unknown) =>
+        this.logger.error({ err: releaseError, channel: channel.id }, 'could not release an idempotency key'),
+      );
       throw error;
-    } finally {
-      this.running.delete(runningKey);
     }
+    // Sent: from here on the key must never be released, or a retry would send the message twice.
+    await this.store.completeIdempotencyKey(scope, key, response).catch((error: unknown) =>
+      this.logger.error({ err: error, channel: channel.id, messageId: response.messageId }, 'could not record an idempotent send'),
+    );
+    return response;
   }
 
   private async deliver(channel: SendChannel, input: SendInput, idempotencyKey: string): Promise<SendResponse> {
@@ -105,14 +120,17 @@ export class SendService {
       throw error;
     }
     const messageId = newId('msg');
-    await this.store.insertOutboundMessage({
-      id: messageId,
-      channel: channel.id,
-      to: input.to,
-      platformMessageId: result.platformMessageId,
-      replyToEventId: replyTo?.event.id ?? null,
-      createdAt: Date.now(),
-    });
+    // The platform has the message: failing to record it must not turn the send into an error.
+    await this.store
+      .insertOutboundMessage({
+        id: messageId,
+        channel: channel.id,
+        to: input.to,
+        platformMessageId: result.platformMessageId,
+        replyToEventId: replyTo?.event.id ?? null,
+        createdAt: Date.now(),
+      })
+      .catch((error: unknown) => this.logger.error({ err: error, channel: channel.id, messageId }, 'could not record a sent message'));
     this.logger.info({ channel: channel.id, conversationId: input.to, messageId, status: 200, latencyMs: elapsed(started) }, 'send');
     return { messageId, platformMessageId: result.platformMessageId, channel: channel.id, to: input.to };
   }

@@ -146,15 +146,22 @@ export interface Store {
    * with a lease that ran out (the process that held it died); returns the ones it got.
    */
   claimDeliveries(ids: string[], now: number, leaseUntil: number): Promise<DeliveryRecord[]>;
-  /** Deliveries `claimDeliveries` would take now, oldest first; claims nothing. */
-  listDueDeliveries(now: number, limit: number): Promise<{ id: string; subscriptionId: string }[]>;
+  /**
+   * Deliveries `claimDeliveries` would take now, oldest first, leaving out those of
+   * `skipSubscriptions` (whose lanes are full, so that one backlog cannot fill every poll); claims nothing.
+   */
+  listDueDeliveries(now: number, limit: number, skipSubscriptions: string[]): Promise<{ id: string; subscriptionId: string }[]>;
   /** Records an attempt and the delivery's new state together. */
   recordAttempt(attempt: AttemptRecord, resolution: AttemptResolution, now: number): Promise<void>;
   getDelivery(id: string): Promise<DeliveryRecord | null>;
   listDeliveries(query: ListQuery & { eventId?: string; status?: DeliveryStatus }): Promise<DeliveryRecord[]>;
+  /** In the order they were made (attempt numbers start again after a replay). */
   listAttempts(deliveryId: string): Promise<AttemptRecord[]>;
-  /** Puts a delivery back to pending, due now. Returns false if there is no such delivery. */
-  replayDelivery(id: string, now: number): Promise<boolean>;
+  /**
+   * Puts a delivery back to pending, due now, with a fresh retry schedule (its attempt log is kept).
+   * A delivery in flight is left alone: replaying it would send it twice at once.
+   */
+  replayDelivery(id: string, now: number): Promise<'replayed' | 'in_flight' | 'not_found'>;
   /** Creates a delivery outside ingest (test deliveries, replays of an event to a new subscriber). */
   insertDelivery(delivery: { id: string; eventId: string; subscriptionId: string }, now: number): Promise<void>;
 

@@ -1,3 +1,4 @@
+import type { Logger } from '../core/logger.ts';
 import type { Store, SubscriptionRecord } from '../store/store.ts';
 import type { UnifiedEvent } from '../core/event.ts';
 import { subscriptionMatches } from './match.ts';
@@ -10,15 +11,25 @@ import { subscriptionMatches } from './match.ts';
 export class SubscriptionRegistry {
   private subscriptions: SubscriptionRecord[] = [];
   private timer: NodeJS.Timeout | undefined;
+  private loads = 0;
 
-  constructor(private readonly store: Store) {}
+  constructor(
+    private readonly store: Store,
+    private readonly logger: Logger,
+  ) {}
 
   async load(): Promise<void> {
-    this.subscriptions = await this.store.listSubscriptions();
+    // Loads can overlap (a refresh and a change); only the one started last may set the list.
+    const load = ++this.loads;
+    const subscriptions = await this.store.listSubscriptions();
+    if (load === this.loads) this.subscriptions = subscriptions;
   }
 
   startRefreshing(refreshMs: number): void {
-    this.timer = setInterval(() => void this.load().catch(() => undefined), refreshMs);
+    this.timer = setInterval(
+      () => void this.load().catch((error: unknown) => this.logger.error({ err: error }, 'refreshing subscriptions failed')),
+      refreshMs,
+    );
     this.timer.unref();
   }
 

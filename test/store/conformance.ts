@@ -292,11 +292,11 @@ export function describeStoreConformance(engine: string, factory: StoreFactory):
         await makePendingUntil(store, soon.deliveryId, base + 2000);
         const ids = [later, soonest, soon].map((d) => d.deliveryId);
         const dueAmongOurs = async (now: number, limit: number) =>
-          (await store.listDueDeliveries(now, limit)).map((d) => d.id).filter((id) => ids.includes(id));
+          (await store.listDueDeliveries(now, limit, [])).map((d) => d.id).filter((id) => ids.includes(id));
 
         assert.deepEqual(await dueAmongOurs(base, 1000), []);
         assert.deepEqual(await dueAmongOurs(base + 5000, 1000), [soonest.deliveryId, soon.deliveryId, later.deliveryId]);
-        const listed = await store.listDueDeliveries(base + 5000, 2);
+        const listed = await store.listDueDeliveries(base + 5000, 2, []);
         assert.equal(listed.length, 2);
         for (const due of listed) assert.deepEqual(Object.keys(due).sort(), ['id', 'subscriptionId']);
         assert.deepEqual(await dueAmongOurs(base + 5000, 1000), [soonest.deliveryId, soon.deliveryId, later.deliveryId], 'listing claims nothing');
@@ -313,14 +313,30 @@ export function describeStoreConformance(engine: string, factory: StoreFactory):
         assert.equal((await store.claimDeliveries([deliveryId], due, due + 30_000)).length, 1);
       });
 
+      it('never replays a delivery in flight', async () => {
+        const { deliveryId } = await storeEventWithDelivery(store);
+        const now = Date.now();
+        await store.claimDeliveries([deliveryId], now, now + 30_000);
+        assert.equal(await store.replayDelivery(deliveryId, now + 1), 'in_flight');
+        assert.equal((await getDelivery(store, deliveryId)).status, 'in_flight');
+      });
+
+      it('leaves the subscriptions it is told to skip out of the due list', async () => {
+        const skipped = await storeEventWithDelivery(store);
+        const now = Date.now() + 1;
+        const due = await store.listDueDeliveries(now, 1000, ['sub_a']);
+        assert.ok(!due.some((d) => d.id === skipped.deliveryId));
+        assert.ok((await store.listDueDeliveries(now, 1000, [])).some((d) => d.id === skipped.deliveryId));
+      });
+
       it('reclaims an in-flight delivery whose lease ran out', async () => {
         const { deliveryId } = await storeEventWithDelivery(store);
         const now = Date.now();
         await store.claimDeliveries([deliveryId], now, now + 1000);
 
         assert.deepEqual(await store.claimDeliveries([deliveryId], now + 500, now + 2000), []);
-        assert.ok(!(await store.listDueDeliveries(now + 500, 1000)).some((d) => d.id === deliveryId));
-        assert.ok((await store.listDueDeliveries(now + 1001, 1000)).some((d) => d.id === deliveryId));
+        assert.ok(!(await store.listDueDeliveries(now + 500, 1000, [])).some((d) => d.id === deliveryId));
+        assert.ok((await store.listDueDeliveries(now + 1001, 1000, [])).some((d) => d.id === deliveryId));
         const reclaimed = await store.claimDeliveries([deliveryId], now + 1001, now + 5000);
         assert.deepEqual(
           reclaimed.map((d) => [d.id, d.status, d.leaseUntil, d.attempts]),
@@ -371,7 +387,7 @@ export function describeStoreConformance(engine: string, factory: StoreFactory):
         await store.replayDelivery(deliveryId, now + 9000);
         await store.claimDeliveries([deliveryId], now + 9000, now + 39_000);
         await store.recordAttempt(third, { status: 'succeeded' }, now + 9010);
-        assert.deepEqual(stateOf(await getDelivery(store, deliveryId)), ['succeeded', 3, null, null]);
+        assert.deepEqual(stateOf(await getDelivery(store, deliveryId)), ['succeeded', 1, null, null], 'a replay starts counting again');
 
         assert.deepEqual(await store.listAttempts(deliveryId), [first, second, third]);
       });
@@ -390,17 +406,18 @@ export function describeStoreConformance(engine: string, factory: StoreFactory):
         await store.recordAttempt(attempt(deliveryId, 1, now), { status: 'dead', error: 'HTTP 410' }, now + 10);
 
         const replayAt = now + 60_000;
-        assert.equal(await store.replayDelivery(deliveryId, replayAt), true);
+        assert.equal(await store.replayDelivery(deliveryId, replayAt), 'replayed');
         const replayed = await getDelivery(store, deliveryId);
         assert.deepEqual(
           [replayed.status, replayed.nextAttemptAt, replayed.leaseUntil, replayed.attempts],
-          ['pending', replayAt, null, 1],
+          ['pending', replayAt, null, 0],
         );
         assert.deepEqual(
           (await store.claimDeliveries([deliveryId], replayAt, replayAt + 30_000)).map((d) => d.id),
           [deliveryId],
         );
-        assert.equal(await store.replayDelivery(newId('dlv'), replayAt), false);
+        assert.equal(await store.replayDelivery(newId('dlv'), replayAt), 'not_found');
+        assert.equal((await store.listAttempts(deliveryId)).length, 1, 'the attempt log is kept');
       });
 
       it('inserts a delivery outside ingest, pending and due now', async () => {

@@ -283,13 +283,18 @@ export class SqliteStore implements Store {
     return oldestFirst(rows.map(toDelivery));
   }
 
-  async listDueDeliveries(now: number, limit: number): Promise<{ id: string; subscriptionId: string }[]> {
+  async listDueDeliveries(
+    now: number,
+    limit: number,
+    skipSubscriptions: string[],
+  ): Promise<{ id: string; subscriptionId: string }[]> {
     return this.many<{ id: string; subscriptionId: string }>(
       `SELECT id, subscription_id AS subscriptionId FROM deliveries
-       WHERE (status = 'pending' AND next_attempt_at <= @now) OR (status = 'in_flight' AND lease_until < @now)
+       WHERE ((status = 'pending' AND next_attempt_at <= @now) OR (status = 'in_flight' AND lease_until < @now))
+         AND subscription_id NOT IN (SELECT value FROM json_each(@skip))
        ORDER BY next_attempt_at, id
        LIMIT @limit`,
-      { now, limit },
+      { now, limit, skip: JSON.stringify(skipSubscriptions) },
     );
   }
 
@@ -337,20 +342,22 @@ export class SqliteStore implements Store {
   async listAttempts(deliveryId: string): Promise<AttemptRecord[]> {
     const rows = this.many<AttemptRow>(
       `SELECT delivery_id, attempt, started_at, latency_ms, status_code, response_body, error
-       FROM delivery_attempts WHERE delivery_id = ? ORDER BY attempt, id`,
+       FROM delivery_attempts WHERE delivery_id = ? ORDER BY id`,
       deliveryId,
     );
     return rows.map(toAttempt);
   }
 
-  async replayDelivery(id: string, now: number): Promise<boolean> {
+  async replayDelivery(id: string, now: number): Promise<'replayed' | 'in_flight' | 'not_found'> {
     const updated = this.run(
-      `UPDATE deliveries SET status = 'pending', next_attempt_at = ?, lease_until = NULL, updated_at = ? WHERE id = ?`,
+      `UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_at = ?, lease_until = NULL, updated_at = ?
+       WHERE id = ? AND status <> 'in_flight'`,
       now,
       now,
       id,
     );
-    return updated.changes > 0;
+    if (updated.changes > 0) return 'replayed';
+    return this.one<{ id: string }>('SELECT id FROM deliveries WHERE id = ?', id) ? 'in_flight' : 'not_found';
   }
 
   async insertDelivery(

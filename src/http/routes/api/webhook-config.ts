@@ -71,6 +71,10 @@ export async function webhookConfigRoutes(app: FastifyInstance, ctx: AppContext)
   const subscriptionId = (channelId: string) => `wechat-webhook-${channelId}`;
 
   async function save(channelId: string, input: z.infer<typeof configSchema>, createdAt?: number) {
+    const current = await ctx.store.getSubscription(subscriptionId(channelId));
+    if (current?.source === 'config') {
+      throw new ImgateError('IMG_ERR_VALIDATION', { message: `subscription "${current.id}" comes from the config file; change it there` });
+    }
     const now = Date.now();
     const record: SubscriptionRecord = {
       id: subscriptionId(channelId),
