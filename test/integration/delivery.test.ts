@@ -163,8 +163,11 @@ describe('delivery to subscribers', () => {
     await slow.waitForRequests(1);
     // The slow subscriber has the event and has not answered; the fast one gets it all the same.
     await fast.waitForRequests(1);
-    release();
     const [delivery] = await deliveriesFor(gw, 'slow');
+    const replay = await call('POST', `${gw.url}/v1/deliveries/${delivery.id}/replay`, { token: ADMIN_TOKEN });
+    assert.equal(replay.status, 409, 'a delivery in flight is not replayed');
+    assert.equal(replay.json.error.code, 'IMG_ERR_DELIVERY_IN_FLIGHT');
+    release();
     await waitFor(async () => ((await admin('GET', `${gw.url}/v1/deliveries/${delivery.id}`)).json.status === 'succeeded' ? true : undefined));
   });
 
