@@ -44,14 +44,19 @@ export async function sendTestDelivery(
   };
   const deliveryId = newId('dlv');
   const rawBody = Buffer.from(JSON.stringify(event));
-  await store.ingestBatch([
-    {
-      channel: '_test',
-      dedupKey: event.message.platformId,
-      stored: { event, raw: event, rawBody },
-      deliveries: [{ id: deliveryId, subscriptionId: sub.id }],
-    },
-  ]);
-  const attempt = worker ? await worker.attemptNow(deliveryId, sub.id) : null;
-  return { eventId: event.id, deliveryId, attempt };
+  const create = async () => {
+    await store.ingestBatch([
+      {
+        channel: '_test',
+        dedupKey: event.message.platformId,
+        stored: { event, raw: event, rawBody },
+        deliveries: [{ id: deliveryId, subscriptionId: sub.id }],
+      },
+    ]);
+  };
+  if (!worker) {
+    await create();
+    return { eventId: event.id, deliveryId, attempt: null };
+  }
+  return { eventId: event.id, deliveryId, attempt: await worker.createAndAttempt(deliveryId, sub.id, create) };
 }

@@ -70,10 +70,19 @@ export class DeliveryWorker {
     for (const delivery of deliveries) this.enqueue(delivery.id, delivery.subscriptionId);
   }
 
-  /** Claims and attempts one delivery now, outside the lanes (the test-delivery route). */
-  async attemptNow(deliveryId: string, subscriptionId: string): Promise<AttemptRecord | null> {
-    const [claimed] = await this.store.claimDeliveries([deliveryId], Date.now(), this.leaseUntil(subscriptionId));
-    return claimed ? this.attempt(claimed) : null;
+  /**
+   * Creates a delivery with `create` and attempts it at once, outside the lanes (the test-delivery
+   * route). The id is marked as queued first, so the poll cannot take it in between.
+   */
+  async createAndAttempt(deliveryId: string, subscriptionId: string, create: () => Promise<void>): Promise<AttemptRecord | null> {
+    this.queued.add(deliveryId);
+    try {
+      await create();
+      const [claimed] = await this.store.claimDeliveries([deliveryId], Date.now(), this.leaseUntil(subscriptionId));
+      return claimed ? await this.attempt(claimed) : null;
+    } finally {
+      this.queued.delete(deliveryId);
+    }
   }
 
   private enqueue(deliveryId: string, subscriptionId: string): void {
