@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { channelSchemas } from '../platforms/registry.ts';
+import { isValidAllowEntry } from '../core/ip-allow-list.ts';
 import { configBoolean, configNumber } from './env-scalars.ts';
 
 /**
@@ -18,7 +19,7 @@ const serverSchema = z
       .default(1024 * 1024)
       .describe('Largest request body accepted; larger ones get 413.'),
     trustProxies: z
-      .array(z.string())
+      .array(z.string().refine(isValidAllowEntry, 'not an IP address or CIDR'))
       .default([])
       .describe('Addresses or CIDRs of reverse proxies whose X-Forwarded-For is believed (for allowIps).'),
     maxPendingIngest: configNumber(z.number().int().positive())

@@ -72,6 +72,13 @@ describe('config loading', () => {
     assert.deepEqual(dup, ['channels[1].id: duplicate channel id "wx"']);
   });
 
+  it('refuses an allowIps or trustProxies entry that is no address or CIDR', () => {
+    const problems = problemsOf(() =>
+      parseConfig({ server: { trustProxies: ['10.0.0.0/8', 'proxy'] }, channels: [{ ...channel, secret: 'x', allowIps: ['1.2.3.0/33'] }] }, 'test', {}),
+    );
+    assert.deepEqual(problems.sort(), ['channels[0].allowIps[0]: not an IP address or CIDR', 'server.trustProxies[1]: not an IP address or CIDR']);
+  });
+
   it('refuses a retention shorter than any platform retries', () => {
     const problems = problemsOf(() => parseConfig({ storage: { retentionHours: 2 } }, 'test', {}));
     assert.match(problems[0]!, /^storage\.retentionHours: at least 24/);

@@ -3,7 +3,7 @@ import { ImgateError } from '../../core/errors.ts';
 import type { HttpReply } from '../../platforms/_kit/adapter.ts';
 import type { ChannelRuntime } from '../../runtime/channels.ts';
 import type { AppContext } from '../context.ts';
-import { compileAllowList } from '../ip-allow-list.ts';
+import { compileAllowList } from '../../core/ip-allow-list.ts';
 
 interface HookParams {
   channelId: string;

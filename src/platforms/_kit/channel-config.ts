@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { configBoolean } from '../../config/env-scalars.ts';
+import { isValidAllowEntry } from '../../core/ip-allow-list.ts';
 
 /** Keys every channel has, whatever its platform (PRODUCT.md, "Channel keys"). */
 export const channelBaseSchema = z.strictObject({
@@ -10,7 +11,7 @@ export const channelBaseSchema = z.strictObject({
   enabled: configBoolean().default(true).describe('A disabled channel answers 404 and sends nothing.'),
   apiBase: z.url().optional().describe("The platform API's base URL; point it at a fake server in tests."),
   allowIps: z
-    .array(z.string())
+    .array(z.string().refine(isValidAllowEntry, 'not an IP address or CIDR'))
     .optional()
     .describe('Addresses or CIDRs allowed to call this channel\'s callback; others get 403. Unset: any.'),
 });
