@@ -156,9 +156,7 @@ export class DeliveryWorker {
       this.logger.error({ err: error, deliveryId: delivery.id }, 'delivery attempt failed');
       const record = this.emptyAttempt(delivery.id, delivery.attempts + 1, startedAt, message);
       const schedule = this.subscriptions.get(delivery.subscriptionId)?.retrySchedule ?? [];
-      const delay = calculateRetryDelay(schedule, delivery.attempts + 1, null);
-      const resolution: AttemptResolution =
-        delay === null ? { status: 'dead', error: message } : { status: 'pending', nextAttemptAt: Date.now() + delay, error: message };
+      const resolution = retryOrDeadLetter(schedule, delivery.attempts + 1, null, message);
       await this.store.recordAttempt(record, resolution, Date.now());
       if (resolution.status === 'pending') this.scheduleRetry(delivery, resolution.nextAttemptAt);
       return record;
@@ -227,13 +225,7 @@ export class DeliveryWorker {
     }
     const error = result.error ?? `subscriber answered HTTP ${status}`;
     const retryAfter = parseRetryAfter(result.retryAfter, Date.now());
-    const delay = calculateRetryDelay(
-      sub.retrySchedule,
-      attemptNumber,
-      retryAfter === null ? null : Math.min(retryAfter, MAX_RETRY_AFTER_S),
-    );
-    if (delay === null) return { status: 'dead', error };
-    return { status: 'pending', nextAttemptAt: Date.now() + delay, error };
+    return retryOrDeadLetter(sub.retrySchedule, attemptNumber, retryAfter === null ? null : Math.min(retryAfter, MAX_RETRY_AFTER_S), error);
   }
 
   private scheduleRetry(delivery: DeliveryRecord, nextAttemptAt: number): void {
@@ -250,4 +242,15 @@ export class DeliveryWorker {
   private emptyAttempt(deliveryId: string, attempt: number, startedAt: number, error: string): AttemptRecord {
     return { deliveryId, attempt, startedAt, latencyMs: 0, statusCode: null, responseBody: null, error };
   }
+}
+
+/** The next step after a failed attempt: another one when the schedule has it, else the dead letters. */
+function retryOrDeadLetter(
+  schedule: readonly number[],
+  attemptNumber: number,
+  retryAfterSeconds: number | null,
+  error: string,
+): AttemptResolution {
+  const delay = calculateRetryDelay(schedule, attemptNumber, retryAfterSeconds);
+  return delay === null ? { status: 'dead', error } : { status: 'pending', nextAttemptAt: Date.now() + delay, error };
 }
