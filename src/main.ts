@@ -6,12 +6,14 @@ import { buildApp } from './http/app.ts';
 import { SendService } from './outbound/send-service.ts';
 import { CommitBatcher } from './pipeline/commit-batcher.ts';
 import { IngestPipeline } from './pipeline/ingest.ts';
-import { createChannels } from './runtime/channels.ts';
+import { findPlatform } from './platforms/registry.ts';
+import { createChannels, startBackgroundWork } from './runtime/channels.ts';
 import { syncConfigToStore } from './runtime/config-sync.ts';
 import { startRetention } from './runtime/retention.ts';
 import { openStore } from './store/open.ts';
 import type { Store } from './store/store.ts';
 import { SubscriptionRegistry } from './subscriptions/registry.ts';
+import { TokenService } from './tokens/token-service.ts';
 
 export interface Gateway {
   app: FastifyInstance;
@@ -45,16 +47,19 @@ async function startOnStore(config: Config, logger: Logger, store: Store): Promi
   await subscriptions.load();
   subscriptions.startRefreshing(SUBSCRIPTION_REFRESH_MS);
 
-  const channels = createChannels(config.channels, logger);
-  for (const channel of channels.values()) {
-    for (const warning of channel.adapter.startupWarnings?.() ?? []) logger.warn({ channel: channel.id }, warning);
-  }
-
   const worker = config.delivery.enabled
     ? new DeliveryWorker(store, subscriptions, logger.child({ role: 'delivery' }), config.delivery)
     : undefined;
   const batcher = new CommitBatcher(store, logger, { maxBatch: MAX_COMMIT_BATCH, maxPending: config.server.maxPendingIngest });
-  const pipeline = new IngestPipeline(batcher, subscriptions, (deliveries) => worker?.notify(deliveries));
+  const pipeline = new IngestPipeline(store, batcher, subscriptions, (deliveries) => worker?.notify(deliveries));
+  const tokens = new TokenService(store, logger.child({ role: 'tokens' }));
+
+  const channels = createChannels(config.channels, { logger, store, pipeline, tokens });
+  for (const channel of channels.values()) {
+    for (const warning of findPlatform(channel.platform)?.startupWarnings?.(channel.config) ?? []) {
+      logger.warn({ channel: channel.id }, warning);
+    }
+  }
   const sendService = new SendService(store, (id) => channels.get(id), logger.child({ role: 'send' }));
   const lifecycle = { shuttingDown: false };
 
@@ -70,6 +75,7 @@ async function startOnStore(config: Config, logger: Logger, store: Store): Promi
   const url = `http://${config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host}:${port}`;
 
   worker?.start();
+  const stopBackgroundWork = startBackgroundWork(channels.values(), logger);
   const stopRetention = startRetention(store, logger, config.storage);
   logger.info({ url, channels: [...channels.keys()], store: config.storage.url.split(':')[0] }, 'imgate listening');
 
@@ -78,6 +84,7 @@ async function startOnStore(config: Config, logger: Logger, store: Store): Promi
     closing ??= (async () => {
       lifecycle.shuttingDown = true;
       await app.close();
+      await stopBackgroundWork();
       await batcher.drain();
       await worker?.stop();
       stopRetention();

@@ -73,4 +73,15 @@ export interface NormalizedEvent {
   conversation: EventConversation;
   flags: { history: boolean };
   raw: unknown;
+  /**
+   * How the platform's request looked, for `format: raw` subscribers that verify it with the
+   * platform's own SDK (WeCom's encrypted XML and its signed query). Unset: JSON, no query.
+   */
+  rawRequest?: RawRequestShape;
+}
+
+export interface RawRequestShape {
+  contentType: string;
+  /** The query string to append to the subscriber's URL, without `?`. */
+  query: string;
 }

@@ -1,8 +1,22 @@
 import type { StoredEvent, SubscriptionRecord } from '../store/store.ts';
 
-/** The body a subscriber receives: the unified event as JSON, or the platform's exact bytes. */
-export function renderDeliveryBody(sub: Pick<SubscriptionRecord, 'format' | 'includeRaw'>, stored: StoredEvent): Buffer {
-  if (sub.format === 'raw') return stored.rawBody;
-  const body = sub.includeRaw ? { ...stored.event, raw: stored.raw } : stored.event;
-  return Buffer.from(JSON.stringify(body));
+export interface DeliveryRequest {
+  url: string;
+  contentType: string;
+  body: Buffer;
+}
+
+/**
+ * What a subscriber receives: the unified event as JSON, or (`format: raw`) the platform's exact
+ * bytes with the content type and query string the platform sent them with, so that a bot built
+ * on the platform's own SDK can verify them as if the platform had called it.
+ */
+export function renderDelivery(sub: Pick<SubscriptionRecord, 'url' | 'format' | 'includeRaw'>, stored: StoredEvent): DeliveryRequest {
+  if (sub.format === 'raw') {
+    const shape = stored.rawRequest;
+    const url = shape && shape.query !== '' ? `${sub.url}${sub.url.includes('?') ? '&' : '?'}${shape.query}` : sub.url;
+    return { url, contentType: shape?.contentType ?? 'application/json', body: stored.rawBody };
+  }
+  const event = sub.includeRaw ? { ...stored.event, raw: stored.raw } : stored.event;
+  return { url: sub.url, contentType: 'application/json', body: Buffer.from(JSON.stringify(event)) };
 }

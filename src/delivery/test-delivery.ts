@@ -49,7 +49,7 @@ export async function sendTestDelivery(
       {
         channel: '_test',
         dedupKey: event.message.platformId,
-        stored: { event, raw: event, rawBody },
+        stored: { event, raw: event, rawBody, rawRequest: null },
         deliveries: [{ id: deliveryId, subscriptionId: sub.id }],
       },
     ]);

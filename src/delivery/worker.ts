@@ -2,7 +2,7 @@ import type { Logger } from '../core/logger.ts';
 import type { AttemptRecord, AttemptResolution, DeliveryRecord, Store, SubscriptionRecord } from '../store/store.ts';
 import type { SubscriptionRegistry } from '../subscriptions/registry.ts';
 import { postWebhook } from './post-webhook.ts';
-import { renderDeliveryBody } from './render.ts';
+import { renderDelivery } from './render.ts';
 import { calculateRetryDelay, parseRetryAfter } from './retry-delay.ts';
 import { signDelivery } from './sign.ts';
 
@@ -173,14 +173,14 @@ export class DeliveryWorker {
       await this.store.recordAttempt(record, { status: 'dead', error: reason }, Date.now());
       return record;
     }
-    const body = renderDeliveryBody(sub, stored);
+    const { url, contentType, body } = renderDelivery(sub, stored);
     const headers = {
-      'content-type': 'application/json',
+      'content-type': contentType,
       'user-agent': 'imgate',
       'x-imgate-delivery-id': delivery.id,
       ...signDelivery(sub, { messageId: delivery.eventId, timestamp: Math.floor(startedAt / 1000), body }),
     };
-    const result = await postWebhook(sub.url, headers, body, sub.timeoutMs);
+    const result = await postWebhook(url, headers, body, sub.timeoutMs);
     const record: AttemptRecord = {
       deliveryId: delivery.id,
       attempt: attemptNumber,

@@ -1,7 +1,7 @@
 import type { NormalizedEvent } from '../core/event.ts';
 import { newId } from '../core/ids.ts';
 import type { ChannelAdapter, HttpReply, InboundRequest } from '../platforms/_kit/adapter.ts';
-import type { IngestItem, IngestOutcome } from '../store/store.ts';
+import type { IngestItem, IngestOutcome, Store } from '../store/store.ts';
 import type { SubscriptionRegistry } from '../subscriptions/registry.ts';
 import { buildUnifiedEvent } from './build-event.ts';
 import type { CommitBatcher } from './commit-batcher.ts';
@@ -15,6 +15,16 @@ export interface IngestChannel {
 export interface NewDelivery {
   id: string;
   subscriptionId: string;
+}
+
+export interface IngestOptions {
+  /** A cursor to store in the same transaction as the events (pull-based platforms). */
+  cursor?: { key: string; value: string };
+  /**
+   * Deliver to exactly these subscriptions instead of those whose filters match (a WeCom KF
+   * callback forwarded to the puppet registered for its OpenKfId).
+   */
+  targets?: string[];
 }
 
 export interface IngestResult {
@@ -32,6 +42,7 @@ export interface IngestResult {
  */
 export class IngestPipeline {
   constructor(
+    private readonly store: Store,
     private readonly batcher: CommitBatcher,
     private readonly subscriptions: SubscriptionRegistry,
     private readonly onStored: (deliveries: NewDelivery[]) => void,
@@ -49,24 +60,33 @@ export class IngestPipeline {
     };
   }
 
-  /** Stores events (from a callback or a long connection); resolves after the commit. */
+  /**
+   * Stores events (from a callback, a long connection or a pull); resolves after the commit. With
+   * a cursor the write skips the group commit: the cursor must land in the same transaction as
+   * exactly these events, and pulls are few and already batched by the platform.
+   */
   async ingest(
     channel: { id: string; platform: string },
     events: NormalizedEvent[],
     rawBody: Buffer,
     receivedAt: Date,
+    options: IngestOptions = {},
   ): Promise<IngestOutcome[]> {
-    if (events.length === 0) return [];
+    const { cursor, targets } = options;
+    if (events.length === 0 && !cursor) return [];
     const items = events.map((normalized): IngestItem => {
       const event = buildUnifiedEvent(normalized, channel, receivedAt);
+      const subscriptionIds = targets ?? this.subscriptions.matching(event).map((sub) => sub.id);
       return {
         channel: channel.id,
         dedupKey: normalized.dedupKey,
-        stored: { event, raw: normalized.raw, rawBody },
-        deliveries: this.subscriptions.matching(event).map((sub) => ({ id: newId('dlv'), subscriptionId: sub.id })),
+        stored: { event, raw: normalized.raw, rawBody, rawRequest: normalized.rawRequest ?? null },
+        deliveries: subscriptionIds.map((subscriptionId) => ({ id: newId('dlv'), subscriptionId })),
       };
     });
-    const outcomes = await this.batcher.submit(items);
+    const outcomes = cursor
+      ? await this.store.ingestBatch(items, [{ channel: channel.id, ...cursor }])
+      : await this.batcher.submit(items);
     const deliveries = outcomes.flatMap((outcome, index) =>
       outcome.status === 'stored' ? (items[index] as IngestItem).deliveries : [],
     );

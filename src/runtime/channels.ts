@@ -1,7 +1,11 @@
 import type { ChannelConfig } from '../config/schema.ts';
+import { ImgateError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
-import type { ChannelAdapter } from '../platforms/_kit/adapter.ts';
+import type { ChannelAdapter, EventSink } from '../platforms/_kit/adapter.ts';
 import { findPlatform } from '../platforms/registry.ts';
+import type { IngestPipeline } from '../pipeline/ingest.ts';
+import type { Store } from '../store/store.ts';
+import type { TokenService } from '../tokens/token-service.ts';
 
 export interface ChannelStatus {
   /** Null for webhook-only channels; true/false while a long connection is up/down. */
@@ -18,21 +22,69 @@ export interface ChannelRuntime {
   status: ChannelStatus;
 }
 
+export interface ChannelServices {
+  logger: Logger;
+  store: Store;
+  pipeline: IngestPipeline;
+  tokens: TokenService;
+}
+
 /** Builds an adapter for every enabled channel. Disabled channels are left out: they answer 404. */
-export function createChannels(configs: ChannelConfig[], logger: Logger): Map<string, ChannelRuntime> {
+export function createChannels(configs: ChannelConfig[], services: ChannelServices): Map<string, ChannelRuntime> {
   const channels = new Map<string, ChannelRuntime>();
   for (const config of configs) {
     if (!config.enabled) continue;
     const platform = findPlatform(config.platform);
     if (!platform) throw new Error(`channel ${config.id}: platform ${config.platform} is not available`);
-    const adapter = platform.create(config, { logger: logger.child({ channel: config.id }) });
-    channels.set(config.id, {
-      id: config.id,
-      platform: config.platform,
-      config,
-      adapter,
-      status: { connected: adapter.connect ? false : null, lastEventAt: null, lastError: null },
+    const status: ChannelStatus = { connected: null, lastEventAt: null, lastError: null };
+    const adapter = platform.create(config, {
+      logger: services.logger.child({ channel: config.id }),
+      sink: channelSink(config, services.pipeline, status),
+      cursors: { get: (key) => services.store.getCursor(config.id, key) },
+      tokens: services.tokens,
     });
+    if (adapter.connect) status.connected = false;
+    channels.set(config.id, { id: config.id, platform: config.platform, config, adapter, status });
   }
   return channels;
+}
+
+function channelSink(config: ChannelConfig, pipeline: IngestPipeline, status: ChannelStatus): EventSink {
+  const channel = { id: config.id, platform: config.platform };
+  return {
+    async ingest(events, rawBody, options) {
+      const outcomes = await pipeline.ingest(channel, events, rawBody, new Date(), options);
+      if (events.length > 0) status.lastEventAt = new Date().toISOString();
+      return outcomes;
+    },
+  };
+}
+
+/**
+ * Starts every channel's background work; the returned function aborts it and waits for it to
+ * stop. Work that fails is logged and recorded in the channel's status, never fatal.
+ */
+export function startBackgroundWork(channels: Iterable<ChannelRuntime>, logger: Logger): () => Promise<void> {
+  const controller = new AbortController();
+  const running: Promise<void>[] = [];
+  for (const channel of channels) {
+    const run = channel.adapter.runBackground;
+    if (!run) continue;
+    running.push(
+      run(controller.signal).catch((error: unknown) => {
+        recordChannelError(channel, error);
+        logger.error({ channel: channel.id, err: error }, 'channel background work stopped with an error');
+      }),
+    );
+  }
+  return async () => {
+    controller.abort();
+    await Promise.all(running);
+  };
+}
+
+/** Keeps a channel's last error for `/v1/channels`; errors that are not imgate's own show as internal. */
+export function recordChannelError(channel: ChannelRuntime, error: unknown): void {
+  const mapped = error instanceof ImgateError ? error : new ImgateError('IMG_ERR_INTERNAL');
+  channel.status.lastError = { at: new Date().toISOString(), code: mapped.code, message: mapped.message };
 }

@@ -1,4 +1,4 @@
-import type { UnifiedEvent } from '../core/event.ts';
+import type { RawRequestShape, UnifiedEvent } from '../core/event.ts';
 
 /**
  * Everything imgate keeps. SQLite (embedded default) and PostgreSQL (scale-out) implement this one
@@ -13,6 +13,15 @@ export interface StoredEvent {
   raw: unknown;
   /** The exact bytes the platform sent. */
   rawBody: Buffer;
+  /** Content type and query of the platform's request, where they matter (see NormalizedEvent). */
+  rawRequest: RawRequestShape | null;
+}
+
+/** A per-channel cursor (e.g. WeCom KF's `next_cursor`) written with the events it produced. */
+export interface CursorUpdate {
+  channel: string;
+  key: string;
+  value: string;
 }
 
 export interface IngestItem {
@@ -42,8 +51,11 @@ export interface SubscriptionRecord {
   timeoutMs: number;
   retrySchedule: number[];
   includeRaw: boolean;
-  /** `config` subscriptions are rewritten from the config file at every start. */
-  source: 'config' | 'api';
+  /**
+   * `config` subscriptions are rewritten from the config file at every start; `puppet` ones are
+   * registered WeCom KF puppets, which receive only the callbacks addressed to them.
+   */
+  source: 'config' | 'api' | 'puppet';
   createdAt: number;
   updatedAt: number;
 }
@@ -124,8 +136,9 @@ export interface Store {
   migrate(): Promise<void>;
   close(): Promise<void>;
 
-  // Ingest: one transaction for the whole batch; a duplicate (channel, dedupKey) stores nothing.
-  ingestBatch(items: IngestItem[]): Promise<IngestOutcome[]>;
+  // Ingest: one transaction for the whole batch (and the cursors that go with it); a duplicate
+  // (channel, dedupKey) stores nothing.
+  ingestBatch(items: IngestItem[], cursors?: CursorUpdate[]): Promise<IngestOutcome[]>;
   getEvent(id: string): Promise<StoredEvent | null>;
   /** By imgate message id (`msg_…`) or the platform's message id. */
   findEventByMessageId(channel: string, messageId: string): Promise<StoredEvent | null>;

@@ -45,7 +45,8 @@ export class SubscriptionRegistry {
     return this.subscriptions;
   }
 
+  /** Puppet subscriptions are left out: they get only what is addressed to them (`targets`). */
   matching(event: UnifiedEvent): SubscriptionRecord[] {
-    return this.subscriptions.filter((sub) => subscriptionMatches(sub, event));
+    return this.subscriptions.filter((sub) => sub.source !== 'puppet' && subscriptionMatches(sub, event));
   }
 }

@@ -693,7 +693,7 @@ function ingestItem(options: ItemOptions = {}): IngestItem {
   return {
     channel: event.channel,
     dedupKey: options.dedupKey ?? `wx:${event.message.platformId}`,
-    stored: { event, raw, rawBody: Buffer.from(JSON.stringify(raw)) },
+    stored: { event, raw, rawBody: Buffer.from(JSON.stringify(raw)), rawRequest: null },
     deliveries: (options.subscriptionIds ?? ['sub_a']).map((subscriptionId) => ({
       id: newId('dlv'),
       subscriptionId,

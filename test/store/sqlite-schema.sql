@@ -51,7 +51,7 @@ CREATE TABLE events (
   received_at         INTEGER NOT NULL,
   event_json          TEXT NOT NULL,
   raw_json            TEXT NOT NULL,
-  raw_body            BLOB NOT NULL,
+  raw_body            BLOB NOT NULL, raw_content_type TEXT, raw_query TEXT,
   UNIQUE (channel, dedup_key)
 );
 
@@ -93,7 +93,7 @@ CREATE TABLE schema_migrations (
   applied_at INTEGER NOT NULL
 );
 
-CREATE TABLE subscriptions (
+CREATE TABLE "subscriptions" (
   id             TEXT PRIMARY KEY,
   url            TEXT NOT NULL,
   secrets        TEXT NOT NULL,
@@ -107,7 +107,7 @@ CREATE TABLE subscriptions (
   timeout_ms     INTEGER NOT NULL,
   retry_schedule TEXT NOT NULL,
   include_raw    INTEGER NOT NULL,
-  source         TEXT NOT NULL CHECK (source IN ('config', 'api')),
+  source         TEXT NOT NULL CHECK (source IN ('config', 'api', 'puppet')),
   created_at     INTEGER NOT NULL,
   updated_at     INTEGER NOT NULL
 );

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ImgateError } from '../../core/errors.ts';
 import type { HttpReply } from '../../platforms/_kit/adapter.ts';
-import type { ChannelRuntime } from '../../runtime/channels.ts';
+import { recordChannelError, type ChannelRuntime } from '../../runtime/channels.ts';
 import type { AppContext } from '../context.ts';
 import { compileAllowList } from '../../core/ip-allow-list.ts';
 
@@ -48,6 +48,7 @@ export async function inboundRoutes(app: FastifyInstance, ctx: AppContext): Prom
         method: request.method,
         headers: request.headers,
         query: request.query as Record<string, string | undefined>,
+        rawQuery: rawQueryOf(request.url),
         pathToken,
         rawBody: Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0),
         receivedAt: new Date(),
@@ -65,7 +66,7 @@ export async function inboundRoutes(app: FastifyInstance, ctx: AppContext): Prom
       }
       return sendReply(reply, result.reply);
     } catch (error) {
-      recordFailure(channel, error);
+      recordChannelError(channel, error);
       throw error;
     }
   };
@@ -75,7 +76,8 @@ export async function inboundRoutes(app: FastifyInstance, ctx: AppContext): Prom
   }
 }
 
-function recordFailure(channel: ChannelRuntime, error: unknown): void {
-  const mapped = error instanceof ImgateError ? error : new ImgateError('IMG_ERR_INTERNAL');
-  channel.status.lastError = { at: new Date().toISOString(), code: mapped.code, message: mapped.message };
+/** The query string as it was on the wire, without `?`. */
+export function rawQueryOf(url: string): string {
+  const start = url.indexOf('?');
+  return start === -1 ? '' : url.slice(start + 1);
 }

@@ -2,12 +2,17 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
 import type { NormalizedEvent, UnifiedEvent } from '../../core/event.ts';
+import type { IngestOptions } from '../../pipeline/ingest.ts';
+import type { IngestOutcome } from '../../store/store.ts';
+import type { TokenService } from '../../tokens/token-service.ts';
 
 /** A platform callback as it reached `/hooks/:channelId`, body untouched. */
 export interface InboundRequest {
   method: string;
   headers: IncomingHttpHeaders;
   query: Record<string, string | undefined>;
+  /** The query string exactly as sent, without `?` (signed queries, literal `+` in base64 values). */
+  rawQuery: string;
   /** The `/hooks/:channelId/:pathToken` segment, when the request came that way. */
   pathToken: string | undefined;
   rawBody: Buffer;
@@ -45,26 +50,42 @@ export interface SendResult {
   platformMessageId: string | null;
 }
 
-/** Receives what a long connection produced; resolves once the events are durably stored. */
+/**
+ * Takes events that did not come as the answer to a callback (a long connection, a pull) into this
+ * channel's ingest path; resolves once they (and the cursor, if given) are durably stored.
+ */
 export interface EventSink {
-  ingest(events: NormalizedEvent[], rawBody: Buffer): Promise<void>;
+  ingest(events: NormalizedEvent[], rawBody: Buffer, options?: IngestOptions): Promise<IngestOutcome[]>;
+}
+
+/** This channel's stored cursors (written through `EventSink.ingest`, with the events). */
+export interface CursorReader {
+  get(key: string): Promise<string | null>;
 }
 
 export interface ChannelAdapter {
   handleCallback(req: InboundRequest): Promise<CallbackOutcome> | CallbackOutcome;
   send?(req: SendRequest): Promise<SendResult>;
   /** Holds the platform's long connection until `signal` aborts. */
-  connect?(sink: EventSink, signal: AbortSignal): Promise<void>;
-  /** Things an operator should hear about at start (weak auth and the like). */
-  startupWarnings?(): string[];
+  connect?(signal: AbortSignal): Promise<void>;
+  /**
+   * Background work that is not a connection (periodic pulls), started once the gateway listens
+   * and stopped by `signal` at shutdown; resolves once it has stopped.
+   */
+  runBackground?(signal: AbortSignal): Promise<void>;
 }
 
 export interface AdapterDeps {
   logger: Logger;
+  sink: EventSink;
+  cursors: CursorReader;
+  tokens: TokenService;
 }
 
 export interface PlatformDefinition<S extends z.ZodType = z.ZodType> {
   id: string;
   configSchema: S;
   create(config: z.infer<S>, deps: AdapterDeps): ChannelAdapter;
+  /** Things an operator should hear about at start and from `imgate check` (weak auth and the like). */
+  startupWarnings?(config: z.infer<S>): string[];
 }

@@ -1,4 +1,4 @@
-import { request } from 'undici';
+import { request, type FormData } from 'undici';
 import { ImgateError } from '../../core/errors.ts';
 import { parseJsonBody } from './json-body.ts';
 
@@ -8,6 +8,8 @@ export interface PlatformRequestOptions {
   headers?: Record<string, string>;
   /** Sent as JSON. */
   body?: unknown;
+  /** Sent as multipart/form-data (uploads); exclusive with `body`. */
+  form?: FormData;
   /** Milliseconds for the whole exchange; default 10 s. */
   timeoutMs?: number;
   /** Secrets that may appear in the URL path or be echoed back (e.g. a bot token); blanked in errors. */
@@ -28,7 +30,7 @@ export async function platformRequest(options: PlatformRequestOptions): Promise<
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const target = `${method} ${describeUrl(options.url)}`;
   const headers: Record<string, string> = { accept: 'application/json', ...options.headers };
-  let payload: string | undefined;
+  let payload: string | FormData | undefined = options.form;
   if (options.body !== undefined) {
     payload = JSON.stringify(options.body);
     headers['content-type'] ??= 'application/json';

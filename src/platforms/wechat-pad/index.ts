@@ -14,13 +14,13 @@ export const wechatPad: PlatformDefinition<typeof wechatPadChannelSchema> = {
   id: 'wechat-pad',
   configSchema: wechatPadChannelSchema,
   create: createWechatPadAdapter,
+  startupWarnings: wechatPadStartupWarnings,
 };
 
 export function createWechatPadAdapter(config: WechatPadChannelConfig, deps: AdapterDeps): ChannelAdapter {
   return {
     handleCallback: (req) => handleWechatPadCallback(config, deps, req),
     send: (req) => sendWechatPadMessage(config, req),
-    startupWarnings: () => wechatPadStartupWarnings(config),
   };
 }
 

@@ -132,4 +132,38 @@ CREATE INDEX events_channel_platform_message_id ON events (channel, platform_mes
   WHERE platform_message_id <> dedup_key;
 `,
   },
+  {
+    version: 3,
+    name: 'raw-request-shape-and-puppet-subscriptions',
+    // WeCom subscribers with format raw get the encrypted XML and its signed query as WeCom sent
+    // them; and KF puppets registered through the manager contract are subscriptions of their own
+    // kind. SQLite cannot change a CHECK constraint in place, so subscriptions is rebuilt (nothing
+    // references it by foreign key).
+    sql: `
+ALTER TABLE events ADD COLUMN raw_content_type TEXT;
+ALTER TABLE events ADD COLUMN raw_query TEXT;
+
+CREATE TABLE subscriptions_v3 (
+  id             TEXT PRIMARY KEY,
+  url            TEXT NOT NULL,
+  secrets        TEXT NOT NULL,
+  signing        TEXT NOT NULL,
+  format         TEXT NOT NULL,
+  channels       TEXT,
+  message_types  TEXT,
+  include_self   INTEGER NOT NULL,
+  groups         TEXT NOT NULL,
+  enabled        INTEGER NOT NULL,
+  timeout_ms     INTEGER NOT NULL,
+  retry_schedule TEXT NOT NULL,
+  include_raw    INTEGER NOT NULL,
+  source         TEXT NOT NULL CHECK (source IN ('config', 'api', 'puppet')),
+  created_at     INTEGER NOT NULL,
+  updated_at     INTEGER NOT NULL
+);
+INSERT INTO subscriptions_v3 SELECT * FROM subscriptions;
+DROP TABLE subscriptions;
+ALTER TABLE subscriptions_v3 RENAME TO subscriptions;
+`,
+  },
 ];

@@ -6,6 +6,7 @@ import type {
   ApiKeyRecord,
   AttemptRecord,
   AttemptResolution,
+  CursorUpdate,
   DeliveryRecord,
   DeliveryStatus,
   IdempotencyClaim,
@@ -24,6 +25,8 @@ interface EventRow {
   event_json: string;
   raw_json: string;
   raw_body: Buffer;
+  raw_content_type: string | null;
+  raw_query: string | null;
 }
 
 interface DeliveryRow {
@@ -125,16 +128,24 @@ export class SqliteStore implements Store {
 
   // Ingest
 
-  async ingestBatch(items: IngestItem[]): Promise<IngestOutcome[]> {
+  async ingestBatch(items: IngestItem[], cursors: CursorUpdate[] = []): Promise<IngestOutcome[]> {
     const now = Date.now();
-    return this.db.transaction(() => items.map((item) => this.ingestOne(item, now))).immediate();
+    return this.db
+      .transaction(() => {
+        const outcomes = items.map((item) => this.ingestOne(item, now));
+        for (const cursor of cursors) this.writeCursor(cursor, now);
+        return outcomes;
+      })
+      .immediate();
   }
 
   private ingestOne(item: IngestItem, now: number): IngestOutcome {
-    const { event, raw, rawBody } = item.stored;
+    const { event, raw, rawBody, rawRequest } = item.stored;
     const inserted = this.run(
-      `INSERT INTO events (id, channel, dedup_key, message_id, platform_message_id, received_at, event_json, raw_json, raw_body)
-       VALUES (@id, @channel, @dedupKey, @messageId, @platformMessageId, @receivedAt, @eventJson, @rawJson, @rawBody)
+      `INSERT INTO events (id, channel, dedup_key, message_id, platform_message_id, received_at, event_json, raw_json, raw_body,
+                           raw_content_type, raw_query)
+       VALUES (@id, @channel, @dedupKey, @messageId, @platformMessageId, @receivedAt, @eventJson, @rawJson, @rawBody,
+               @rawContentType, @rawQuery)
        ON CONFLICT (channel, dedup_key) DO NOTHING`,
       {
         id: event.id,
@@ -146,6 +157,8 @@ export class SqliteStore implements Store {
         eventJson: JSON.stringify(event),
         rawJson: toJson(raw),
         rawBody,
+        rawContentType: rawRequest?.contentType ?? null,
+        rawQuery: rawRequest?.query ?? null,
       },
     );
     if (inserted.changes === 0) {
@@ -164,7 +177,7 @@ export class SqliteStore implements Store {
   }
 
   async getEvent(id: string): Promise<StoredEvent | null> {
-    const row = this.one<EventRow>('SELECT event_json, raw_json, raw_body FROM events WHERE id = ?', id);
+    const row = this.one<EventRow>('SELECT event_json, raw_json, raw_body, raw_content_type, raw_query FROM events WHERE id = ?', id);
     return row === undefined ? null : toStoredEvent(row);
   }
 
@@ -173,19 +186,19 @@ export class SqliteStore implements Store {
   async findEventByMessageId(channel: string, messageId: string): Promise<StoredEvent | null> {
     const row =
       this.one<EventRow>(
-        'SELECT event_json, raw_json, raw_body FROM events WHERE channel = ? AND message_id = ?',
+        'SELECT event_json, raw_json, raw_body, raw_content_type, raw_query FROM events WHERE channel = ? AND message_id = ?',
         channel,
         messageId,
       ) ??
       this.one<EventRow>(
-        'SELECT event_json, raw_json, raw_body FROM events WHERE channel = ? AND dedup_key = ? AND platform_message_id = ?',
+        'SELECT event_json, raw_json, raw_body, raw_content_type, raw_query FROM events WHERE channel = ? AND dedup_key = ? AND platform_message_id = ?',
         channel,
         messageId,
         messageId,
       ) ??
       // The condition repeats the partial index's, so that SQLite uses it.
       this.one<EventRow>(
-        `SELECT event_json, raw_json, raw_body FROM events
+        `SELECT event_json, raw_json, raw_body, raw_content_type, raw_query FROM events
          WHERE channel = ? AND platform_message_id = ? AND platform_message_id <> dedup_key
          ORDER BY received_at, id LIMIT 1`,
         channel,
@@ -507,13 +520,17 @@ export class SqliteStore implements Store {
   }
 
   async putCursor(channel: string, key: string, value: string): Promise<void> {
+    this.writeCursor({ channel, key, value }, Date.now());
+  }
+
+  private writeCursor(cursor: CursorUpdate, now: number): void {
     this.run(
       `INSERT INTO cursors (channel, key, value, updated_at) VALUES (?, ?, ?, ?)
        ON CONFLICT (channel, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
-      channel,
-      key,
-      value,
-      Date.now(),
+      cursor.channel,
+      cursor.key,
+      cursor.value,
+      now,
     );
   }
 
@@ -595,6 +612,7 @@ function toStoredEvent(row: EventRow): StoredEvent {
     event: JSON.parse(row.event_json) as UnifiedEvent,
     raw: JSON.parse(row.raw_json) as unknown,
     rawBody: row.raw_body,
+    rawRequest: row.raw_content_type === null ? null : { contentType: row.raw_content_type, query: row.raw_query ?? '' },
   };
 }
 

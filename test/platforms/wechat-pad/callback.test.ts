@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ImgateError } from '../../../src/core/errors.ts';
+import { wechatPad } from '../../../src/platforms/wechat-pad/index.ts';
 import { adapterFor, channel, fixture, onlyEvent, request, type CapturedLogs } from './helpers.ts';
 
 async function rejectsWith(promise: Promise<unknown> | (() => unknown), code: string): Promise<void> {
@@ -86,9 +87,9 @@ describe('wechat-pad callbacks', () => {
   });
 
   it('warns at start only when auth is none, naming the channel', () => {
-    const warnings = adapterFor(channel({ auth: 'none' })).startupWarnings?.() ?? [];
+    const warnings = wechatPad.startupWarnings?.(channel({ auth: 'none' })) ?? [];
     assert.equal(warnings.length, 1);
     assert.match(warnings[0] ?? '', /"wx-main"/);
-    assert.deepEqual(adapterFor(channel({ auth: 'signature', secret: 's' })).startupWarnings?.(), []);
+    assert.deepEqual(wechatPad.startupWarnings?.(channel({ auth: 'signature', secret: 's' })), []);
   });
 });

@@ -5,6 +5,7 @@ import type { NormalizedEvent } from '../../../src/core/event.ts';
 import type { CallbackOutcome, ChannelAdapter, InboundRequest } from '../../../src/platforms/_kit/adapter.ts';
 import { wechatPad } from '../../../src/platforms/wechat-pad/index.ts';
 import type { WechatPadChannelConfig } from '../../../src/platforms/wechat-pad/config.ts';
+import { testAdapterDeps } from '../../helpers/adapter-deps.ts';
 
 export const BOT = 'wxid_bot123';
 export const ROOM = '12345678901@chatroom';
@@ -32,7 +33,7 @@ export function adapterFor(config: WechatPadChannelConfig, logs?: CapturedLogs):
       done();
     },
   });
-  return wechatPad.create(config, { logger: pino({ level: 'info' }, stream) });
+  return wechatPad.create(config, testAdapterDeps(pino({ level: 'info' }, stream)));
 }
 
 export function request(body: Buffer | string, overrides: Partial<InboundRequest> = {}): InboundRequest {
@@ -40,6 +41,7 @@ export function request(body: Buffer | string, overrides: Partial<InboundRequest
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     query: {},
+    rawQuery: '',
     pathToken: undefined,
     rawBody: Buffer.isBuffer(body) ? body : Buffer.from(body, 'utf8'),
     receivedAt: RECEIVED_AT,

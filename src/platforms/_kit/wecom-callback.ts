@@ -1,0 +1,103 @@
+import type { RawRequestShape } from '../../core/event.ts';
+import { ImgateError } from '../../core/errors.ts';
+import type { HttpReply, InboundRequest } from './adapter.ts';
+import { decodeEncodingAESKey, decryptWecomMessage, verifyWecomSignature } from './wecom-crypto.ts';
+import { parseXmlSafely } from './xml.ts';
+
+/** What a channel needs to open WeCom callbacks (apps, robots and customer service alike). */
+export interface WecomCallbackKeys {
+  token: string;
+  key: Buffer;
+  /** The CorpID for apps and customer service; null where the receiver is not checked (robots). */
+  receiveId: string | null;
+  /** How far `timestamp` may be from now; 0 turns the check off. */
+  timestampWindowSeconds: number;
+}
+
+export function wecomCallbackKeys(options: {
+  token: string;
+  encodingAESKey: string;
+  receiveId: string | null;
+  timestampWindowSeconds: number;
+}): WecomCallbackKeys {
+  return {
+    token: options.token,
+    key: decodeEncodingAESKey(options.encodingAESKey),
+    receiveId: options.receiveId,
+    timestampWindowSeconds: options.timestampWindowSeconds,
+  };
+}
+
+/** The answer WeCom expects once a callback is taken (path/90238). */
+export const WECOM_ACK: HttpReply = { status: 200, contentType: 'text/plain; charset=utf-8', body: 'success' };
+
+export interface OpenedWecomCallback {
+  /** The decrypted message's fields (`MsgType`, `FromUserName`, nested `From`, …), values as strings. */
+  message: Record<string, unknown>;
+  /** How WeCom's request looked, so `format: raw` subscribers get it verifiable as it came. */
+  rawRequest: RawRequestShape;
+}
+
+/**
+ * `GET` URL verification: checks the signature over `echostr`, decrypts it and answers the
+ * plaintext exactly (no quotes, no newline), as WeCom compares it byte for byte.
+ */
+export function answerWecomUrlCheck(keys: WecomCallbackKeys, req: InboundRequest): HttpReply {
+  const query = signedQuery(req.rawQuery);
+  const echostr = query.echostr;
+  if (!echostr) throw new ImgateError('IMG_ERR_INBOUND_UNSUPPORTED', { message: 'a WeCom URL check needs echostr' });
+  checkFreshness(keys, query.timestamp, req.receivedAt);
+  verifyWecomSignature(keys.token, query, echostr);
+  return { status: 200, contentType: 'text/plain; charset=utf-8', body: decryptWecomMessage(keys.key, echostr, keys.receiveId) };
+}
+
+/** `POST`: the outer `<xml><Encrypt>` checked against `msg_signature`, decrypted and parsed. */
+export function openWecomCallback(keys: WecomCallbackKeys, req: InboundRequest): OpenedWecomCallback {
+  const query = signedQuery(req.rawQuery);
+  checkFreshness(keys, query.timestamp, req.receivedAt);
+  const outer = xmlRoot(req.rawBody.toString('utf8'));
+  const encrypt = outer.Encrypt;
+  if (typeof encrypt !== 'string' || encrypt === '') {
+    throw new ImgateError('IMG_ERR_INBOUND_MALFORMED', { message: 'the WeCom callback has no <Encrypt>' });
+  }
+  verifyWecomSignature(keys.token, query, encrypt);
+  const message = xmlRoot(decryptWecomMessage(keys.key, encrypt, keys.receiveId));
+  const contentType = req.headers['content-type'] ?? 'text/xml';
+  return { message, rawRequest: { contentType, query: req.rawQuery } };
+}
+
+/**
+ * The query parameters, each percent-decoded on its own: a `+` stays a `+`. WeCom's base64
+ * `echostr` holds `+` and `/`, and form-style decoding (which turns `+` into a space) breaks it.
+ */
+export function signedQuery(rawQuery: string): Record<string, string | undefined> {
+  const query: Record<string, string | undefined> = {};
+  for (const pair of rawQuery.split('&')) {
+    if (pair === '') continue;
+    const split = pair.indexOf('=');
+    const name = split === -1 ? pair : pair.slice(0, split);
+    const value = split === -1 ? '' : pair.slice(split + 1);
+    try {
+      query[decodeURIComponent(name)] = decodeURIComponent(value);
+    } catch {
+      throw new ImgateError('IMG_ERR_INBOUND_MALFORMED', { message: 'the query string is not valid percent-encoding' });
+    }
+  }
+  return query;
+}
+
+function xmlRoot(text: string): Record<string, unknown> {
+  const root = parseXmlSafely(text).xml;
+  if (root === null || typeof root !== 'object' || Array.isArray(root)) {
+    throw new ImgateError('IMG_ERR_INBOUND_MALFORMED', { message: 'the WeCom callback is not an <xml> document' });
+  }
+  return root as Record<string, unknown>;
+}
+
+function checkFreshness(keys: WecomCallbackKeys, timestamp: string | undefined, receivedAt: Date): void {
+  if (keys.timestampWindowSeconds === 0 || timestamp === undefined) return;
+  const seconds = Number(timestamp);
+  if (!Number.isFinite(seconds) || Math.abs(receivedAt.getTime() / 1000 - seconds) > keys.timestampWindowSeconds) {
+    throw new ImgateError('IMG_ERR_INBOUND_STALE_TIMESTAMP');
+  }
+}

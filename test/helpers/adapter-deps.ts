@@ -1,0 +1,48 @@
+import { pino, type Logger } from 'pino';
+import type { NormalizedEvent } from '../../src/core/event.ts';
+import type { AdapterDeps } from '../../src/platforms/_kit/adapter.ts';
+import type { IngestOptions } from '../../src/pipeline/ingest.ts';
+import { TokenService } from '../../src/tokens/token-service.ts';
+
+/** What an adapter under unit test handed its sink. */
+export interface SinkCall {
+  events: NormalizedEvent[];
+  rawBody: Buffer;
+  options: IngestOptions | undefined;
+}
+
+export interface TestAdapterDeps extends AdapterDeps {
+  sinkCalls: SinkCall[];
+  cursors: AdapterDeps['cursors'] & { values: Map<string, string> };
+}
+
+/**
+ * Adapter dependencies for unit tests of one adapter: a sink that records what it gets (and keeps
+ * cursors as a store would), and a token service over an in-memory token table. Integration tests
+ * use the real gateway instead.
+ */
+export function testAdapterDeps(logger: Logger = pino({ level: 'silent' })): TestAdapterDeps {
+  const sinkCalls: SinkCall[] = [];
+  const values = new Map<string, string>();
+  const tokens = new Map<string, { value: string; expiresAt: number }>();
+  return {
+    logger,
+    sinkCalls,
+    sink: {
+      ingest: async (events, rawBody, options) => {
+        sinkCalls.push({ events, rawBody, options });
+        if (options?.cursor) values.set(options.cursor.key, options.cursor.value);
+        return events.map((event) => ({ status: 'stored', eventId: event.dedupKey, deliveryIds: [] }));
+      },
+    },
+    cursors: { values, get: async (key) => values.get(key) ?? null },
+    tokens: new TokenService(
+      {
+        getToken: async (key) => tokens.get(key) ?? null,
+        putToken: async (key, value, expiresAt) => void tokens.set(key, { value, expiresAt }),
+        deleteToken: async (key) => void tokens.delete(key),
+      },
+      logger,
+    ),
+  };
+}
