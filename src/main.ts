@@ -63,7 +63,7 @@ async function startOnStore(config: Config, logger: Logger, store: Store): Promi
   const sendService = new SendService(store, (id) => channels.get(id), logger.child({ role: 'send' }));
   const lifecycle = { shuttingDown: false };
 
-  const app = buildApp({ config, logger, store, channels, pipeline, subscriptions, worker, sendService, lifecycle });
+  const app = buildApp({ config, logger, store, channels, pipeline, subscriptions, worker, sendService, tokens, lifecycle });
   try {
     await app.listen({ host: config.server.host, port: config.server.port });
   } catch (error) {

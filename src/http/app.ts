@@ -34,7 +34,15 @@ export function buildApp(ctx: AppContext): FastifyInstance {
     if (ctx.lifecycle.shuttingDown) reply.header('connection', 'close');
   });
   // Each route module is its own encapsulated context: the inbound one swaps the body parsers.
-  for (const routes of [healthRoutes, inboundRoutes, messageRoutes, subscriptionRoutes, eventRoutes, channelRoutes, webhookConfigRoutes]) {
+  for (const routes of [
+    healthRoutes,
+    inboundRoutes,
+    messageRoutes,
+    subscriptionRoutes,
+    eventRoutes,
+    channelRoutes,
+    webhookConfigRoutes,
+  ]) {
     void app.register(async (scope) => routes(scope, ctx));
   }
   return app;

@@ -6,6 +6,7 @@ import type { IngestPipeline } from '../pipeline/ingest.ts';
 import type { ChannelRuntime } from '../runtime/channels.ts';
 import type { Store } from '../store/store.ts';
 import type { SubscriptionRegistry } from '../subscriptions/registry.ts';
+import type { TokenService } from '../tokens/token-service.ts';
 
 /** What the routes work with. Built once by `startGateway`. */
 export interface AppContext {
@@ -18,5 +19,6 @@ export interface AppContext {
   /** Absent when this process runs no delivery worker (`delivery.enabled: false`). */
   worker: DeliveryWorker | undefined;
   sendService: SendService;
+  tokens: TokenService;
   lifecycle: { shuttingDown: boolean };
 }

@@ -29,6 +29,11 @@ export class TokenRejectedError extends Error {
   }
 }
 
+export interface TokenLease {
+  value: string;
+  expiresAt: number;
+}
+
 export type TokenStore = Pick<Store, 'getToken' | 'putToken' | 'deleteToken'>;
 
 /** Refresh this long before the platform's expiry, capped at a tenth of the lifetime. */
@@ -40,7 +45,7 @@ const REFRESH_AHEAD_MS = 5 * 60_000;
  * credential in this process however many sends want it. Token values are never logged.
  */
 export class TokenService {
-  private readonly fetching = new Map<string, Promise<string>>();
+  private readonly fetching = new Map<string, Promise<TokenLease>>();
 
   constructor(
     private readonly store: TokenStore,
@@ -49,8 +54,13 @@ export class TokenService {
   ) {}
 
   async get(source: TokenSource): Promise<string> {
+    return (await this.lease(source)).value;
+  }
+
+  /** The token and until when (epoch ms) imgate uses it, for handing it on (the WXKF `getToken`). */
+  async lease(source: TokenSource): Promise<TokenLease> {
     const cached = await this.store.getToken(source.key);
-    if (cached && cached.expiresAt > this.now()) return cached.value;
+    if (cached && cached.expiresAt > this.now()) return cached;
     return this.fetchOnce(source);
   }
 
@@ -80,7 +90,7 @@ export class TokenService {
     }
   }
 
-  private fetchOnce(source: TokenSource): Promise<string> {
+  private fetchOnce(source: TokenSource): Promise<TokenLease> {
     const running = this.fetching.get(source.key);
     if (running) return running;
     const fetching = (async () => {
@@ -89,7 +99,7 @@ export class TokenService {
       const expiresAt = this.now() + lifetimeMs - Math.min(REFRESH_AHEAD_MS, lifetimeMs / 10);
       await this.store.putToken(source.key, grant.value, expiresAt);
       this.logger.info({ tokenKey: source.key, expiresInSeconds: grant.expiresInSeconds }, 'fetched an access token');
-      return grant.value;
+      return { value: grant.value, expiresAt };
     })().finally(() => this.fetching.delete(source.key));
     this.fetching.set(source.key, fetching);
     return fetching;

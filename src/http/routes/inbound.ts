@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ImgateError } from '../../core/errors.ts';
-import type { HttpReply } from '../../platforms/_kit/adapter.ts';
+import { inboundRequestOf, keepBodiesRaw, sendReply } from '../inbound-request.ts';
 import { recordChannelError, type ChannelRuntime } from '../../runtime/channels.ts';
 import type { AppContext } from '../context.ts';
 import { compileAllowList } from '../../core/ip-allow-list.ts';
@@ -10,14 +10,6 @@ interface HookParams {
   pathToken?: string;
 }
 
-function sendReply(reply: FastifyReply, out: HttpReply): FastifyReply {
-  reply.status(out.status);
-  if (out.body === null) return reply.send();
-  if (Buffer.isBuffer(out.body) || typeof out.body === 'string') {
-    return reply.type(out.contentType ?? 'text/plain; charset=utf-8').send(out.body);
-  }
-  return reply.type(out.contentType ?? 'application/json').send(out.body);
-}
 
 /**
  * `GET|POST /hooks/:channelId[/:pathToken]`: every webhook platform's callbacks. The body is kept
@@ -25,8 +17,7 @@ function sendReply(reply: FastifyReply, out: HttpReply): FastifyReply {
  * context parses nothing itself.
  */
 export async function inboundRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
-  app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+  keepBodiesRaw(app);
 
   const allowLists = new Map<string, (address: string) => boolean>();
   for (const channel of ctx.channels.values()) {
@@ -44,15 +35,7 @@ export async function inboundRoutes(app: FastifyInstance, ctx: AppContext): Prom
       throw new ImgateError('IMG_ERR_IP_NOT_ALLOWED');
     }
     try {
-      const result = await ctx.pipeline.handleCallback(channel, {
-        method: request.method,
-        headers: request.headers,
-        query: request.query as Record<string, string | undefined>,
-        rawQuery: rawQueryOf(request.url),
-        pathToken,
-        rawBody: Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0),
-        receivedAt: new Date(),
-      });
+      const result = await ctx.pipeline.handleCallback(channel, inboundRequestOf(request, pathToken));
       const [first] = result.outcomes;
       if (first) {
         channel.status.lastEventAt = new Date().toISOString();
@@ -74,10 +57,4 @@ export async function inboundRoutes(app: FastifyInstance, ctx: AppContext): Prom
   for (const url of ['/hooks/:channelId', '/hooks/:channelId/:pathToken']) {
     app.route<{ Params: HookParams }>({ method: ['GET', 'POST'], url, handler: handle });
   }
-}
-
-/** The query string as it was on the wire, without `?`. */
-export function rawQueryOf(url: string): string {
-  const start = url.indexOf('?');
-  return start === -1 ? '' : url.slice(start + 1);
 }
