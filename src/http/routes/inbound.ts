@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ImgateError } from '../../core/errors.ts';
 import { inboundRequestOf, keepBodiesRaw, sendReply } from '../inbound-request.ts';
-import { recordChannelError, type ChannelRuntime } from '../../runtime/channels.ts';
+import { recordChannelError } from '../../runtime/channels.ts';
 import type { AppContext } from '../context.ts';
 import { compileAllowList } from '../../core/ip-allow-list.ts';
 
