@@ -34,6 +34,7 @@ export const ERRORS = {
   IMG_ERR_PLATFORM_REJECTED: { status: 422, message: 'the platform rejected the request' },
   IMG_ERR_PLATFORM_RATE_LIMITED: { status: 429, message: 'the platform asks to slow down' },
   IMG_ERR_PLATFORM_UNREACHABLE: { status: 502, message: 'the platform could not be reached' },
+  IMG_ERR_SEND_RATE_LIMITED: { status: 429, message: "this channel's send rate limit is reached; retry after retry_after seconds" },
 
   // Operations
   IMG_ERR_OVERLOADED: { status: 503, message: 'the store cannot keep up; retry shortly' },

@@ -10,6 +10,7 @@ import { subscriptionRoutes } from './routes/api/subscriptions.ts';
 import { webhookConfigRoutes } from './routes/api/webhook-config.ts';
 import { healthRoutes } from './routes/health.ts';
 import { inboundRoutes } from './routes/inbound.ts';
+import { wxkfCallbackRoutes, wxkfManagerRoutes } from './routes/wxkf-manager.ts';
 
 export function buildApp(ctx: AppContext): FastifyInstance {
   const { server } = ctx.config;
@@ -42,6 +43,8 @@ export function buildApp(ctx: AppContext): FastifyInstance {
     eventRoutes,
     channelRoutes,
     webhookConfigRoutes,
+    wxkfCallbackRoutes,
+    wxkfManagerRoutes,
   ]) {
     void app.register(async (scope) => routes(scope, ctx));
   }

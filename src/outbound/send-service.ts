@@ -107,6 +107,7 @@ export class SendService {
       image: input.image,
       mentions: input.mentions ?? [],
       replyTo: replyTo?.event ?? null,
+      replyToRaw: replyTo?.raw ?? null,
       idempotencyKey,
     };
     let result: SendResult;

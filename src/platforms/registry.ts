@@ -1,11 +1,17 @@
 import type { PlatformDefinition } from './_kit/adapter.ts';
 import { wechatPadChannelSchema } from './wechat-pad/config.ts';
 import { wechatPad } from './wechat-pad/index.ts';
+import { wecomRobotChannelSchema } from './wecom-robot/config.ts';
+import { wecomRobot } from './wecom-robot/index.ts';
+import { wecomChannelSchema } from './wecom/config.ts';
+import { wecom } from './wecom/index.ts';
+import { wecomKfChannelSchema } from './wecom-kf/config.ts';
+import { wecomKf } from './wecom-kf/index.ts';
 
 /** Every platform imgate speaks. A new platform is one folder plus its line in each list. */
-export const channelSchemas = [wechatPadChannelSchema] as const;
+export const channelSchemas = [wechatPadChannelSchema, wecomRobotChannelSchema, wecomChannelSchema, wecomKfChannelSchema] as const;
 
-const platforms: PlatformDefinition[] = [wechatPad];
+const platforms: PlatformDefinition[] = [wechatPad, wecomRobot, wecom, wecomKf];
 
 export function findPlatform(id: string): PlatformDefinition | undefined {
   return platforms.find((platform) => platform.id === id);

@@ -42,6 +42,7 @@ export function createChannels(configs: ChannelConfig[], services: ChannelServic
       sink: channelSink(config, services.pipeline, status),
       cursors: { get: (key) => services.store.getCursor(config.id, key) },
       tokens: services.tokens,
+      reportError: (error) => recordChannelError(status, error),
     });
     if (adapter.connect) status.connected = false;
     channels.set(config.id, { id: config.id, platform: config.platform, config, adapter, status });
@@ -72,7 +73,7 @@ export function startBackgroundWork(channels: Iterable<ChannelRuntime>, logger: 
     if (!run) continue;
     running.push(
       run(controller.signal).catch((error: unknown) => {
-        recordChannelError(channel, error);
+        recordChannelError(channel.status, error);
         logger.error({ channel: channel.id, err: error }, 'channel background work stopped with an error');
       }),
     );
@@ -84,7 +85,7 @@ export function startBackgroundWork(channels: Iterable<ChannelRuntime>, logger: 
 }
 
 /** Keeps a channel's last error for `/v1/channels`; errors that are not imgate's own show as internal. */
-export function recordChannelError(channel: ChannelRuntime, error: unknown): void {
+export function recordChannelError(status: ChannelStatus, error: unknown): void {
   const mapped = error instanceof ImgateError ? error : new ImgateError('IMG_ERR_INTERNAL');
-  channel.status.lastError = { at: new Date().toISOString(), code: mapped.code, message: mapped.message };
+  status.lastError = { at: new Date().toISOString(), code: mapped.code, message: mapped.message };
 }

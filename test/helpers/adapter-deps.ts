@@ -13,6 +13,7 @@ export interface SinkCall {
 
 export interface TestAdapterDeps extends AdapterDeps {
   sinkCalls: SinkCall[];
+  reportedErrors: unknown[];
   cursors: AdapterDeps['cursors'] & { values: Map<string, string> };
 }
 
@@ -23,11 +24,14 @@ export interface TestAdapterDeps extends AdapterDeps {
  */
 export function testAdapterDeps(logger: Logger = pino({ level: 'silent' })): TestAdapterDeps {
   const sinkCalls: SinkCall[] = [];
+  const reportedErrors: unknown[] = [];
   const values = new Map<string, string>();
   const tokens = new Map<string, { value: string; expiresAt: number }>();
   return {
     logger,
     sinkCalls,
+    reportedErrors,
+    reportError: (error) => void reportedErrors.push(error),
     sink: {
       ingest: async (events, rawBody, options) => {
         sinkCalls.push({ events, rawBody, options });

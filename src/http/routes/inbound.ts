@@ -49,7 +49,7 @@ export async function inboundRoutes(app: FastifyInstance, ctx: AppContext): Prom
       }
       return sendReply(reply, result.reply);
     } catch (error) {
-      recordChannelError(channel, error);
+      recordChannelError(channel.status, error);
       throw error;
     }
   };

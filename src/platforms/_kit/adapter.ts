@@ -42,6 +42,11 @@ export interface SendRequest {
   mentions: string[];
   /** The stored event being replied to, when `replyTo` named one. */
   replyTo: UnifiedEvent | null;
+  /**
+   * That event's platform payload (decrypted), for replies that need what only the payload carries:
+   * a WeCom robot's WebhookUrl holds the robot's key, so it stays out of the event subscribers see.
+   */
+  replyToRaw?: unknown;
   /** Stable across retries of one logical send; platforms with their own dedup field get it. */
   idempotencyKey: string;
 }
@@ -80,6 +85,8 @@ export interface AdapterDeps {
   sink: EventSink;
   cursors: CursorReader;
   tokens: TokenService;
+  /** Shows a failure of background work (a pull, a connection) as the channel's last error in `/v1/channels`. */
+  reportError(error: unknown): void;
 }
 
 export interface PlatformDefinition<S extends z.ZodType = z.ZodType> {

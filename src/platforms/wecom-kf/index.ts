@@ -1,0 +1,149 @@
+import { ImgateError } from '../../core/errors.ts';
+import type { AdapterDeps, CallbackOutcome, ChannelAdapter, InboundRequest, PlatformDefinition } from '../_kit/adapter.ts';
+import {
+  WECOM_ACK,
+  answerWecomUrlCheck,
+  openWecomCallback,
+  wecomCallbackKeys,
+  type WecomCallbackKeys,
+} from '../_kit/wecom-callback.ts';
+import { wecomKfChannelSchema, type WecomKfChannelConfig } from './config.ts';
+import { KfPuller, type PullReason } from './pull.ts';
+import { sendWecomKfMessage, wecomKfCredential } from './send.ts';
+
+export const wecomKf: PlatformDefinition<typeof wecomKfChannelSchema> = {
+  id: 'wecom-kf',
+  configSchema: wecomKfChannelSchema,
+  create: createWecomKfAdapter,
+};
+
+/**
+ * A `wecom-kf` channel's adapter. `pull` is for the WXKF-manager routes, which receive the corp's
+ * `kf_msg_or_event` notices themselves: a notice no puppet takes is handed to the channel with its
+ * Token. It returns at once; the pull runs in the background like one started by a callback.
+ */
+export interface WecomKfAdapter extends ChannelAdapter {
+  pull(openKfId: string, callbackToken: string | null): void;
+}
+
+const WECOM_KF_ADAPTER = Symbol('imgate.wecom-kf.adapter');
+
+export function isWecomKfAdapter(adapter: ChannelAdapter): adapter is WecomKfAdapter {
+  return (adapter as { [WECOM_KF_ADAPTER]?: unknown })[WECOM_KF_ADAPTER] === true;
+}
+
+export function createWecomKfAdapter(config: WecomKfChannelConfig, deps: AdapterDeps): WecomKfAdapter {
+  // Customer-service callbacks are encrypted for the CorpID, like an app's (PLATFORMS.md §2).
+  const keys = wecomCallbackKeys({
+    token: config.token,
+    encodingAESKey: config.encodingAESKey,
+    receiveId: config.corpId,
+    timestampWindowSeconds: config.timestampWindowSeconds,
+  });
+  const puller = new KfPuller({ credential: wecomKfCredential(config), deps });
+  /** Accounts named by a callback since start: polled along with `openKfIds`. */
+  const seen = new Set<string>();
+
+  const startPull = (openKfId: string, token: string | null, reason: PullReason): void => {
+    seen.add(openKfId);
+    // request() never rejects: a failed pull is logged and retried by the next notice or poll.
+    void puller.request(openKfId, token, reason);
+  };
+
+  const adapter: WecomKfAdapter & { [WECOM_KF_ADAPTER]: true } = {
+    [WECOM_KF_ADAPTER]: true,
+    handleCallback: (req) => handleWecomKfCallback(keys, deps, req, startPull),
+    send: (req) => sendWecomKfMessage(config, deps.tokens, req),
+    runBackground: (signal) => pollUntilStopped(config, puller, () => [...new Set([...config.openKfIds, ...seen])], signal),
+    pull: (openKfId, callbackToken) => startPull(openKfId, callbackToken, 'callback'),
+  };
+  return adapter;
+}
+
+/**
+ * `GET` is the URL check; `POST` is a notice. A `kf_msg_or_event` notice carries no message, only
+ * the account (`OpenKfId`) and a Token for `kf/sync_msg`: it is answered `success` at once, with
+ * nothing stored, and the pull runs in the background — WeCom gives a callback 5 s, and a pull of
+ * several pages can take longer. The pull then stores the messages themselves; a lost notice is
+ * made up for by the next one or the poll, since the cursor is WeCom's and lives in the store.
+ */
+function handleWecomKfCallback(
+  keys: WecomCallbackKeys,
+  deps: AdapterDeps,
+  req: InboundRequest,
+  startPull: (openKfId: string, token: string | null, reason: PullReason) => void,
+): CallbackOutcome {
+  if (req.method === 'GET') return { kind: 'reply', reply: answerWecomUrlCheck(keys, req) };
+  if (req.method !== 'POST') {
+    throw new ImgateError('IMG_ERR_INBOUND_METHOD', { message: 'WeCom callbacks are GET (URL check) or POST requests' });
+  }
+  const { message } = openWecomCallback(keys, req);
+  const msgType = field(message, 'MsgType');
+  const event = field(message, 'Event');
+  if (msgType === 'event' && event === 'kf_msg_or_event') {
+    const openKfId = field(message, 'OpenKfId');
+    if (openKfId === null) {
+      deps.logger.warn('wecom-kf kf_msg_or_event without OpenKfId; acknowledged, nothing to pull');
+    } else {
+      deps.logger.info({ openKfId }, 'wecom-kf kf_msg_or_event; pulling in the background');
+      startPull(openKfId, field(message, 'Token'), 'callback');
+    }
+  } else {
+    deps.logger.info({ msgType, event }, 'wecom-kf callback is not kf_msg_or_event; acknowledged, not stored');
+  }
+  return { kind: 'reply', reply: WECOM_ACK };
+}
+
+/**
+ * The fallback for notices that never came: every `pollIntervalSeconds`, starting at once (to
+ * catch up on what arrived while imgate was down), each known account is pulled without a Token.
+ * Accounts are pulled one after another: without a Token sync_msg is strictly rate limited.
+ * On abort no new pull starts, and one under way stops after the page it is storing.
+ */
+async function pollUntilStopped(
+  config: WecomKfChannelConfig,
+  puller: KfPuller,
+  accounts: () => string[],
+  signal: AbortSignal,
+): Promise<void> {
+  // Stopping the puller at once is what makes a pull under way (and so this loop) end promptly.
+  const stop = () => void puller.stop();
+  if (signal.aborted) stop();
+  else signal.addEventListener('abort', stop, { once: true });
+  if (config.pollIntervalSeconds > 0) {
+    while (!signal.aborted) {
+      for (const openKfId of accounts()) {
+        if (signal.aborted) break;
+        await puller.request(openKfId, null, 'poll');
+      }
+      await sleep(config.pollIntervalSeconds * 1000, signal);
+    }
+  } else {
+    await sleep(Infinity, signal);
+  }
+  await puller.stop();
+}
+
+/** Resolves after `ms` (never, for Infinity) or when `signal` aborts, whichever comes first. */
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = Number.isFinite(ms) ? setTimeout(done, ms) : undefined;
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
+/** A tag's text; null when absent or empty (the XML parser keeps every value a string). */
+function field(message: Record<string, unknown>, name: string): string | null {
+  const value = message[name];
+  return typeof value === 'string' && value !== '' ? value : null;
+}
+
+export type { WecomKfChannelConfig } from './config.ts';
+export { kfConversationId } from './normalize.ts';
+export { buildWecomKfSample } from './simulate.ts';

@@ -1,0 +1,159 @@
+import type { EventType, MessageType, NormalizedEvent } from '../../core/event.ts';
+
+type Json = Record<string, unknown>;
+
+export interface KfNormalizeContext {
+  /** When the page was pulled: messages sent more than HISTORY_AFTER_MS before it are history. */
+  pulledAt: Date;
+}
+
+/**
+ * A message older than this when pulled is flagged `history`: the first pull of an account (no
+ * cursor yet) returns up to three days of it, and a bot should not answer week-end backlog as if
+ * it had just come. wechaty-puppet-wxkf draws the same line at five minutes (PLATFORMS.md §2).
+ */
+export const HISTORY_AFTER_MS = 5 * 60_000;
+
+/** `origin` of a `msg_list` entry (https://kf.weixin.qq.com/api/doc/path/94745). */
+export const ORIGIN = { customer: 3, system: 4, servicer: 5 } as const;
+
+/** Event types that withdraw an earlier message; they carry its id in `recall_msgid`. */
+const RECALL_EVENTS = new Set(['user_recall_msg', 'servicer_recall_msg']);
+
+interface Described {
+  eventType: EventType;
+  messageType: MessageType;
+  text: string | null;
+  content: Json;
+}
+
+/**
+ * Turns one `msg_list` entry of `kf/sync_msg` into the unified event, or null when it has no
+ * `msgid` to deduplicate on (nothing WeCom documents; such an entry is skipped and logged).
+ *
+ * A KF conversation is one WeChat customer with one customer-service account: its id is
+ * `${open_kfid}:${external_userid}`, because a reply needs both (`kf/send_msg` takes `open_kfid`
+ * and `touser`) and the same customer talking to two accounts is two conversations.
+ */
+export function normalizeKfMessage(entry: Json, ctx: KfNormalizeContext): NormalizedEvent | null {
+  const msgid = text(entry.msgid);
+  if (msgid === null) return null;
+  const origin = Number(entry.origin);
+  const msgtype = text(entry.msgtype) ?? 'unknown';
+  const event = object(entry.event);
+  // Events may leave the top-level ids out and carry them inside `event` only.
+  const openKfId = text(entry.open_kfid) ?? text(event?.open_kfid) ?? '';
+  const externalUserId = text(entry.external_userid) ?? text(event?.external_userid);
+  const servicerUserId = text(entry.servicer_userid) ?? text(event?.servicer_userid);
+
+  const described = origin === ORIGIN.system || msgtype === 'event' ? describeEvent(event) : describeMessage(msgtype, entry);
+  const sender =
+    origin === ORIGIN.servicer
+      ? { id: servicerUserId ?? openKfId, name: null, isSelf: true }
+      : { id: externalUserId ?? servicerUserId ?? openKfId, name: null, isSelf: false };
+  const sentAtMs = sendTimeMs(entry.send_time);
+
+  return {
+    dedupKey: msgid,
+    type: described.eventType,
+    message: {
+      platformId: msgid,
+      type: described.messageType,
+      text: described.text,
+      createdAt: new Date(sentAtMs ?? ctx.pulledAt.getTime()).toISOString(),
+      mentions: [],
+      mentionsBot: false,
+      replyTo: null,
+      content: described.content,
+    },
+    sender,
+    // An event about the account alone (servicer_status_change) has no customer: its
+    // conversation is the account, which cannot be sent to.
+    conversation: { id: externalUserId === null ? openKfId : kfConversationId(openKfId, externalUserId), type: 'direct', name: null },
+    flags: { history: sentAtMs !== null && sentAtMs < ctx.pulledAt.getTime() - HISTORY_AFTER_MS },
+    raw: entry,
+  };
+}
+
+export function kfConversationId(openKfId: string, externalUserId: string): string {
+  return `${openKfId}:${externalUserId}`;
+}
+
+function describeMessage(msgtype: string, entry: Json): Described {
+  const body = object(entry[msgtype]) ?? {};
+  switch (msgtype) {
+    case 'text': {
+      const menuId = text(body.menu_id);
+      return { eventType: 'message', messageType: 'text', text: text(body.content) ?? '', content: menuId ? { menuId } : {} };
+    }
+    case 'image':
+    case 'voice':
+    case 'video':
+    case 'file':
+      return message(msgtype, { mediaId: text(body.media_id) });
+    case 'location':
+      return message('location', {
+        latitude: numberOrNull(body.latitude),
+        longitude: numberOrNull(body.longitude),
+        name: text(body.name),
+        address: text(body.address),
+      });
+    case 'link':
+      return message('link', {
+        title: text(body.title),
+        description: text(body.desc),
+        url: text(body.url),
+        picUrl: text(body.pic_url),
+      });
+    case 'miniprogram':
+      return message('link', {
+        kind: 'miniprogram',
+        title: text(body.title),
+        appId: text(body.appid),
+        pagePath: text(body.pagepath),
+        thumbMediaId: text(body.thumb_media_id),
+      });
+    default:
+      // business_card, channels_shop_product, channels_shop_order, merged_msg, channels, note, …
+      return message('unknown', { msgtype, value: entry[msgtype] ?? null });
+  }
+}
+
+/**
+ * origin 4: what happened around the conversation (`enter_session`, `msg_send_fail`,
+ * `servicer_status_change`, `session_status_change`, …), kept whole in `content.event`. A recall
+ * is `message.recalled`, naming the withdrawn message as other platforms' recalls do.
+ */
+function describeEvent(event: Json | null): Described {
+  const eventType = text(event?.event_type);
+  const content: Json = { eventType, event: event ?? {} };
+  if (eventType !== null && RECALL_EVENTS.has(eventType)) {
+    return { eventType: 'message.recalled', messageType: 'system', text: null, content: { ...content, recalledPlatformId: text(event?.recall_msgid) } };
+  }
+  return { eventType: 'system', messageType: 'system', text: null, content };
+}
+
+function message(messageType: MessageType, content: Json): Described {
+  return { eventType: 'message', messageType, text: null, content };
+}
+
+function sendTimeMs(value: unknown): number | null {
+  const seconds = Number(value);
+  return value !== undefined && value !== null && Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : null;
+}
+
+function object(value: unknown): Json | null {
+  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Json) : null;
+}
+
+function text(value: unknown): string | null {
+  if (typeof value === 'string') return value === '' ? null : value;
+  if (typeof value === 'number') return String(value);
+  return null;
+}
+
+function numberOrNull(value: unknown): number | null {
+  if (value === undefined || value === null || value === '') return null;
+  const n = Number(value);
+  return Number.isFinite(n) ? n : null;
+}

@@ -1,0 +1,117 @@
+import { Blob } from 'node:buffer';
+import { createHash } from 'node:crypto';
+import { FormData } from 'undici';
+import { ImgateError } from '../../core/errors.ts';
+import type { TokenService } from '../../tokens/token-service.ts';
+import type { SendRequest, SendResult } from '../_kit/adapter.ts';
+import { imageBytes } from '../_kit/image-bytes.ts';
+import { WECOM_API_BASE, callWecomApi, type WecomCredential } from '../_kit/wecom-api.ts';
+import type { WecomKfChannelConfig } from './config.ts';
+
+type Json = Record<string, unknown>;
+
+/**
+ * errcodes customer-service sends meet, in words an operator can act on (the errcode and WeCom's
+ * errmsg stay in `details`). The 5-message rule is the one every KF bot runs into.
+ */
+export const KF_SEND_ERRCODES: Record<number, string> = {
+  95001:
+    "WeCom customer service allows at most 5 messages after the customer's last message; wait for the customer to write again (errcode 95001)",
+  95002: 'WeCom customer service may answer only within 48 hours of the customer\'s last message (errcode 95002)',
+  95000: 'WeCom does not know this open_kfid (errcode 95000): `to` must be "<open_kfid>:<external_userid>" of this corp',
+  95004: 'this open_kfid does not exist in this corp (errcode 95004): `to` must be "<open_kfid>:<external_userid>"',
+  40096: 'WeCom does not know this external_userid (errcode 40096)',
+  40007: 'WeCom refused the uploaded image (errcode 40007)',
+};
+
+/** WeCom's `msgid` for send_msg: at most 32 characters of [0-9a-zA-Z_-] (path/94677). */
+const MSGID_CHARS = 32;
+
+/**
+ * Sends a customer-service message (`POST /cgi-bin/kf/send_msg`, PLATFORMS.md §2) into the
+ * conversation `to` = `${open_kfid}:${external_userid}`, the id inbound events carry. KF has
+ * neither markdown (sent as its text) nor mentions (refused) nor quotes (`replyTo` only names the
+ * conversation). The `msgid` is derived from the idempotency key, so that WeCom itself recognizes
+ * a send repeated after a lost answer.
+ */
+export async function sendWecomKfMessage(config: WecomKfChannelConfig, tokens: TokenService, req: SendRequest): Promise<SendResult> {
+  if (req.mentions.length > 0) {
+    throw new ImgateError('IMG_ERR_SEND_UNSUPPORTED', {
+      message: 'WeCom customer service is one customer with one account: there is nobody to mention; send without mentions',
+    });
+  }
+  const { openKfId, externalUserId } = parseKfConversationId(req.to);
+  const credential = wecomKfCredential(config);
+  const msgid = kfMsgid(req.to, req.idempotencyKey);
+  const body: Json = { touser: externalUserId, open_kfid: openKfId, msgid, ...(await messagePart(tokens, credential, req)) };
+  const answer = await callWecomApi(tokens, credential, { path: '/cgi-bin/kf/send_msg', body, explain: KF_SEND_ERRCODES });
+  return { platformMessageId: typeof answer.msgid === 'string' && answer.msgid !== '' ? answer.msgid : msgid };
+}
+
+export function wecomKfCredential(config: WecomKfChannelConfig): WecomCredential {
+  return {
+    apiBase: (config.apiBase ?? WECOM_API_BASE).replace(/\/+$/, ''),
+    corpId: config.corpId,
+    corpSecret: config.corpSecret,
+    tokenUrl: config.tokenUrl,
+  };
+}
+
+/** `wk…:wm…` → its two halves; open_kfids and external_userids hold no `:`. */
+export function parseKfConversationId(to: string): { openKfId: string; externalUserId: string } {
+  const split = to.indexOf(':');
+  const openKfId = split === -1 ? '' : to.slice(0, split);
+  const externalUserId = split === -1 ? '' : to.slice(split + 1);
+  if (openKfId === '' || externalUserId === '' || externalUserId.includes(':')) {
+    throw new ImgateError('IMG_ERR_VALIDATION', {
+      message: 'to must be a wecom-kf conversation id, "<open_kfid>:<external_userid>" (as in inbound events)',
+      details: { field: 'to' },
+    });
+  }
+  return { openKfId, externalUserId };
+}
+
+/**
+ * The first 32 hex characters of sha256(conversation, idempotency key): the same logical send
+ * (a retry with its key) gets the same msgid, and the same key reused for another customer does
+ * not collide with it.
+ */
+export function kfMsgid(to: string, idempotencyKey: string): string {
+  return createHash('sha256').update(`${to}\n${idempotencyKey}`).digest('hex').slice(0, MSGID_CHARS);
+}
+
+async function messagePart(tokens: TokenService, credential: WecomCredential, req: SendRequest): Promise<Json> {
+  // KF messages have no markdown: the text goes out as written.
+  const text = req.text ?? req.markdown;
+  if (text !== undefined) return { msgtype: 'text', text: { content: text } };
+  if (req.image !== undefined) return { msgtype: 'image', image: { media_id: await uploadImage(tokens, credential, req.image) } };
+  throw new ImgateError('IMG_ERR_VALIDATION', { message: 'one of text, markdown or image is required' });
+}
+
+/**
+ * `POST /cgi-bin/media/upload?type=image` (multipart field `media` with a filename) with the
+ * customer-service token: a temporary media_id (three days) that send_msg takes.
+ */
+async function uploadImage(tokens: TokenService, credential: WecomCredential, image: NonNullable<SendRequest['image']>): Promise<string> {
+  const bytes = await imageBytes(image);
+  const { name, type } = imageFileName(bytes);
+  const form = new FormData();
+  form.append('media', new Blob([bytes], { type }), name);
+  const answer = await callWecomApi(tokens, credential, {
+    path: '/cgi-bin/media/upload',
+    query: { type: 'image' },
+    form,
+    explain: KF_SEND_ERRCODES,
+  });
+  if (typeof answer.media_id !== 'string' || answer.media_id === '') {
+    throw new ImgateError('IMG_ERR_PLATFORM_REJECTED', { message: 'WeCom media/upload answered without media_id' });
+  }
+  return answer.media_id;
+}
+
+/** WeCom tells JPG from PNG by the file name: name the upload after its bytes, not a URL's ending. */
+function imageFileName(bytes: Buffer): { name: string; type: string } {
+  if (bytes.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))) return { name: 'image.png', type: 'image/png' };
+  if (bytes.subarray(0, 4).toString('latin1') === 'GIF8') return { name: 'image.gif', type: 'image/gif' };
+  return { name: 'image.jpg', type: 'image/jpeg' };
+}

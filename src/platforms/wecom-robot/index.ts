@@ -1,0 +1,32 @@
+import { SendRateLimiter, type LimiterClock } from '../../outbound/send-rate-limiter.ts';
+import type { AdapterDeps, ChannelAdapter, PlatformDefinition } from '../_kit/adapter.ts';
+import { handleRobotCallback, robotCallbackKeys } from './callback.ts';
+import { wecomRobotChannelSchema, type WecomRobotChannelConfig } from './config.ts';
+import { sendWecomRobotMessage } from './send.ts';
+
+export const wecomRobot: PlatformDefinition<typeof wecomRobotChannelSchema> = {
+  id: 'wecom-robot',
+  configSchema: wecomRobotChannelSchema,
+  create: (config, deps) => createWecomRobotAdapter(config, deps),
+};
+
+/**
+ * A WeCom group robot: receives its callbacks when `token` and `encodingAESKey` are set, and sends
+ * through its webhook, at most `rateLimit.messages` per `rateLimit.perSeconds` per robot (each
+ * webhook key is limited on its own: the channel's and those of reply WebhookUrls).
+ */
+export function createWecomRobotAdapter(
+  config: WecomRobotChannelConfig,
+  _deps: AdapterDeps,
+  clock?: LimiterClock,
+): ChannelAdapter {
+  const keys = robotCallbackKeys(config);
+  const limiter = new SendRateLimiter(config.rateLimit, clock);
+  return {
+    handleCallback: (req) => handleRobotCallback(config, keys, req),
+    send: (req) => sendWecomRobotMessage(config, limiter, req),
+  };
+}
+
+export type { WecomRobotChannelConfig } from './config.ts';
+export { buildWecomRobotSample, type WecomRobotSample, type WecomRobotSampleOptions } from './simulate.ts';

@@ -1,0 +1,171 @@
+import { createHash } from 'node:crypto';
+import type { UnifiedEvent } from '../../core/event.ts';
+import { ImgateError } from '../../core/errors.ts';
+import type { SendRateLimiter } from '../../outbound/send-rate-limiter.ts';
+import type { SendRequest, SendResult } from '../_kit/adapter.ts';
+import { imageBytes } from '../_kit/image-bytes.ts';
+import { platformRequest } from '../_kit/platform-http.ts';
+import { WECOM_API_BASE } from '../_kit/wecom-api.ts';
+import type { WecomRobotChannelConfig } from './config.ts';
+
+type Json = Record<string, unknown>;
+
+/** `to` for "the robot's own group": no `chatid` is sent, and WeCom posts where the robot lives. */
+export const DEFAULT_TARGET = 'default';
+
+/** Limits of the robot send API (群机器人配置说明 / PLATFORMS.md §1). */
+const MAX_TEXT_BYTES = 2048;
+const MAX_MARKDOWN_BYTES = 4096;
+const MAX_IMAGE_BYTES = 2 * 1024 * 1024;
+/** Mainland mobile numbers: 11 digits. `mentions` entries like this go to `mentioned_mobile_list`. */
+const MOBILE = /^\d{11}$/;
+/** WeCom's API frequency limit; the robot limit is per minute, so a minute is the honest wait. */
+const RATE_ERRCODE = 45009;
+const RATE_RETRY_AFTER_SECONDS = 60;
+/** "System busy, retry": like every WeCom API in imgate, retried as an unreachable platform. */
+const BUSY_ERRCODE = -1;
+
+/** Where one send goes: a robot's webhook URL, its key (the limiter's key too) and the chat. */
+export interface RobotTarget {
+  url: string;
+  key: string;
+  chatId: string | null;
+  /** The user a reply mentions: the sender of the group message replied to. */
+  replyMention: string | null;
+}
+
+/**
+ * Sends through a robot's webhook: `POST …/cgi-bin/webhook/send?key=` with text, markdown or an
+ * image, once a slot of the robot's rate limit is free. One attempt: the send service retries
+ * IMG_ERR_PLATFORM_UNREACHABLE. The webhook answers no message id.
+ */
+export async function sendWecomRobotMessage(config: WecomRobotChannelConfig, limiter: SendRateLimiter, req: SendRequest): Promise<SendResult> {
+  const target = robotTarget(config, req);
+  const body = await robotMessageBody(req, target);
+  const answer = await limiter.run(target.key, () => platformRequest({ url: target.url, body, redact: [target.key] }));
+  checkRobotAnswer(answer, target.key);
+  return { platformMessageId: null };
+}
+
+/**
+ * A reply goes back through the WebhookUrl of the callback it answers (the robot that heard the
+ * message), to `to` (normally that message's conversation.id); anything else through the
+ * channel's `webhookKey`. `to: "default"` sends no chatid (the robot's own group); any other
+ * `to` is sent as `chatid`, which WeCom accepts for chats the robot is in (ids from callbacks).
+ */
+export function robotTarget(config: WecomRobotChannelConfig, req: SendRequest): RobotTarget {
+  const event = req.replyTo;
+  const replyMention = event !== null && mentionsSenderOnReply(event) ? event.sender.id : null;
+  const chatId = req.to === DEFAULT_TARGET ? (event?.conversation.id ?? null) : req.to;
+  const fromCallback = event !== null ? callbackWebhook(event, req.replyToRaw) : null;
+  if (fromCallback !== null) return { ...fromCallback, chatId, replyMention };
+  if (!config.webhookKey) {
+    throw new ImgateError('IMG_ERR_SEND_UNSUPPORTED', {
+      message: `channel "${config.id}" has no webhookKey: it can only reply to messages received through its callback (give replyTo)`,
+    });
+  }
+  const base = (config.apiBase ?? WECOM_API_BASE).replace(/\/+$/, '');
+  const url = `${base}/cgi-bin/webhook/send?key=${encodeURIComponent(config.webhookKey)}`;
+  return { url, key: config.webhookKey, chatId, replyMention };
+}
+
+/** In a group, a reply @-mentions whoever it answers; in a single chat there is no one else to tell. */
+function mentionsSenderOnReply(event: UnifiedEvent): boolean {
+  return event.type === 'message' && event.conversation.type === 'group' && event.sender.id !== '';
+}
+
+/**
+ * The callback's WebhookUrl, if it is one: http(s), `…/cgi-bin/webhook/send`, with a key. It came
+ * inside a signed and encrypted callback, so it is WeCom's; the checks keep anything else out.
+ */
+function callbackWebhook(event: UnifiedEvent, payload: unknown): { url: string; key: string } | null {
+  const raw = payload !== null && typeof payload === 'object' ? (payload as { WebhookUrl?: unknown }).WebhookUrl : undefined;
+  if (event.platform !== 'wecom-robot' || typeof raw !== 'string') return null;
+  let url: URL;
+  try {
+    url = new URL(raw.trim());
+  } catch {
+    return null;
+  }
+  const key = url.searchParams.get('key');
+  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || !url.pathname.endsWith('/cgi-bin/webhook/send') || !key) return null;
+  return { url: url.toString(), key };
+}
+
+/** The webhook's JSON for one message (text with mentioned_list, markdown with `<@userid>`, image). */
+export async function robotMessageBody(req: SendRequest, target: RobotTarget): Promise<Json> {
+  const given = [req.text, req.markdown, req.image].filter((part) => part !== undefined).length;
+  if (given === 0) throw new ImgateError('IMG_ERR_VALIDATION', { message: 'one of text, markdown or image is required' });
+  if (given > 1) throw new ImgateError('IMG_ERR_SEND_UNSUPPORTED', { message: 'a robot message is text, markdown or an image: send them apart' });
+  const body: Json = {};
+  if (target.chatId !== null) body.chatid = target.chatId;
+  const mentions = unique([...(target.replyMention === null ? [] : [target.replyMention]), ...req.mentions]);
+
+  if (req.text !== undefined) {
+    checkBytes(req.text, MAX_TEXT_BYTES, 'text');
+    const text: Json = { content: req.text };
+    const byId = mentions.filter((id) => !MOBILE.test(id));
+    const byMobile = mentions.filter((id) => MOBILE.test(id));
+    if (byId.length > 0) text.mentioned_list = byId;
+    if (byMobile.length > 0) text.mentioned_mobile_list = byMobile;
+    return { ...body, msgtype: 'text', text };
+  }
+
+  if (req.markdown !== undefined) {
+    const unmentionable = mentions.find((id) => MOBILE.test(id) || id === '@all');
+    if (unmentionable !== undefined) {
+      throw new ImgateError('IMG_ERR_SEND_UNSUPPORTED', {
+        message: 'markdown mentions people by userid (<@userid>) only: mention mobile numbers and @all in a text message',
+      });
+    }
+    const tags = mentions.filter((id) => !req.markdown!.includes(`<@${id}>`)).map((id) => `<@${id}>`);
+    const content = tags.length > 0 ? `${tags.join(' ')} ${req.markdown}` : req.markdown;
+    checkBytes(content, MAX_MARKDOWN_BYTES, 'markdown');
+    return { ...body, msgtype: 'markdown', markdown: { content } };
+  }
+
+  if (req.mentions.length > 0) {
+    throw new ImgateError('IMG_ERR_SEND_UNSUPPORTED', { message: 'a robot image cannot mention anyone: send the mentions as text' });
+  }
+  const bytes = await imageBytes(req.image!);
+  if (bytes.length > MAX_IMAGE_BYTES) {
+    throw new ImgateError('IMG_ERR_VALIDATION', {
+      message: `WeCom robots take images up to 2 MB (JPG or PNG); this one is ${bytes.length} bytes`,
+      details: { field: 'image' },
+    });
+  }
+  // md5 of the raw bytes, before base64 (the robot API's rule).
+  const image = { base64: bytes.toString('base64'), md5: createHash('md5').update(bytes).digest('hex') };
+  return { ...body, msgtype: 'image', image };
+}
+
+/** The webhook answers HTTP 200 with `{errcode, errmsg}`; anything but errcode 0 is a failure. */
+export function checkRobotAnswer(answer: unknown, key: string): void {
+  if (answer === null || typeof answer !== 'object' || Array.isArray(answer)) {
+    throw new ImgateError('IMG_ERR_PLATFORM_REJECTED', { message: 'the robot webhook answered something that is not a JSON object' });
+  }
+  const body = answer as Json;
+  const errcode = body.errcode === undefined ? 0 : Number(body.errcode);
+  if (errcode === 0) return;
+  // errmsg is WeCom's text; it is not known to echo the key, but a key must never leave in an error.
+  const errmsg = (typeof body.errmsg === 'string' ? body.errmsg : '').split(key).join('[redacted]');
+  const details = { errcode, errmsg };
+  const message = `the robot webhook answered errcode ${errcode}: ${errmsg}`;
+  if (errcode === RATE_ERRCODE) throw new ImgateError('IMG_ERR_PLATFORM_RATE_LIMITED', { message, details, retryAfter: RATE_RETRY_AFTER_SECONDS });
+  if (errcode === BUSY_ERRCODE) throw new ImgateError('IMG_ERR_PLATFORM_UNREACHABLE', { message, details });
+  throw new ImgateError('IMG_ERR_PLATFORM_REJECTED', { message, details });
+}
+
+function checkBytes(text: string, max: number, field: string): void {
+  const bytes = Buffer.byteLength(text, 'utf8');
+  if (bytes > max) {
+    throw new ImgateError('IMG_ERR_VALIDATION', {
+      message: `WeCom robots take ${field} up to ${max} bytes of UTF-8; this is ${bytes}`,
+      details: { field },
+    });
+  }
+}
+
+function unique(values: string[]): string[] {
+  return [...new Set(values)];
+}

@@ -1,0 +1,161 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { FakeHttpServer } from '../helpers/fake-http.ts';
+import { ADMIN_TOKEN, removeDir, startTestGateway, type TestGateway } from '../helpers/gateway.ts';
+import { call, waitFor } from '../helpers/http.ts';
+import { FakeWecomApi, WECOM_KEYS, wecomCallback, wecomUrlCheck } from '../helpers/wecom.ts';
+
+const CORP_SECRET = 'kf-secret-for-the-manager-test';
+const PUPPET_KF = 'wkPuppetAccount0001';
+const OTHER_KF = 'wkImgateAccount0002';
+
+function kfNotice(openKfId: string, token: string): string {
+  return `<xml><ToUserName><![CDATA[${WECOM_KEYS.corpId}]]></ToUserName><CreateTime>${Math.floor(Date.now() / 1000)}</CreateTime><MsgType><![CDATA[event]]></MsgType><Event><![CDATA[kf_msg_or_event]]></Event><Token><![CDATA[${token}]]></Token><OpenKfId><![CDATA[${openKfId}]]></OpenKfId></xml>`;
+}
+
+describe('the WXKF manager contract', () => {
+  let gw: TestGateway;
+  const wecom = new FakeWecomApi();
+  const puppet = new FakeHttpServer(() => ({ status: 200, body: 'success' }));
+  const callbackUrl = () => `${gw.url}/callback/${WECOM_KEYS.corpId}`;
+
+  before(async () => {
+    await Promise.all([wecom.start(), puppet.start()]);
+    wecom.route('/cgi-bin/kf/sync_msg', () => ({ status: 200, body: { errcode: 0, errmsg: 'ok', next_cursor: 'c1', has_more: 0, msg_list: [] } }));
+    gw = await startTestGateway({
+      channels: [
+        {
+          id: 'kf',
+          platform: 'wecom-kf',
+          apiBase: wecom.url,
+          corpId: WECOM_KEYS.corpId,
+          corpSecret: CORP_SECRET,
+          token: WECOM_KEYS.token,
+          encodingAESKey: WECOM_KEYS.encodingAESKey,
+          pollIntervalSeconds: 0,
+        },
+      ],
+    });
+  });
+
+  after(async () => {
+    await gw.close();
+    await Promise.all([wecom.stop(), puppet.stop()]);
+    removeDir(gw.dir);
+  });
+
+  it('answers the URL check of /callback/:corpId with the decrypted echostr', async () => {
+    const answer = await call('GET', `${callbackUrl()}?${wecomUrlCheck('echo+/=2025')}`);
+    assert.equal(answer.status, 200);
+    assert.equal(answer.text, 'echo+/=2025');
+  });
+
+  it('refuses to register a puppet without the admin token or the corp secret', async () => {
+    const anonymous = await call('POST', `${gw.url}/puppetWxkfManager/register`, { body: { kfId: PUPPET_KF, endpoint: puppet.url } });
+    assert.equal(anonymous.status, 401);
+    const wrong = await call('POST', `${gw.url}/puppetWxkfManager/register`, {
+      body: { kfId: PUPPET_KF, endpoint: puppet.url, corpId: WECOM_KEYS.corpId, corpSecret: 'not-the-secret' },
+    });
+    assert.equal(wrong.status, 401);
+  });
+
+  it('forwards a registered puppet its callback byte for byte, with the original query string', async () => {
+    const registered = await call('POST', `${gw.url}/puppetWxkfManager/register`, {
+      body: { kfId: PUPPET_KF, endpoint: `${puppet.url}/`, corpId: WECOM_KEYS.corpId, corpSecret: CORP_SECRET, kfName: 'Puppet' },
+    });
+    assert.equal(registered.status, 200, registered.text);
+    assert.deepEqual(registered.json, { code: 0, message: 'success' });
+
+    const callback = wecomCallback(kfNotice(PUPPET_KF, 'notice-token-1'));
+    const syncsBefore = wecom.requestsTo('/cgi-bin/kf/sync_msg').length;
+    for (let attempt = 0; attempt < 2; attempt += 1) {
+      // WeCom retries a notice it got no answer for; the puppet still gets it once.
+      const answer = await call('POST', `${callbackUrl()}?${callback.query}`, { body: callback.body, headers: { 'content-type': 'text/xml' } });
+      assert.equal(answer.status, 200, answer.text);
+      assert.equal(answer.text, 'success');
+    }
+    await puppet.waitForRequests(1);
+    const [forwarded] = puppet.requests;
+    assert.equal(forwarded?.method, 'POST');
+    assert.equal(forwarded?.url, `/callback?${callback.query}`);
+    assert.equal(forwarded?.headers['content-type'], 'text/xml');
+    assert.equal(forwarded?.body.toString('utf8'), callback.body);
+    assert.equal(wecom.requestsTo('/cgi-bin/kf/sync_msg').length, syncsBefore, 'imgate does not pull for a puppet');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.equal(puppet.requests.length, 1);
+  });
+
+  it('takes a callback for an account without a puppet itself: the kf channel pulls', async () => {
+    const callback = wecomCallback(kfNotice(OTHER_KF, 'notice-token-2'));
+    const answer = await call('POST', `${callbackUrl()}?${callback.query}`, { body: callback.body, headers: { 'content-type': 'text/xml' } });
+    assert.equal(answer.status, 200, answer.text);
+    const pull = await waitFor(() => wecom.requestsTo('/cgi-bin/kf/sync_msg').find((r) => JSON.parse(r.body.toString('utf8')).open_kfid === OTHER_KF));
+    assert.equal(JSON.parse(pull.body.toString('utf8')).token, 'notice-token-2');
+  });
+
+  it('refuses a callback with a bad signature and forwards nothing', async () => {
+    const callback = wecomCallback(kfNotice(PUPPET_KF, 'notice-token-3'), { token: 'some-other-token' });
+    const before = puppet.requests.length;
+    const answer = await call('POST', `${callbackUrl()}?${callback.query}`, { body: callback.body });
+    assert.equal(answer.status, 401);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.equal(puppet.requests.length, before);
+  });
+
+  it('answers 404 for a corp it has no wecom-kf channel for', async () => {
+    const callback = wecomCallback(kfNotice(PUPPET_KF, 'notice-token-4'));
+    const answer = await call('POST', `${gw.url}/callback/ww_unknown_corp?${callback.query}`, { body: callback.body });
+    assert.equal(answer.status, 404);
+  });
+
+  it('forwards decrypted notices from an authenticated gateway to the puppet, answering roger', async () => {
+    const notice = { token: 'notice-token-5', openKfId: PUPPET_KF };
+    const anonymous = await call('POST', `${gw.url}/callback/decrypted/${WECOM_KEYS.corpId}`, { body: notice });
+    assert.equal(anonymous.status, 401);
+    const before = puppet.requests.length;
+    const answer = await call('POST', `${gw.url}/callback/decrypted/${WECOM_KEYS.corpId}`, {
+      body: notice,
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+    });
+    assert.equal(answer.status, 200, answer.text);
+    assert.equal(answer.text, 'roger');
+    await puppet.waitForRequests(before + 1);
+    const forwarded = puppet.requests[before];
+    assert.equal(forwarded?.url, '/callback/decrypted');
+    assert.deepEqual(JSON.parse(forwarded?.body.toString('utf8') ?? ''), notice);
+  });
+
+  it('hands an authenticated puppet the cached access token, fetched once', async () => {
+    const url = `${gw.url}/puppetWxkfManager/getToken?corpid=${WECOM_KEYS.corpId}&corpsecret=${CORP_SECRET}`;
+    const first = await call('GET', url);
+    const second = await call('GET', url);
+    assert.equal(first.status, 200, first.text);
+    assert.equal(first.json.errcode, 0);
+    assert.equal(typeof first.json.access_token, 'string');
+    assert.equal(second.json.access_token, first.json.access_token);
+    assert.ok(first.json.expires_in > 0 && first.json.expires_in <= 7200);
+    assert.equal(wecom.gettokenCalls, 1);
+    const wrong = await call('GET', `${gw.url}/puppetWxkfManager/getToken?corpid=${WECOM_KEYS.corpId}&corpsecret=guess`);
+    assert.equal(wrong.status, 401);
+    assert.ok(!gw.logText().includes(CORP_SECRET), 'the corp secret is never logged');
+    assert.ok(!gw.logText().includes(String(first.json.access_token)), 'the access token is never logged');
+  });
+
+  it('stops forwarding after deregister: the channel takes the account back', async () => {
+    const answer = await call('POST', `${gw.url}/puppetWxkfManager/deregister`, {
+      body: { kfId: PUPPET_KF },
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+    });
+    assert.equal(answer.status, 200, answer.text);
+    const before = puppet.requests.length;
+    const callback = wecomCallback(kfNotice(PUPPET_KF, 'notice-token-6'));
+    await call('POST', `${callbackUrl()}?${callback.query}`, { body: callback.body });
+    await waitFor(() => wecom.requestsTo('/cgi-bin/kf/sync_msg').find((r) => JSON.parse(r.body.toString('utf8')).token === 'notice-token-6'));
+    assert.equal(puppet.requests.length, before);
+    const again = await call('POST', `${gw.url}/puppetWxkfManager/deregister`, {
+      body: { kfId: PUPPET_KF },
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+    });
+    assert.equal(again.status, 404);
+  });
+});
