@@ -1,7 +1,7 @@
 import { loadConfigFile } from '../config/load.ts';
-import { buildWechatPadSample } from '../platforms/wechat-pad/simulate.ts';
 import { callGateway, defaultGatewayUrl } from './client.ts';
 import { resolveConfigPath } from './config-path.ts';
+import { simulatedCallback, type SimulateOptions } from './simulate-sample.ts';
 
 interface ClientOptions {
   config?: string;
@@ -33,17 +33,13 @@ export async function sendCommand(
   );
 }
 
-export async function simulateCommand(
-  platform: string,
-  options: ClientOptions & { channel?: string; format: 'flat' | 'pad'; group?: boolean; text?: string },
-): Promise<void> {
+export async function simulateCommand(platform: string, options: ClientOptions & SimulateOptions & { channel?: string }): Promise<void> {
   const { config, url } = gatewayFor(options);
   const channel = config.channels.find((c) => c.platform === platform && (options.channel === undefined || c.id === options.channel));
   if (!channel) throw new Error(`no ${platform} channel${options.channel ? ` "${options.channel}"` : ''} in the config`);
-  if (channel.platform !== 'wechat-pad') throw new Error(`simulate does not know ${platform} yet`);
-  const sample = buildWechatPadSample(channel, { format: options.format, group: options.group, text: options.text });
-  const answer = await callGateway(`${url}${sample.path}`, { method: 'POST', headers: sample.headers, body: sample.body });
-  process.stdout.write(`sent a signed ${options.format} sample to ${url}/hooks/${channel.id}; the gateway answered:\n`);
+  const { sample, what } = simulatedCallback(channel, options);
+  const answer = await callGateway(`${url}${sample.path}`, { method: sample.method, headers: sample.headers, body: sample.body });
+  process.stdout.write(`sent ${what} to ${url}/hooks/${channel.id}; the gateway answered:\n`);
   print(answer);
 }
 

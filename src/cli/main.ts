@@ -1,8 +1,9 @@
 #!/usr/bin/env node
-import { Command, Option } from 'commander';
+import { Argument, Command, Option } from 'commander';
 import { ConfigError } from '../config/load.ts';
 import { checkCommand } from './check.ts';
 import { replayCommand, sendCommand, simulateCommand } from './client-commands.ts';
+import { SIMULATED_PLATFORMS } from './simulate-sample.ts';
 import { initCommand } from './init.ts';
 import { startCommand } from './start.ts';
 
@@ -40,11 +41,12 @@ program
 program
   .command('simulate')
   .description('fire a correctly signed sample callback at a running gateway')
-  .argument('<platform>', 'platform id: wechat-pad')
+  .addArgument(new Argument('<platform>', 'platform id').choices(SIMULATED_PLATFORMS))
   .option('--channel <id>', 'which channel of that platform (default: the first)')
-  .addOption(new Option('--format <format>', 'payload shape').choices(['flat', 'pad']).default('pad'))
-  .option('--group', 'a group message that mentions the bot')
+  .addOption(new Option('--format <format>', 'wechat-pad: payload shape').choices(['flat', 'pad']).default('pad'))
+  .option('--group', 'wechat-pad: a group message that mentions the bot')
   .option('--text <text>', 'the message text')
+  .option('--open-kf-id <id>', 'wecom-kf: the customer-service account of the notice (default: the first of openKfIds)')
   .addOption(configOption())
   .addOption(urlOption())
   .action(simulateCommand);

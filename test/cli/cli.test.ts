@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { stringify } from 'yaml';
 import { makeTempDir, removeDir, startTestGateway, type TestGateway } from '../helpers/gateway.ts';
-import { eventsOf } from '../helpers/http.ts';
+import { eventsOf, waitFor } from '../helpers/http.ts';
+import { FakeWecomApi, WECOM_KEYS } from '../helpers/wecom.ts';
 
 function imgate(args: string[], env: Record<string, string> = {}) {
   const result = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
@@ -104,6 +105,53 @@ describe('the imgate command', () => {
       const result = await imgateAsync(['replay', 'dlv_missing', '--config', configPath, '--url', gw.url]);
       assert.equal(result.code, 1);
       assert.match(result.stderr, /HTTP 404: .*IMG_ERR_NOT_FOUND/);
+    });
+  });
+  describe('simulate for the WeCom channels', () => {
+    let gw: TestGateway;
+    const wecom = new FakeWecomApi();
+    const configPath = join(dir, 'wecom.yaml');
+    const keys = { token: WECOM_KEYS.token, encodingAESKey: WECOM_KEYS.encodingAESKey };
+
+    before(async () => {
+      await wecom.start();
+      wecom.route('/cgi-bin/kf/sync_msg', () => ({ status: 200, body: { errcode: 0, errmsg: 'ok', next_cursor: 'c1', has_more: 0, msg_list: [] } }));
+      const channels = [
+        { id: 'app', platform: 'wecom', corpId: WECOM_KEYS.corpId, corpSecret: 'app-secret', agentId: 1000002, ...keys },
+        { id: 'robot', platform: 'wecom-robot', webhookKey: 'robot-key', ...keys },
+        { id: 'kf', platform: 'wecom-kf', apiBase: wecom.url, corpId: WECOM_KEYS.corpId, corpSecret: 'kf-secret', pollIntervalSeconds: 0, ...keys },
+      ];
+      gw = await startTestGateway({ channels }, makeTempDir());
+      writeFileSync(configPath, stringify({ channels, admin: { token: 'test-admin-token-0123456789' } }));
+    });
+    after(async () => {
+      await gw.close();
+      await wecom.stop();
+      removeDir(gw.dir);
+    });
+
+    it('sends encrypted app and robot messages that the gateway stores', async () => {
+      for (const platform of ['wecom', 'wecom-robot']) {
+        const result = await imgateAsync(['simulate', platform, '--text', `hi from ${platform}`, '--config', configPath, '--url', gw.url]);
+        assert.equal(result.code, 0, result.stderr);
+        assert.match(result.stdout, /^sent an encrypted/);
+      }
+      const texts = (await eventsOf(gw.url)).map((event) => `${event.channel}: ${event.message.text}`).sort();
+      assert.deepEqual(texts, ['app: hi from wecom', 'robot: hi from wecom-robot']);
+    });
+
+    it('sends a customer-service notice, after which the gateway pulls kf/sync_msg for that account', async () => {
+      const result = await imgateAsync(['simulate', 'wecom-kf', '--open-kf-id', 'wkCliTest', '--config', configPath, '--url', gw.url]);
+      assert.equal(result.code, 0, result.stderr);
+      assert.match(result.stdout, /"success"/);
+      const pull = await waitFor(() => wecom.requestsTo('/cgi-bin/kf/sync_msg')[0]);
+      assert.equal(JSON.parse(pull.body.toString('utf8')).open_kfid, 'wkCliTest');
+    });
+
+    it('refuses a platform it cannot simulate', async () => {
+      const result = await imgateAsync(['simulate', 'telegram', '--config', configPath, '--url', gw.url]);
+      assert.equal(result.code, 1);
+      assert.match(result.stderr, /Allowed choices are wechat-pad, wecom, wecom-robot, wecom-kf/);
     });
   });
 });

@@ -1,3 +1,4 @@
+import { Writable } from 'node:stream';
 import { pino, type Logger } from 'pino';
 import type { NormalizedEvent } from '../../src/core/event.ts';
 import type { AdapterDeps } from '../../src/platforms/_kit/adapter.ts';
@@ -15,6 +16,18 @@ export interface TestAdapterDeps extends AdapterDeps {
   sinkCalls: SinkCall[];
   reportedErrors: unknown[];
   cursors: AdapterDeps['cursors'] & { values: Map<string, string> };
+}
+
+/** A logger at `trace` that keeps every line it writes, for tests of what is (and is not) logged. */
+export function capturingLogger(): { logger: Logger; lines: string[] } {
+  const lines: string[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      lines.push(chunk.toString('utf8'));
+      done();
+    },
+  });
+  return { logger: pino({ level: 'trace' }, stream), lines };
 }
 
 /**

@@ -154,6 +154,8 @@ describe('inbound wechat-pad callbacks, end to end', () => {
       ['an unknown channel', () => call('POST', `${gw.url}/hooks/nope`, { body: flatMessage('9006') }), 404, 'IMG_ERR_INBOUND_UNKNOWN_CHANNEL'],
       ['a disabled channel', () => call('POST', `${gw.url}/hooks/wx-off`, { body: flatMessage('9007') }), 404, 'IMG_ERR_INBOUND_UNKNOWN_CHANNEL'],
       ['an address outside allowIps', () => call('POST', `${gw.url}/hooks/wx-fenced`, { body: flatMessage('9008') }), 403, 'IMG_ERR_IP_NOT_ALLOWED'],
+      ['a PUT, which no pad server sends', () => call('PUT', `${gw.url}/hooks/wx`, { body: flatMessage('9009') }), 405, 'IMG_ERR_INBOUND_METHOD'],
+      ['a DELETE', () => call('DELETE', `${gw.url}/hooks/wx`), 405, 'IMG_ERR_INBOUND_METHOD'],
     ];
     for (const [name, send, status, code] of cases) {
       it(`rejects ${name} with ${status} ${code}`, async () => {

@@ -5,7 +5,17 @@ import { Webhook } from 'standardwebhooks';
 import { FakeHttpServer } from '../helpers/fake-http.ts';
 import { API_TOKEN, removeDir, startTestGateway, type TestGateway } from '../helpers/gateway.ts';
 import { call, eventsOf, waitFor } from '../helpers/http.ts';
-import { FakeWecomApi, WECOM_KEYS, tokenOf, wecomCallback, wecomUrlCheck, type WecomCallbackRequest } from '../helpers/wecom.ts';
+import {
+  FakeWecomApi,
+  WECOM_KEYS,
+  WECOM_VECTOR as VECTOR,
+  tokenOf,
+  uploadedMedia,
+  wecomCallback,
+  wecomUrlCheck,
+  wecomVectorQuery,
+  type WecomCallbackRequest,
+} from '../helpers/wecom.ts';
 
 const SECRET = 'wecom-integration-corp-secret';
 /** Own secrets for the token tests, so their gettoken calls can be told apart from the others'. */
@@ -14,16 +24,6 @@ const EXPIRY_SECRET = 'wecom-integration-expiry-secret';
 const AGENT_ID = 1000002;
 const SUB_SECRET = `whsec_${Buffer.from('wecom-subscriber-key-32-bytes-xx').toString('base64')}`;
 const PNG = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.from('integration png')]);
-
-// The official sample (path/90968): its 2014 timestamp needs a channel with the window off.
-const VECTOR = {
-  token: 'QDG6eK',
-  encodingAESKey: 'jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C',
-  query:
-    'msg_signature=5c45ff5e21c57e6ad56bac8758b79b1d9ac89fd3&timestamp=1409659589&nonce=263014780&echostr=P9nAzCzyDtyTWESHep1vC5X9xho/qYX3Zpb4yKa9SKld1DsH3Iyt3tP3zNdtp+4RPcs8TgAE7OaBO+FZXvnaqQ==',
-  message: '1616140317555161061',
-  corpId: 'wx5823bf96d3bd56c7',
-};
 
 function textXml(msgId: string, text: string, from = 'zhangsan'): string {
   const now = Math.floor(Date.now() / 1000);
@@ -97,11 +97,10 @@ describe('the wecom channel, end to end', () => {
     });
 
     it('answers the official vector with a literal + in the query and percent-encoded alike', async () => {
-      const literal = await call('GET', `${gw.url}/hooks/wecom-vector?${VECTOR.query}`);
+      const literal = await call('GET', `${gw.url}/hooks/wecom-vector?${wecomVectorQuery()}`);
       assert.equal(literal.status, 200, literal.text);
       assert.equal(literal.text, VECTOR.message);
-      const [before, echostr = ''] = VECTOR.query.split('echostr=');
-      const encoded = await call('GET', `${gw.url}/hooks/wecom-vector?${before}echostr=${encodeURIComponent(echostr)}`);
+      const encoded = await call('GET', `${gw.url}/hooks/wecom-vector?${wecomVectorQuery(encodeURIComponent(VECTOR.echostr))}`);
       assert.equal(encoded.text, VECTOR.message);
     });
 
@@ -246,8 +245,7 @@ describe('the wecom channel, end to end', () => {
       const answer = await send(gw, { channel: 'wecom', to: 'zhangsan', image: { base64: PNG.toString('base64') } });
       assert.equal(answer.status, 200, answer.text);
       const upload = api.requestsTo('/cgi-bin/media/upload').at(-1)!;
-      const form = await new Response(upload.body, { headers: { 'content-type': String(upload.headers['content-type']) } }).formData();
-      const media = form.get('media') as File;
+      const media = await uploadedMedia(upload);
       assert.equal(media.name, 'image.png');
       assert.deepEqual(Buffer.from(await media.arrayBuffer()), PNG);
       assert.deepEqual(bodyOf(lastSend()), { touser: 'zhangsan', agentid: AGENT_ID, msgtype: 'image', image: { media_id: 'media-int-1' } });

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { FakeHttpServer } from '../helpers/fake-http.ts';
-import { ADMIN_TOKEN, removeDir, startTestGateway, type TestGateway } from '../helpers/gateway.ts';
+import { ADMIN_TOKEN, API_TOKEN, removeDir, startTestGateway, type TestGateway } from '../helpers/gateway.ts';
 import { call, waitFor } from '../helpers/http.ts';
-import { FakeWecomApi, WECOM_KEYS, wecomCallback, wecomUrlCheck } from '../helpers/wecom.ts';
+import { FakeWecomApi, tokenOf, WECOM_KEYS, wecomCallback, wecomUrlCheck } from '../helpers/wecom.ts';
 
 const CORP_SECRET = 'kf-secret-for-the-manager-test';
 const PUPPET_KF = 'wkPuppetAccount0001';
@@ -139,6 +139,36 @@ describe('the WXKF manager contract', () => {
     assert.equal(wrong.status, 401);
     assert.ok(!gw.logText().includes(CORP_SECRET), 'the corp secret is never logged');
     assert.ok(!gw.logText().includes(String(first.json.access_token)), 'the access token is never logged');
+  });
+
+  it("lets another gateway take its tokens from getToken through a channel's tokenUrl", async () => {
+    const other = await startTestGateway({
+      channels: [
+        {
+          id: 'app',
+          platform: 'wecom',
+          apiBase: wecom.url,
+          tokenUrl: `${gw.url}/puppetWxkfManager/getToken`,
+          corpId: WECOM_KEYS.corpId,
+          corpSecret: CORP_SECRET,
+          agentId: 1000002,
+          token: WECOM_KEYS.token,
+          encodingAESKey: WECOM_KEYS.encodingAESKey,
+        },
+      ],
+    });
+    try {
+      const tokensBefore = wecom.gettokenCalls;
+      const sent = await call('POST', `${other.url}/v1/messages`, { token: API_TOKEN, body: { channel: 'app', to: 'zhangsan', text: 'hi' } });
+      assert.equal(sent.status, 200, sent.text);
+      const [send] = wecom.requestsTo('/cgi-bin/message/send');
+      const shared = await call('GET', `${gw.url}/puppetWxkfManager/getToken?corpid=${WECOM_KEYS.corpId}&corpsecret=${CORP_SECRET}`);
+      assert.equal(tokenOf(send!), shared.json.access_token, 'the send used the token the first gateway holds');
+      assert.equal(wecom.gettokenCalls, tokensBefore, 'WeCom was not asked for another token');
+    } finally {
+      await other.close();
+      removeDir(other.dir);
+    }
   });
 
   it('stops forwarding after deregister: the channel takes the account back', async () => {

@@ -55,6 +55,7 @@ export async function inboundRoutes(app: FastifyInstance, ctx: AppContext): Prom
   };
 
   for (const url of ['/hooks/:channelId', '/hooks/:channelId/:pathToken']) {
-    app.route<{ Params: HookParams }>({ method: ['GET', 'POST'], url, handler: handle });
+    // Every method reaches the adapter, which answers 405 for those its platform never uses.
+    app.route<{ Params: HookParams }>({ method: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'], url, handler: handle });
   }
 }

@@ -15,6 +15,21 @@ export interface WecomCredential {
   tokenUrl?: string | undefined;
 }
 
+/** The credential of a channel configured with `wecomCredentialFields` (and the common `apiBase`). */
+export function wecomCredential(config: {
+  apiBase?: string | undefined;
+  corpId: string;
+  corpSecret: string;
+  tokenUrl?: string | undefined;
+}): WecomCredential {
+  return {
+    apiBase: (config.apiBase ?? WECOM_API_BASE).replace(/\/+$/, ''),
+    corpId: config.corpId,
+    corpSecret: config.corpSecret,
+    tokenUrl: config.tokenUrl,
+  };
+}
+
 /** errcodes that mean the access token is invalid (40014) or expired (42001): re-fetch once. */
 const TOKEN_ERRCODES = new Set([40014, 42001]);
 /** API frequency limits (45009, 45033 concurrency): the caller should slow down. */

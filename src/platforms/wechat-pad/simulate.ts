@@ -1,4 +1,5 @@
 import { createHmac, randomBytes } from 'node:crypto';
+import type { CallbackSample } from '../_kit/callback-sample.ts';
 import type { WechatPadChannelConfig } from './config.ts';
 
 export interface WechatPadSampleOptions {
@@ -6,12 +7,6 @@ export interface WechatPadSampleOptions {
   group?: boolean;
   text?: string;
   now?: Date;
-}
-
-export interface WechatPadSample {
-  path: string;
-  headers: Record<string, string>;
-  body: string;
 }
 
 const SAMPLE_ROOM = '34567890123@chatroom';
@@ -26,7 +21,7 @@ const INT64_MAX = 2n ** 63n - 1n;
  * `imgate simulate wechat-pad` and for tests. The pad format is gewechat's AddMsg envelope with a
  * NewMsgId above 2^53 written as a bare JSON number, as real servers do (PLATFORMS.md §7).
  */
-export function buildWechatPadSample(channel: WechatPadChannelConfig, options: WechatPadSampleOptions): WechatPadSample {
+export function buildWechatPadSample(channel: WechatPadChannelConfig, options: WechatPadSampleOptions): CallbackSample {
   const now = options.now ?? new Date();
   const nowSeconds = Math.floor(now.getTime() / 1000);
   const text = options.text ?? 'hello from imgate simulate';
@@ -35,7 +30,7 @@ export function buildWechatPadSample(channel: WechatPadChannelConfig, options: W
     options.format === 'flat'
       ? flatBody(channel, newMsgId, nowSeconds, text, options.group === true)
       : padBody(channel, newMsgId, nowSeconds, text, options.group === true);
-  return { path: samplePath(channel), headers: authHeaders(channel, body, nowSeconds), body };
+  return { path: samplePath(channel), method: 'POST', headers: authHeaders(channel, body, nowSeconds), body };
 }
 
 function flatBody(channel: WechatPadChannelConfig, msgId: string, now: number, text: string, group: boolean): string {

@@ -1,5 +1,6 @@
 import { ImgateError } from '../../core/errors.ts';
 import type { AdapterDeps, CallbackOutcome, ChannelAdapter, InboundRequest, PlatformDefinition } from '../_kit/adapter.ts';
+import { wecomCredential } from '../_kit/wecom-api.ts';
 import {
   WECOM_ACK,
   answerWecomUrlCheck,
@@ -9,7 +10,7 @@ import {
 } from '../_kit/wecom-callback.ts';
 import { wecomKfChannelSchema, type WecomKfChannelConfig } from './config.ts';
 import { KfPuller, type PullReason } from './pull.ts';
-import { sendWecomKfMessage, wecomKfCredential } from './send.ts';
+import { sendWecomKfMessage } from './send.ts';
 
 export const wecomKf: PlatformDefinition<typeof wecomKfChannelSchema> = {
   id: 'wecom-kf',
@@ -40,7 +41,7 @@ export function createWecomKfAdapter(config: WecomKfChannelConfig, deps: Adapter
     receiveId: config.corpId,
     timestampWindowSeconds: config.timestampWindowSeconds,
   });
-  const puller = new KfPuller({ credential: wecomKfCredential(config), deps });
+  const puller = new KfPuller({ credential: wecomCredential(config), deps });
   /** Accounts named by a callback since start: polled along with `openKfIds`. */
   const seen = new Set<string>();
 

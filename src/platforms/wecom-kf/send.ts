@@ -1,11 +1,9 @@
-import { Blob } from 'node:buffer';
 import { createHash } from 'node:crypto';
-import { FormData } from 'undici';
 import { ImgateError } from '../../core/errors.ts';
 import type { TokenService } from '../../tokens/token-service.ts';
 import type { SendRequest, SendResult } from '../_kit/adapter.ts';
-import { imageBytes } from '../_kit/image-bytes.ts';
-import { WECOM_API_BASE, callWecomApi, type WecomCredential } from '../_kit/wecom-api.ts';
+import { callWecomApi, wecomCredential, type WecomCredential } from '../_kit/wecom-api.ts';
+import { uploadWecomImage } from '../_kit/wecom-media.ts';
 import type { WecomKfChannelConfig } from './config.ts';
 
 type Json = Record<string, unknown>;
@@ -41,20 +39,11 @@ export async function sendWecomKfMessage(config: WecomKfChannelConfig, tokens: T
     });
   }
   const { openKfId, externalUserId } = parseKfConversationId(req.to);
-  const credential = wecomKfCredential(config);
+  const credential = wecomCredential(config);
   const msgid = kfMsgid(req.to, req.idempotencyKey);
   const body: Json = { touser: externalUserId, open_kfid: openKfId, msgid, ...(await messagePart(tokens, credential, req)) };
   const answer = await callWecomApi(tokens, credential, { path: '/cgi-bin/kf/send_msg', body, explain: KF_SEND_ERRCODES });
   return { platformMessageId: typeof answer.msgid === 'string' && answer.msgid !== '' ? answer.msgid : msgid };
-}
-
-export function wecomKfCredential(config: WecomKfChannelConfig): WecomCredential {
-  return {
-    apiBase: (config.apiBase ?? WECOM_API_BASE).replace(/\/+$/, ''),
-    corpId: config.corpId,
-    corpSecret: config.corpSecret,
-    tokenUrl: config.tokenUrl,
-  };
 }
 
 /** `wk…:wm…` → its two halves; open_kfids and external_userids hold no `:`. */
@@ -84,34 +73,8 @@ async function messagePart(tokens: TokenService, credential: WecomCredential, re
   // KF messages have no markdown: the text goes out as written.
   const text = req.text ?? req.markdown;
   if (text !== undefined) return { msgtype: 'text', text: { content: text } };
-  if (req.image !== undefined) return { msgtype: 'image', image: { media_id: await uploadImage(tokens, credential, req.image) } };
-  throw new ImgateError('IMG_ERR_VALIDATION', { message: 'one of text, markdown or image is required' });
-}
-
-/**
- * `POST /cgi-bin/media/upload?type=image` (multipart field `media` with a filename) with the
- * customer-service token: a temporary media_id (three days) that send_msg takes.
- */
-async function uploadImage(tokens: TokenService, credential: WecomCredential, image: NonNullable<SendRequest['image']>): Promise<string> {
-  const bytes = await imageBytes(image);
-  const { name, type } = imageFileName(bytes);
-  const form = new FormData();
-  form.append('media', new Blob([bytes], { type }), name);
-  const answer = await callWecomApi(tokens, credential, {
-    path: '/cgi-bin/media/upload',
-    query: { type: 'image' },
-    form,
-    explain: KF_SEND_ERRCODES,
-  });
-  if (typeof answer.media_id !== 'string' || answer.media_id === '') {
-    throw new ImgateError('IMG_ERR_PLATFORM_REJECTED', { message: 'WeCom media/upload answered without media_id' });
+  if (req.image !== undefined) {
+    return { msgtype: 'image', image: { media_id: await uploadWecomImage(tokens, credential, req.image, KF_SEND_ERRCODES) } };
   }
-  return answer.media_id;
-}
-
-/** WeCom tells JPG from PNG by the file name: name the upload after its bytes, not a URL's ending. */
-function imageFileName(bytes: Buffer): { name: string; type: string } {
-  if (bytes.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))) return { name: 'image.png', type: 'image/png' };
-  if (bytes.subarray(0, 4).toString('latin1') === 'GIF8') return { name: 'image.gif', type: 'image/gif' };
-  return { name: 'image.jpg', type: 'image/jpeg' };
+  throw new ImgateError('IMG_ERR_VALIDATION', { message: 'one of text, markdown or image is required' });
 }

@@ -29,4 +29,4 @@ export function createWecomRobotAdapter(
 }
 
 export type { WecomRobotChannelConfig } from './config.ts';
-export { buildWecomRobotSample, type WecomRobotSample, type WecomRobotSampleOptions } from './simulate.ts';
+export { buildWecomRobotSample, type WecomRobotSampleOptions } from './simulate.ts';

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import type { CallbackSample } from '../_kit/callback-sample.ts';
 import { WECOM_API_BASE } from '../_kit/wecom-api.ts';
-import { decodeEncodingAESKey, encryptWecomMessage, wecomSignature } from '../_kit/wecom-crypto.ts';
+import { WECOM_SAMPLE_USER, cdata, encryptedWecomSample, wecomTimestamp } from '../_kit/wecom-sample.ts';
 import type { WecomRobotChannelConfig } from './config.ts';
 
 export interface WecomRobotSampleOptions {
@@ -8,16 +9,7 @@ export interface WecomRobotSampleOptions {
   now?: Date;
 }
 
-export interface WecomRobotSample {
-  /** `/hooks/<id>?msg_signature=…&timestamp=…&nonce=…` */
-  path: string;
-  method: 'POST';
-  headers: Record<string, string>;
-  body: string;
-}
-
 const SAMPLE_CHAT = 'wrkSFfCgAAimgateSampleChat0001';
-const SAMPLE_USER = 'imgate-sample-user';
 /** A robot's webhook key when the channel has none: replies to the sample then fail at WeCom, visibly. */
 const SAMPLE_KEY = '00000000-0000-0000-0000-000000000000';
 
@@ -27,39 +19,25 @@ const SAMPLE_KEY = '00000000-0000-0000-0000-000000000000';
  * Token — for `imgate simulate wecom-robot` and tests. Its WebhookUrl is the channel's own webhook,
  * so a bot that replies to the sample posts to the real group.
  */
-export function buildWecomRobotSample(config: WecomRobotChannelConfig, options: WecomRobotSampleOptions = {}): WecomRobotSample {
+export function buildWecomRobotSample(config: WecomRobotChannelConfig, options: WecomRobotSampleOptions = {}): CallbackSample {
   if (!config.token || !config.encodingAESKey) {
     throw new Error(`channel "${config.id}" has no token and encodingAESKey: it takes no callbacks to simulate`);
   }
-  const now = options.now ?? new Date();
   const text = options.text ?? 'hello from imgate simulate';
   const base = (config.apiBase ?? WECOM_API_BASE).replace(/\/+$/, '');
   const webhookUrl = `${base}/cgi-bin/webhook/send?key=${encodeURIComponent(config.webhookKey ?? SAMPLE_KEY)}`;
   const xml = [
     '<xml>',
-    `<WebhookUrl><![CDATA[${webhookUrl}]]></WebhookUrl>`,
-    `<MsgId><![CDATA[${randomBytes(18).toString('base64url')}]]></MsgId>`,
-    `<ChatId><![CDATA[${SAMPLE_CHAT}]]></ChatId>`,
+    `<WebhookUrl>${cdata(webhookUrl)}</WebhookUrl>`,
+    `<MsgId>${cdata(randomBytes(18).toString('base64url'))}</MsgId>`,
+    `<ChatId>${cdata(SAMPLE_CHAT)}</ChatId>`,
     '<ChatType>group</ChatType>',
-    `<From><UserId><![CDATA[${SAMPLE_USER}]]></UserId><Name><![CDATA[Sample User]]></Name><Alias><![CDATA[sample]]></Alias></From>`,
-    `<GetChatInfoUrl><![CDATA[${base}/cgi-bin/webhook/get_chat_info?code=imgate-sample]]></GetChatInfoUrl>`,
+    `<From><UserId>${cdata(WECOM_SAMPLE_USER)}</UserId><Name>${cdata('Sample User')}</Name><Alias>${cdata('sample')}</Alias></From>`,
+    `<GetChatInfoUrl>${cdata(`${base}/cgi-bin/webhook/get_chat_info?code=imgate-sample`)}</GetChatInfoUrl>`,
     '<MsgType>text</MsgType>',
-    `<Text><Content><![CDATA[@imgate ${cdata(text)}]]></Content></Text>`,
+    `<Text><Content>${cdata(`@imgate ${text}`)}</Content></Text>`,
     '</xml>',
   ].join('');
-  const encrypt = encryptWecomMessage(decodeEncodingAESKey(config.encodingAESKey), xml, '');
-  const timestamp = String(Math.floor(now.getTime() / 1000));
-  const nonce = randomBytes(6).toString('hex');
-  const query = new URLSearchParams({ msg_signature: wecomSignature(config.token, timestamp, nonce, encrypt), timestamp, nonce });
-  return {
-    path: `/hooks/${encodeURIComponent(config.id)}?${query.toString()}`,
-    method: 'POST',
-    headers: { 'content-type': 'text/xml' },
-    body: `<xml><Encrypt><![CDATA[${encrypt}]]></Encrypt></xml>`,
-  };
-}
-
-/** `]]>` would end the CDATA section early: split it across two sections. */
-function cdata(text: string): string {
-  return text.split(']]>').join(']]]]><![CDATA[>');
+  const keys = { id: config.id, token: config.token, encodingAESKey: config.encodingAESKey };
+  return encryptedWecomSample(keys, { receiveId: '', innerXml: xml, timestamp: wecomTimestamp(options.now ?? new Date()) });
 }

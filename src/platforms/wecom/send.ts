@@ -1,10 +1,8 @@
-import { Blob } from 'node:buffer';
-import { FormData } from 'undici';
 import { ImgateError } from '../../core/errors.ts';
 import type { TokenService } from '../../tokens/token-service.ts';
 import type { SendRequest, SendResult } from '../_kit/adapter.ts';
-import { imageBytes } from '../_kit/image-bytes.ts';
-import { WECOM_API_BASE, callWecomApi, type WecomCredential } from '../_kit/wecom-api.ts';
+import { callWecomApi, wecomCredential, type WecomCredential } from '../_kit/wecom-api.ts';
+import { uploadWecomImage } from '../_kit/wecom-media.ts';
 import type { WecomChannelConfig } from './config.ts';
 
 type Json = Record<string, unknown>;
@@ -47,49 +45,14 @@ export async function sendWecomMessage(config: WecomChannelConfig, tokens: Token
   return { platformMessageId: typeof answer.msgid === 'string' && answer.msgid !== '' ? answer.msgid : null };
 }
 
-export function wecomCredential(config: WecomChannelConfig): WecomCredential {
-  return {
-    apiBase: (config.apiBase ?? WECOM_API_BASE).replace(/\/+$/, ''),
-    corpId: config.corpId,
-    corpSecret: config.corpSecret,
-    tokenUrl: config.tokenUrl,
-  };
-}
-
 /** The `msgtype` and its part of the body. */
 async function messagePart(tokens: TokenService, credential: WecomCredential, req: SendRequest): Promise<Json> {
   if (req.text !== undefined) return { msgtype: 'text', text: { content: req.text } };
   if (req.markdown !== undefined) return { msgtype: 'markdown', markdown: { content: req.markdown } };
-  if (req.image !== undefined) return { msgtype: 'image', image: { media_id: await uploadImage(tokens, credential, req.image) } };
-  throw new ImgateError('IMG_ERR_VALIDATION', { message: 'one of text, markdown or image is required' });
-}
-
-/**
- * `POST /cgi-bin/media/upload?type=image` (multipart, field `media`, with a filename): gives a
- * media_id valid for three days. WeCom takes JPG and PNG; the name tells it which.
- */
-async function uploadImage(tokens: TokenService, credential: WecomCredential, image: NonNullable<SendRequest['image']>): Promise<string> {
-  const bytes = await imageBytes(image);
-  const { name, type } = imageFileName(bytes);
-  const form = new FormData();
-  form.append('media', new Blob([bytes], { type }), name);
-  const answer = await callWecomApi(tokens, credential, {
-    path: '/cgi-bin/media/upload',
-    query: { type: 'image' },
-    form,
-    explain: SEND_ERRCODES,
-  });
-  if (typeof answer.media_id !== 'string' || answer.media_id === '') {
-    throw new ImgateError('IMG_ERR_PLATFORM_REJECTED', { message: 'WeCom media/upload answered without media_id' });
+  if (req.image !== undefined) {
+    return { msgtype: 'image', image: { media_id: await uploadWecomImage(tokens, credential, req.image, SEND_ERRCODES) } };
   }
-  return answer.media_id;
-}
-
-/** Names the upload after its bytes (PNG, GIF, else JPEG) rather than trusting a URL's ending. */
-export function imageFileName(bytes: Buffer): { name: string; type: string } {
-  if (bytes.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))) return { name: 'image.png', type: 'image/png' };
-  if (bytes.subarray(0, 4).toString('latin1') === 'GIF8') return { name: 'image.gif', type: 'image/gif' };
-  return { name: 'image.jpg', type: 'image/jpeg' };
+  throw new ImgateError('IMG_ERR_VALIDATION', { message: 'one of text, markdown or image is required' });
 }
 
 /**

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { decodeEncodingAESKey, encryptWecomMessage, wecomSignature } from '../_kit/wecom-crypto.ts';
+import type { CallbackSample } from '../_kit/callback-sample.ts';
+import { WECOM_SAMPLE_USER, cdata, encryptedWecomSample, wecomTimestamp } from '../_kit/wecom-sample.ts';
 import type { WecomChannelConfig } from './config.ts';
 
 export interface WecomSampleOptions {
@@ -7,62 +8,36 @@ export interface WecomSampleOptions {
   now?: Date;
 }
 
-export interface WecomSample {
-  /** `/hooks/<id>?msg_signature=…&timestamp=…&nonce=…` */
-  path: string;
-  method: 'POST';
-  headers: Record<string, string>;
-  body: string;
-}
-
-export const SAMPLE_USER = 'imgate-sample-user';
 /** Used when the channel has no agentId; WeCom's own samples use 1000002-like ids. */
 const SAMPLE_AGENT_ID = 1000002;
 
 /**
  * A text message callback as WeCom sends it for this channel, encrypted with its EncodingAESKey
  * for its CorpID and signed with its Token (PLATFORMS.md §1): for `imgate simulate wecom`, so the
- * whole inbound path can be tried without a WeCom account. Built with imgate's own crypto since it
- * ships in the product; the tests check it against the official `@wecom/crypto`.
+ * whole inbound path can be tried without a WeCom account.
  */
-export function buildWecomSample(config: WecomChannelConfig, options: WecomSampleOptions = {}): WecomSample {
-  const now = options.now ?? new Date();
-  const timestamp = String(Math.floor(now.getTime() / 1000));
+export function buildWecomSample(config: WecomChannelConfig, options: WecomSampleOptions = {}): CallbackSample {
+  const timestamp = wecomTimestamp(options.now ?? new Date());
   const agentId = String(config.agentId ?? SAMPLE_AGENT_ID);
   const inner =
     '<xml>' +
     `<ToUserName>${cdata(config.corpId)}</ToUserName>` +
-    `<FromUserName>${cdata(SAMPLE_USER)}</FromUserName>` +
+    `<FromUserName>${cdata(WECOM_SAMPLE_USER)}</FromUserName>` +
     `<CreateTime>${timestamp}</CreateTime>` +
     `<MsgType>${cdata('text')}</MsgType>` +
     `<Content>${cdata(options.text ?? 'hello from imgate simulate')}</Content>` +
     `<MsgId>${randomMsgId()}</MsgId>` +
     `<AgentID>${agentId}</AgentID>` +
     '</xml>';
-  const encrypt = encryptWecomMessage(decodeEncodingAESKey(config.encodingAESKey), inner, config.corpId);
-  const nonce = randomBytes(8).toString('hex');
-  const query = new URLSearchParams({
-    msg_signature: wecomSignature(config.token, timestamp, nonce, encrypt),
+  return encryptedWecomSample(config, {
+    receiveId: config.corpId,
+    innerXml: inner,
     timestamp,
-    nonce,
-  }).toString();
-  const body =
-    '<xml>' +
-    `<ToUserName>${cdata(config.corpId)}</ToUserName>` +
-    `<AgentID>${cdata(agentId)}</AgentID>` +
-    `<Encrypt>${cdata(encrypt)}</Encrypt>` +
-    '</xml>';
-  return {
-    path: `/hooks/${encodeURIComponent(config.id)}?${query}`,
-    method: 'POST',
-    headers: { 'content-type': 'text/xml' },
-    body,
-  };
-}
-
-/** CDATA cannot hold `]]>`: split it across two sections, as XML writers do. */
-function cdata(text: string): string {
-  return `<![CDATA[${text.split(']]>').join(']]]]><![CDATA[>')}]]>`;
+    outer: [
+      ['ToUserName', config.corpId],
+      ['AgentID', agentId],
+    ],
+  });
 }
 
 /** A fresh 19-digit id, like WeCom's MsgIds (which exceed 2^53, hence a string). */

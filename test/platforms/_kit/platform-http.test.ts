@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { ImgateError } from '../../../src/core/errors.ts';
 import { platformRequest, retryAfterSeconds } from '../../../src/platforms/_kit/platform-http.ts';
+import { failsWith } from '../../helpers/errors.ts';
 
 let server: Server;
 let base: string;
@@ -28,15 +28,6 @@ function reply(status: number, body: string, headers: Record<string, string> = {
   respond = (res) => {
     res.writeHead(status, { 'content-type': 'application/json', ...headers });
     res.end(body);
-  };
-}
-
-function failsWith(code: string, check: (e: ImgateError) => void = () => {}) {
-  return (error: unknown) => {
-    assert.ok(error instanceof ImgateError, String(error));
-    assert.equal(error.code, code);
-    check(error);
-    return true;
   };
 }
 

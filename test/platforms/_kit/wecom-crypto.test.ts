@@ -9,24 +9,14 @@ import {
   verifyWecomSignature,
   wecomSignature,
 } from '../../../src/platforms/_kit/wecom-crypto.ts';
+import { WECOM_VECTOR as VECTOR } from '../../helpers/wecom.ts';
 
-// The official sample (PLATFORMS.md §"Ready-made test vectors").
-const VECTOR = {
-  token: 'QDG6eK',
-  encodingAESKey: 'jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C',
-  timestamp: '1409659589',
-  nonce: '263014780',
-  echostr: 'P9nAzCzyDtyTWESHep1vC5X9xho/qYX3Zpb4yKa9SKld1DsH3Iyt3tP3zNdtp+4RPcs8TgAE7OaBO+FZXvnaqQ==',
-  signature: '5c45ff5e21c57e6ad56bac8758b79b1d9ac89fd3',
-  message: '1616140317555161061',
-  receiveId: 'wx5823bf96d3bd56c7',
-};
 const key = decodeEncodingAESKey(VECTOR.encodingAESKey);
 
 describe('WeCom callback crypto', () => {
   it('reproduces the official vector: signature, message and receiveid', () => {
     assert.equal(wecomSignature(VECTOR.token, VECTOR.timestamp, VECTOR.nonce, VECTOR.echostr), VECTOR.signature);
-    assert.equal(decryptWecomMessage(key, VECTOR.echostr, VECTOR.receiveId), VECTOR.message);
+    assert.equal(decryptWecomMessage(key, VECTOR.echostr, VECTOR.corpId), VECTOR.message);
   });
 
   it('agrees with @wecom/crypto on signatures', () => {

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { ImgateError } from '../../../src/core/errors.ts';
 import type { SendRequest } from '../../../src/platforms/_kit/adapter.ts';
+import { failsWith } from '../../helpers/errors.ts';
 import { adapterFor, channel } from './helpers.ts';
 
 interface Seen {
@@ -56,15 +56,6 @@ function padPro(extra: Record<string, unknown> = {}) {
 
 function gewechat() {
   return adapterFor(channel({ server: 'gewechat', apiBase: `${base}/v2/api/`, token: 'gewe-token-SECRET', appId: 'wx_app_0001' }));
-}
-
-function failsWith(code: string, check: (error: ImgateError) => void = () => {}) {
-  return (error: unknown) => {
-    assert.ok(error instanceof ImgateError, String(error));
-    assert.equal(error.code, code);
-    check(error);
-    return true;
-  };
 }
 
 describe('wechat-pad send through WeChatPadPro', () => {

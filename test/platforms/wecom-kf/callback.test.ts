@@ -5,8 +5,8 @@ import type { ChannelAdapter } from '../../../src/platforms/_kit/adapter.ts';
 import { WECOM_ACK } from '../../../src/platforms/_kit/wecom-callback.ts';
 import { createWecomKfAdapter, isWecomKfAdapter, wecomKf } from '../../../src/platforms/wecom-kf/index.ts';
 import { testAdapterDeps, type TestAdapterDeps } from '../../helpers/adapter-deps.ts';
-import { FakeWecomApi, WECOM_KEYS, wecomCallback, wecomUrlCheck } from '../../helpers/wecom.ts';
-import { OPEN_KFID, channel, customerText, kfNotice, postOf, request, scriptSyncMsg, syncRequests, until } from './helpers.ts';
+import { FakeWecomApi, WECOM_KEYS, wecomCallback, wecomPost, wecomRequest, wecomUrlCheck } from '../../helpers/wecom.ts';
+import { OPEN_KFID, channel, customerText, kfNotice, scriptSyncMsg, syncRequests, until } from './helpers.ts';
 
 describe('wecom-kf callbacks', () => {
   const api = new FakeWecomApi();
@@ -23,12 +23,12 @@ describe('wecom-kf callbacks', () => {
   });
 
   it('answers the URL check with the decrypted echostr', async () => {
-    const reply = await adapter.handleCallback(request({ method: 'GET', rawQuery: wecomUrlCheck('echo-1234') }));
+    const reply = await adapter.handleCallback(wecomRequest({ method: 'GET', rawQuery: wecomUrlCheck('echo-1234') }));
     assert.deepEqual(reply, { kind: 'reply', reply: { status: 200, contentType: 'text/plain; charset=utf-8', body: 'echo-1234' } });
   });
 
   it('answers kf_msg_or_event with success at once, storing nothing itself, and pulls with its Token', async () => {
-    const outcome = await adapter.handleCallback(postOf(kfNotice('notice-token')));
+    const outcome = await adapter.handleCallback(wecomPost(kfNotice('notice-token')));
     assert.deepEqual(outcome, { kind: 'reply', reply: WECOM_ACK });
     assert.equal(deps.sinkCalls.length, 0, 'the answer does not wait for the pull');
     await until(() => deps.sinkCalls.length === 1, 'the pulled page');
@@ -38,7 +38,7 @@ describe('wecom-kf callbacks', () => {
 
   it('acknowledges other events without storing or pulling', async () => {
     const inner = `<xml><ToUserName><![CDATA[${WECOM_KEYS.corpId}]]></ToUserName><CreateTime>1700000000</CreateTime><MsgType><![CDATA[event]]></MsgType><Event><![CDATA[kf_account_auth_change]]></Event></xml>`;
-    const outcome = await adapter.handleCallback(postOf(inner));
+    const outcome = await adapter.handleCallback(wecomPost(inner));
     assert.deepEqual(outcome, { kind: 'reply', reply: WECOM_ACK });
     await new Promise((resolve) => setTimeout(resolve, 50));
     assert.equal(api.requestsTo('/cgi-bin/kf/sync_msg').length, 0);
@@ -46,7 +46,7 @@ describe('wecom-kf callbacks', () => {
   });
 
   it('refuses a bad signature with 401 and pulls nothing', async () => {
-    const forged = postOf(kfNotice('forged-token'), { token: 'not-the-channel-token' });
+    const forged = wecomPost(kfNotice('forged-token'), { token: 'not-the-channel-token' });
     await assert.rejects(
       async () => adapter.handleCallback(forged),
       (error: unknown) => error instanceof ImgateError && error.code === 'IMG_ERR_INBOUND_BAD_SIGNATURE' && error.status === 401,
@@ -58,7 +58,7 @@ describe('wecom-kf callbacks', () => {
   it("refuses a notice encrypted for another corp", async () => {
     const callback = wecomCallback(kfNotice('other-corp'), { receiveId: 'ww_other_corp' });
     await assert.rejects(async () =>
-      adapter.handleCallback(request({ rawQuery: callback.query, rawBody: Buffer.from(callback.body) })),
+      adapter.handleCallback(wecomRequest({ rawQuery: callback.query, rawBody: Buffer.from(callback.body) })),
     );
   });
 
@@ -96,7 +96,7 @@ describe('wecom-kf polling (runBackground)', () => {
       ],
     );
     // An account named by a notice joins the rounds.
-    await adapter.handleCallback(postOf(kfNotice('notice-token', 'wkC')));
+    await adapter.handleCallback(wecomPost(kfNotice('notice-token', 'wkC')));
     await until(() => syncRequests(api).length >= 6, 'the second round', 4000);
     assert.deepEqual(
       syncRequests(api).slice(3, 6).map((body) => [body.open_kfid, body.token ?? null]),

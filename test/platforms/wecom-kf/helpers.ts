@@ -1,8 +1,7 @@
-import type { InboundRequest } from '../../../src/platforms/_kit/adapter.ts';
 import type { WecomKfChannelConfig } from '../../../src/platforms/wecom-kf/config.ts';
 import { wecomKf } from '../../../src/platforms/wecom-kf/index.ts';
 import type { FakeResponse, RecordedRequest } from '../../helpers/fake-http.ts';
-import { WECOM_KEYS, wecomCallback, type FakeWecomApi } from '../../helpers/wecom.ts';
+import { WECOM_KEYS, type FakeWecomApi } from '../../helpers/wecom.ts';
 
 export const KF_SECRET = 'wecom-kf-secret-never-logged';
 export const OPEN_KFID = 'wkIMGATEtestAccount01';
@@ -31,25 +30,6 @@ export function kfNotice(token: string, openKfId = OPEN_KFID): string {
     `<MsgType><![CDATA[event]]></MsgType><Event><![CDATA[kf_msg_or_event]]></Event>` +
     `<Token><![CDATA[${token}]]></Token><OpenKfId><![CDATA[${openKfId}]]></OpenKfId></xml>`
   );
-}
-
-export function request(overrides: Partial<InboundRequest> = {}): InboundRequest {
-  return {
-    method: 'POST',
-    headers: { 'content-type': 'text/xml' },
-    query: {},
-    rawQuery: '',
-    pathToken: undefined,
-    rawBody: Buffer.alloc(0),
-    receivedAt: new Date(),
-    ...overrides,
-  };
-}
-
-/** A decrypted callback encrypted and signed by the official `@wecom/crypto`, as an inbound POST. */
-export function postOf(innerXml: string, options: Parameters<typeof wecomCallback>[1] = {}): InboundRequest {
-  const callback = wecomCallback(innerXml, options);
-  return request({ rawQuery: callback.query, rawBody: Buffer.from(callback.body, 'utf8') });
 }
 
 type Entry = Record<string, unknown>;

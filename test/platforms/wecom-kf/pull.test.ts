@@ -1,25 +1,14 @@
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { pino } from 'pino';
+import { wecomCredential } from '../../../src/platforms/_kit/wecom-api.ts';
 import { KfPuller } from '../../../src/platforms/wecom-kf/pull.ts';
-import { wecomKfCredential } from '../../../src/platforms/wecom-kf/send.ts';
-import { testAdapterDeps, type TestAdapterDeps } from '../../helpers/adapter-deps.ts';
+import { capturingLogger, testAdapterDeps, type TestAdapterDeps } from '../../helpers/adapter-deps.ts';
 import { FakeWecomApi } from '../../helpers/wecom.ts';
 import { KF_SECRET, OPEN_KFID, channel, customerText, scriptSyncMsg, servicerText, syncRequests, systemEvent, until } from './helpers.ts';
 
 describe('wecom-kf pull (kf/sync_msg)', () => {
   const api = new FakeWecomApi();
-  const logLines: string[] = [];
-  const logger = pino(
-    { level: 'trace' },
-    new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        logLines.push(chunk.toString('utf8'));
-        done();
-      },
-    }),
-  );
+  const { logger, lines: logLines } = capturingLogger();
   let deps: TestAdapterDeps;
   let puller: KfPuller;
 
@@ -28,7 +17,7 @@ describe('wecom-kf pull (kf/sync_msg)', () => {
   beforeEach(() => {
     api.server.requests.length = 0;
     deps = testAdapterDeps(logger);
-    puller = new KfPuller({ credential: wecomKfCredential(channel({ apiBase: api.url })), deps });
+    puller = new KfPuller({ credential: wecomCredential(channel({ apiBase: api.url })), deps });
   });
 
   it('follows has_more, storing each page with its next_cursor in one sink call, even an empty page', async () => {

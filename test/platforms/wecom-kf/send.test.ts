@@ -1,27 +1,17 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { ImgateError } from '../../../src/core/errors.ts';
 import type { SendRequest } from '../../../src/platforms/_kit/adapter.ts';
 import { createWecomKfAdapter } from '../../../src/platforms/wecom-kf/index.ts';
 import { kfMsgid, parseKfConversationId } from '../../../src/platforms/wecom-kf/send.ts';
 import { testAdapterDeps } from '../../helpers/adapter-deps.ts';
-import { FakeWecomApi, tokenOf } from '../../helpers/wecom.ts';
+import { failsWith } from '../../helpers/errors.ts';
+import { FAKE_PNG as PNG, FakeWecomApi, tokenOf, uploadedMedia } from '../../helpers/wecom.ts';
 import { CUSTOMER, OPEN_KFID, SEND_PATH, bodyOf, channel } from './helpers.ts';
 
 const TO = `${OPEN_KFID}:${CUSTOMER}`;
-const PNG = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.from('fake png body')]);
 
 function sendRequest(overrides: Partial<SendRequest>): SendRequest {
   return { to: TO, mentions: [], replyTo: null, idempotencyKey: 'key-1', ...overrides };
-}
-
-function failsWith(code: string, check: (error: ImgateError) => void = () => undefined) {
-  return (error: unknown) => {
-    assert.ok(error instanceof ImgateError, String(error));
-    assert.equal(error.code, code);
-    check(error);
-    return true;
-  };
 }
 
 describe('wecom-kf send (kf/send_msg)', () => {
@@ -64,8 +54,7 @@ describe('wecom-kf send (kf/send_msg)', () => {
     await adapter().send!(sendRequest({ image: { base64: PNG.toString('base64') } }));
     const upload = api.requestsTo('/cgi-bin/media/upload').at(-1)!;
     assert.equal(new URL(upload.url, 'http://x').searchParams.get('type'), 'image');
-    const form = await new Response(upload.body, { headers: { 'content-type': String(upload.headers['content-type']) } }).formData();
-    const media = form.get('media') as File;
+    const media = await uploadedMedia(upload);
     assert.equal(media.name, 'image.png');
     assert.deepEqual(Buffer.from(await media.arrayBuffer()), PNG);
     assert.deepEqual(lastSendBody(), {

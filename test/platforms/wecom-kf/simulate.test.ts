@@ -4,8 +4,8 @@ import * as official from '@wecom/crypto';
 import { parseXmlSafely } from '../../../src/platforms/_kit/xml.ts';
 import { buildWecomKfSample, createWecomKfAdapter } from '../../../src/platforms/wecom-kf/index.ts';
 import { testAdapterDeps } from '../../helpers/adapter-deps.ts';
-import { WECOM_KEYS } from '../../helpers/wecom.ts';
-import { OPEN_KFID, channel, request } from './helpers.ts';
+import { WECOM_KEYS, wecomRequest } from '../../helpers/wecom.ts';
+import { OPEN_KFID, channel } from './helpers.ts';
 
 describe('wecom-kf simulate', () => {
   const now = new Date('2026-11-23T09:00:00Z');
@@ -35,7 +35,7 @@ describe('wecom-kf simulate', () => {
     const sample = buildWecomKfSample(channel(), { openKfId: OPEN_KFID });
     const adapter = createWecomKfAdapter(channel({ apiBase: 'http://127.0.0.1:9' }), testAdapterDeps());
     const outcome = await adapter.handleCallback(
-      request({ rawQuery: sample.path.split('?')[1]!, rawBody: Buffer.from(sample.body), headers: sample.headers }),
+      wecomRequest({ rawQuery: sample.path.split('?')[1]!, rawBody: Buffer.from(sample.body), headers: sample.headers }),
     );
     assert.equal(outcome.kind, 'reply');
   });

@@ -1,9 +1,9 @@
 import type { NormalizedEvent } from '../../../src/core/event.ts';
-import type { CallbackOutcome, ChannelAdapter, InboundRequest } from '../../../src/platforms/_kit/adapter.ts';
+import type { CallbackOutcome, ChannelAdapter } from '../../../src/platforms/_kit/adapter.ts';
 import type { WecomChannelConfig } from '../../../src/platforms/wecom/config.ts';
 import { wecom } from '../../../src/platforms/wecom/index.ts';
 import { testAdapterDeps, type TestAdapterDeps } from '../../helpers/adapter-deps.ts';
-import { WECOM_KEYS, wecomCallback } from '../../helpers/wecom.ts';
+import { WECOM_KEYS } from '../../helpers/wecom.ts';
 
 export const CORP_SECRET = 'wecom-app-secret-never-logged';
 export const AGENT_ID = 1000002;
@@ -23,25 +23,6 @@ export function channel(overrides: Record<string, unknown> = {}): WecomChannelCo
 
 export function adapterFor(config: WecomChannelConfig, deps: TestAdapterDeps = testAdapterDeps()): ChannelAdapter {
   return wecom.create(config, deps);
-}
-
-export function request(overrides: Partial<InboundRequest> = {}): InboundRequest {
-  return {
-    method: 'POST',
-    headers: { 'content-type': 'text/xml' },
-    query: {},
-    rawQuery: '',
-    pathToken: undefined,
-    rawBody: Buffer.alloc(0),
-    receivedAt: new Date(),
-    ...overrides,
-  };
-}
-
-/** A decrypted callback encrypted and signed by the official `@wecom/crypto`, as an inbound POST. */
-export function postOf(innerXml: string, options: Parameters<typeof wecomCallback>[1] = {}): InboundRequest {
-  const callback = wecomCallback(innerXml, options);
-  return request({ rawQuery: callback.query, rawBody: Buffer.from(callback.body, 'utf8') });
 }
 
 export function onlyEvent(outcome: CallbackOutcome): NormalizedEvent {

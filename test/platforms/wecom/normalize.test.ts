@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseXmlSafely } from '../../../src/platforms/_kit/xml.ts';
 import { normalizeWecomMessage } from '../../../src/platforms/wecom/normalize.ts';
-import { DECRYPTED, adapterFor, channel, onlyEvent, postOf } from './helpers.ts';
+import { wecomPost } from '../../helpers/wecom.ts';
+import { DECRYPTED, adapterFor, channel, onlyEvent } from './helpers.ts';
 
 const receivedAt = new Date('2026-11-23T09:00:00.000Z');
 const rawRequest = { contentType: 'text/xml', query: 'msg_signature=x&timestamp=1&nonce=2' };
@@ -124,7 +125,7 @@ describe('wecom normalization', () => {
   it('normalizes every fixture the same way once encrypted by @wecom/crypto and opened by the adapter', async () => {
     const adapter = adapterFor(channel());
     for (const xml of Object.values(DECRYPTED)) {
-      const req = postOf(xml);
+      const req = wecomPost(xml);
       const event = onlyEvent(await adapter.handleCallback(req));
       const direct = normalize(xml);
       assert.deepEqual({ ...event, rawRequest: undefined }, { ...direct, rawRequest: undefined });

@@ -1,41 +1,18 @@
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { pino } from 'pino';
-import { ImgateError } from '../../../src/core/errors.ts';
 import type { SendRequest } from '../../../src/platforms/_kit/adapter.ts';
-import { imageFileName } from '../../../src/platforms/wecom/send.ts';
-import { testAdapterDeps } from '../../helpers/adapter-deps.ts';
-import { FakeWecomApi, tokenOf } from '../../helpers/wecom.ts';
+import { capturingLogger, testAdapterDeps } from '../../helpers/adapter-deps.ts';
+import { failsWith } from '../../helpers/errors.ts';
+import { FAKE_PNG as PNG, FakeWecomApi, tokenOf, uploadedMedia } from '../../helpers/wecom.ts';
 import { AGENT_ID, CORP_SECRET, adapterFor, channel } from './helpers.ts';
-
-const PNG = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.from('fake png body')]);
 
 function sendRequest(overrides: Partial<SendRequest>): SendRequest {
   return { to: 'zhangsan', mentions: [], replyTo: null, idempotencyKey: 'k-1', ...overrides };
 }
 
-function failsWith(code: string, check: (error: ImgateError) => void = () => undefined) {
-  return (error: unknown) => {
-    assert.ok(error instanceof ImgateError, String(error));
-    assert.equal(error.code, code);
-    check(error);
-    return true;
-  };
-}
-
 describe('wecom send', () => {
   const api = new FakeWecomApi();
-  const logLines: string[] = [];
-  const logger = pino(
-    { level: 'trace' },
-    new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        logLines.push(chunk.toString('utf8'));
-        done();
-      },
-    }),
-  );
+  const { logger, lines: logLines } = capturingLogger();
   let deps = testAdapterDeps(logger);
   const adapter = () => adapterFor(channel({ apiBase: api.url }), deps);
 
@@ -72,18 +49,11 @@ describe('wecom send', () => {
     await adapter().send!(sendRequest({ image: { base64: PNG.toString('base64') } }));
     const upload = api.requestsTo('/cgi-bin/media/upload').at(-1)!;
     assert.equal(new URL(upload.url, 'http://x').searchParams.get('type'), 'image');
-    const form = await new Response(upload.body, { headers: { 'content-type': String(upload.headers['content-type']) } }).formData();
-    const media = form.get('media') as File;
+    const media = await uploadedMedia(upload);
     assert.equal(media.name, 'image.png');
     assert.equal(media.type, 'image/png');
     assert.deepEqual(Buffer.from(await media.arrayBuffer()), PNG);
     assert.deepEqual(lastSendBody(), { touser: 'zhangsan', agentid: AGENT_ID, msgtype: 'image', image: { media_id: 'media_uploaded_1' } });
-  });
-
-  it('names uploads after their bytes', () => {
-    assert.equal(imageFileName(PNG).name, 'image.png');
-    assert.equal(imageFileName(Buffer.from('GIF89a....')).name, 'image.gif');
-    assert.equal(imageFileName(Buffer.from([0xff, 0xd8, 0xff, 0xe0])).name, 'image.jpg');
   });
 
   it('fetches one token for many concurrent sends', async () => {
@@ -113,8 +83,7 @@ describe('wecom send', () => {
     await sender.send!(sendRequest({ image: { base64: PNG.toString('base64') } }));
     const retried = api.requestsTo('/cgi-bin/media/upload').slice(uploads);
     assert.equal(retried.length, 2);
-    const form = await new Response(retried[1]!.body, { headers: { 'content-type': String(retried[1]!.headers['content-type']) } }).formData();
-    assert.deepEqual(Buffer.from(await (form.get('media') as File).arrayBuffer()), PNG);
+    assert.deepEqual(Buffer.from(await (await uploadedMedia(retried[1]!)).arrayBuffer()), PNG);
     assert.deepEqual(lastSendBody().image, { media_id: 'media_uploaded_1' });
   });
 

@@ -3,8 +3,8 @@ import { describe, it } from 'node:test';
 import * as official from '@wecom/crypto';
 import { parseXmlSafely } from '../../../src/platforms/_kit/xml.ts';
 import { buildWecomSample } from '../../../src/platforms/wecom/index.ts';
-import { WECOM_KEYS } from '../../helpers/wecom.ts';
-import { AGENT_ID, adapterFor, channel, onlyEvent, request } from './helpers.ts';
+import { WECOM_KEYS, wecomRequest } from '../../helpers/wecom.ts';
+import { AGENT_ID, adapterFor, channel, onlyEvent } from './helpers.ts';
 
 const now = new Date('2026-11-23T09:00:00.000Z');
 
@@ -47,7 +47,7 @@ describe('wecom simulate', () => {
     const config = channel();
     const text = 'a ]]> b <c> & d';
     const sample = buildWecomSample(config, { text, now });
-    const req = request({ rawQuery: split(sample.path).rawQuery, rawBody: Buffer.from(sample.body), headers: sample.headers, receivedAt: now });
+    const req = wecomRequest({ rawQuery: split(sample.path).rawQuery, rawBody: Buffer.from(sample.body), headers: sample.headers, receivedAt: now });
     const event = onlyEvent(await adapterFor(config).handleCallback(req));
     assert.equal(event.message.type, 'text');
     assert.equal(event.message.text, text);

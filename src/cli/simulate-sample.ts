@@ -1,0 +1,43 @@
+import type { ChannelConfig } from '../config/schema.ts';
+import { buildWechatPadSample } from '../platforms/wechat-pad/simulate.ts';
+import { buildWecomKfSample } from '../platforms/wecom-kf/simulate.ts';
+import { buildWecomRobotSample } from '../platforms/wecom-robot/simulate.ts';
+import { buildWecomSample } from '../platforms/wecom/simulate.ts';
+
+export interface SimulateOptions {
+  format: 'flat' | 'pad';
+  group?: boolean;
+  text?: string;
+  openKfId?: string;
+}
+
+/** The platforms `imgate simulate` knows. */
+export const SIMULATED_PLATFORMS = ['wechat-pad', 'wecom', 'wecom-robot', 'wecom-kf'] as const;
+
+/** A KF account id for the sample notice when neither the command nor the config names one. */
+const SAMPLE_OPEN_KF_ID = 'wkImgateSampleAccount';
+
+/**
+ * A correctly signed (and, for WeCom, encrypted) sample callback for this channel, and a line saying
+ * what it is. Built with imgate's own signing code, from the channel's config.
+ */
+export function simulatedCallback(channel: ChannelConfig, options: SimulateOptions) {
+  switch (channel.platform) {
+    case 'wechat-pad':
+      return {
+        sample: buildWechatPadSample(channel, { format: options.format, group: options.group, text: options.text }),
+        what: `a signed ${options.format} message`,
+      };
+    case 'wecom':
+      return { sample: buildWecomSample(channel, { text: options.text }), what: 'an encrypted app text message' };
+    case 'wecom-robot':
+      return { sample: buildWecomRobotSample(channel, { text: options.text }), what: 'an encrypted group robot message' };
+    case 'wecom-kf': {
+      const openKfId = options.openKfId ?? channel.openKfIds?.[0] ?? SAMPLE_OPEN_KF_ID;
+      return {
+        sample: buildWecomKfSample(channel, { openKfId }),
+        what: `an encrypted kf_msg_or_event notice for ${openKfId} (the gateway then pulls kf/sync_msg from apiBase)`,
+      };
+    }
+  }
+}
