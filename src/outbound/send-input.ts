@@ -4,7 +4,22 @@ const imageSchema = z
   .object({ url: z.url().optional(), base64: z.base64().optional() })
   .refine((image) => Boolean(image.url) !== Boolean(image.base64), 'give exactly one of url and base64');
 
-/** `POST /v1/messages` (PRODUCT.md, "Unified send"). */
+/** Link cards (WeCom's `news`): up to 8 articles, as the WeCom robot and app APIs take them. */
+const newsSchema = z.object({
+  articles: z
+    .array(
+      z.object({
+        title: z.string().min(1).max(128),
+        description: z.string().max(512).optional(),
+        url: z.url(),
+        picurl: z.url().optional(),
+      }),
+    )
+    .min(1)
+    .max(8),
+});
+
+/** `POST /v1/messages` (PRODUCT.md, "Unified send", plus `news` for the platforms that have cards). */
 export const sendInputSchema = z
   .object({
     channel: z.string().min(1),
@@ -12,13 +27,14 @@ export const sendInputSchema = z
     text: z.string().min(1).max(20000).optional(),
     markdown: z.string().min(1).max(20000).optional(),
     image: imageSchema.optional(),
+    news: newsSchema.optional(),
     replyTo: z.string().min(1).optional().describe("A unified message.id or the platform's message id."),
     mentions: z.array(z.string().min(1)).max(50).optional(),
     requestId: z.string().min(1).max(200).optional(),
   })
   .refine(
-    (input) => [input.text, input.markdown, input.image].filter((part) => part !== undefined).length === 1,
-    { message: 'give exactly one of text, markdown and image', path: ['text'] },
+    (input) => [input.text, input.markdown, input.image, input.news].filter((part) => part !== undefined).length === 1,
+    { message: 'give exactly one of text, markdown, image and news', path: ['text'] },
   );
 
 export type SendInput = z.infer<typeof sendInputSchema>;

@@ -95,6 +95,9 @@ export class SendService {
   private async deliver(channel: SendChannel, input: SendInput, idempotencyKey: string): Promise<SendResponse> {
     const { adapter } = channel;
     if (!adapter.send) throw new ImgateError('IMG_ERR_SEND_UNSUPPORTED', { message: 'this channel cannot send' });
+    if (input.news && !adapter.sendsNews) {
+      throw new ImgateError('IMG_ERR_SEND_UNSUPPORTED', { message: 'this channel cannot send news (link cards); send text or markdown' });
+    }
     const replyTo = input.replyTo ? await this.store.findEventByMessageId(channel.id, input.replyTo) : null;
     if (input.replyTo && !replyTo) {
       throw new ImgateError('IMG_ERR_SEND_UNKNOWN_MESSAGE', { details: { replyTo: input.replyTo } });
@@ -105,6 +108,7 @@ export class SendService {
       text: input.text,
       markdown: input.markdown,
       image: input.image,
+      news: input.news,
       mentions: input.mentions ?? [],
       replyTo: replyTo?.event ?? null,
       replyToRaw: replyTo?.raw ?? null,

@@ -146,6 +146,14 @@ describe('the send API', () => {
     assert.equal(answer.json.error.details.platformCode, -1);
   });
 
+  it('refuses news on a channel that has no link cards, before calling the platform', async () => {
+    const calls = padpro.requests.length;
+    const answer = await send(gw, { channel: 'wx', to: 'wxid_bob', news: { articles: [{ title: 'T', url: 'https://example.com/' }] } });
+    assert.equal(answer.status, 400);
+    assert.equal(answer.json.error.code, 'IMG_ERR_SEND_UNSUPPORTED');
+    assert.equal(padpro.requests.length, calls);
+  });
+
   it('routes a reply to a stored message by its unified id or its platform id, and refuses an unknown one', async () => {
     const body = JSON.stringify({ msgId: '424242', fromUser: 'wxid_carol', toUser: 'wxid_bot', msgType: 1, content: 'question?', createTime: 1700000000 });
     assert.equal((await call('POST', `${gw.url}/hooks/wx`, { body, headers: padproHeaders(SECRET, body) })).status, 200);

@@ -39,6 +39,8 @@ export interface SendRequest {
   text?: string;
   markdown?: string;
   image?: { url?: string; base64?: string };
+  /** Link cards; only adapters with `sendsNews` get them. */
+  news?: { articles: NewsArticle[] };
   mentions: string[];
   /** The stored event being replied to, when `replyTo` named one. */
   replyTo: UnifiedEvent | null;
@@ -49,6 +51,13 @@ export interface SendRequest {
   replyToRaw?: unknown;
   /** Stable across retries of one logical send; platforms with their own dedup field get it. */
   idempotencyKey: string;
+}
+
+export interface NewsArticle {
+  title: string;
+  description?: string | undefined;
+  url: string;
+  picurl?: string | undefined;
 }
 
 export interface SendResult {
@@ -71,6 +80,8 @@ export interface CursorReader {
 export interface ChannelAdapter {
   handleCallback(req: InboundRequest): Promise<CallbackOutcome> | CallbackOutcome;
   send?(req: SendRequest): Promise<SendResult>;
+  /** True when `send` takes `news` (link cards); other channels refuse them before any call. */
+  sendsNews?: boolean;
   /** Holds the platform's long connection until `signal` aborts. */
   connect?(signal: AbortSignal): Promise<void>;
   /**

@@ -25,6 +25,7 @@ export function createWecomRobotAdapter(
   return {
     handleCallback: (req) => handleRobotCallback(config, keys, req),
     send: (req) => sendWecomRobotMessage(config, limiter, req),
+    sendsNews: true,
   };
 }
 

@@ -94,9 +94,9 @@ function callbackWebhook(event: UnifiedEvent, payload: unknown): { url: string; 
 
 /** The webhook's JSON for one message (text with mentioned_list, markdown with `<@userid>`, image). */
 export async function robotMessageBody(req: SendRequest, target: RobotTarget): Promise<Json> {
-  const given = [req.text, req.markdown, req.image].filter((part) => part !== undefined).length;
-  if (given === 0) throw new ImgateError('IMG_ERR_VALIDATION', { message: 'one of text, markdown or image is required' });
-  if (given > 1) throw new ImgateError('IMG_ERR_SEND_UNSUPPORTED', { message: 'a robot message is text, markdown or an image: send them apart' });
+  const given = [req.text, req.markdown, req.image, req.news].filter((part) => part !== undefined).length;
+  if (given === 0) throw new ImgateError('IMG_ERR_VALIDATION', { message: 'one of text, markdown, image or news is required' });
+  if (given > 1) throw new ImgateError('IMG_ERR_SEND_UNSUPPORTED', { message: 'a robot message is text, markdown, an image or news: send them apart' });
   const body: Json = {};
   if (target.chatId !== null) body.chatid = target.chatId;
   const mentions = unique([...(target.replyMention === null ? [] : [target.replyMention]), ...req.mentions]);
@@ -125,8 +125,9 @@ export async function robotMessageBody(req: SendRequest, target: RobotTarget): P
   }
 
   if (req.mentions.length > 0) {
-    throw new ImgateError('IMG_ERR_SEND_UNSUPPORTED', { message: 'a robot image cannot mention anyone: send the mentions as text' });
+    throw new ImgateError('IMG_ERR_SEND_UNSUPPORTED', { message: 'a robot image or news card cannot mention anyone: send the mentions as text' });
   }
+  if (req.news !== undefined) return { ...body, msgtype: 'news', news: { articles: req.news.articles } };
   const bytes = await imageBytes(req.image!);
   if (bytes.length > MAX_IMAGE_BYTES) {
     throw new ImgateError('IMG_ERR_VALIDATION', {

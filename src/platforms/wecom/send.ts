@@ -49,10 +49,11 @@ export async function sendWecomMessage(config: WecomChannelConfig, tokens: Token
 async function messagePart(tokens: TokenService, credential: WecomCredential, req: SendRequest): Promise<Json> {
   if (req.text !== undefined) return { msgtype: 'text', text: { content: req.text } };
   if (req.markdown !== undefined) return { msgtype: 'markdown', markdown: { content: req.markdown } };
+  if (req.news !== undefined) return { msgtype: 'news', news: { articles: req.news.articles } };
   if (req.image !== undefined) {
     return { msgtype: 'image', image: { media_id: await uploadWecomImage(tokens, credential, req.image, SEND_ERRCODES) } };
   }
-  throw new ImgateError('IMG_ERR_VALIDATION', { message: 'one of text, markdown or image is required' });
+  throw new ImgateError('IMG_ERR_VALIDATION', { message: 'one of text, markdown, image or news is required' });
 }
 
 /**

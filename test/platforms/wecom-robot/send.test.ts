@@ -77,6 +77,12 @@ describe('sending through a robot webhook', () => {
     assert.deepEqual(bodyOf(webhook.requests[0]!), { msgtype: 'markdown', markdown: { content: '<@lisi> **build** failed' } });
   });
 
+  it('sends news articles as they are given', async () => {
+    const articles = [{ title: 'Deploy', url: 'https://example.com/deploy' }];
+    await robot().send!(sendRequest({ news: { articles } }));
+    assert.deepEqual(bodyOf(webhook.requests[0]!), { msgtype: 'news', news: { articles } });
+  });
+
   it('refuses mobile numbers and @all as markdown mentions, which markdown cannot express', async () => {
     const error = await rejection(robot().send!(sendRequest({ markdown: 'x', mentions: ['13800001111'] })));
     assert.equal(error.code, 'IMG_ERR_SEND_UNSUPPORTED');

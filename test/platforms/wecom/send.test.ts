@@ -45,6 +45,12 @@ describe('wecom send', () => {
     assert.deepEqual(lastSendBody(), { touser: 'zhangsan', agentid: AGENT_ID, msgtype: 'markdown', markdown: { content: '**bold**' } });
   });
 
+  it('sends news (link cards)', async () => {
+    const articles = [{ title: 'Release notes', description: 'what changed', url: 'https://example.com/notes', picurl: 'https://example.com/p.png' }];
+    await adapter().send!(sendRequest({ news: { articles } }));
+    assert.deepEqual(lastSendBody(), { touser: 'zhangsan', agentid: AGENT_ID, msgtype: 'news', news: { articles } });
+  });
+
   it('uploads an image as multipart `media` with a filename, then sends its media_id', async () => {
     await adapter().send!(sendRequest({ image: { base64: PNG.toString('base64') } }));
     const upload = api.requestsTo('/cgi-bin/media/upload').at(-1)!;
