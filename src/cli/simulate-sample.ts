@@ -22,6 +22,8 @@ const SAMPLE_OPEN_KF_ID = 'wkImgateSampleAccount';
  * what it is. Built with imgate's own signing code, from the channel's config.
  */
 export function simulatedCallback(channel: ChannelConfig, options: SimulateOptions) {
+  // Read before the switch narrows it: platforms added later reach the default.
+  const platform: string = channel.platform;
   switch (channel.platform) {
     case 'wechat-pad':
       return {
@@ -39,5 +41,7 @@ export function simulatedCallback(channel: ChannelConfig, options: SimulateOptio
         what: `an encrypted kf_msg_or_event notice for ${openKfId} (the gateway then pulls kf/sync_msg from apiBase)`,
       };
     }
+    default:
+      throw new Error(`imgate simulate does not know ${platform} yet`);
   }
 }

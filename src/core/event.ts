@@ -78,6 +78,11 @@ export interface NormalizedEvent {
    * platform's own SDK (WeCom's encrypted XML and its signed query). Unset: JSON, no query.
    */
   rawRequest?: RawRequestShape;
+  /**
+   * This event's own bytes, when one request or page carried many events (a KF `sync_msg` page):
+   * each event then stores and forwards its own entry, not the whole page.
+   */
+  rawBody?: Buffer;
 }
 
 export interface RawRequestShape {

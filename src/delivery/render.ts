@@ -1,3 +1,4 @@
+import { shownRaw } from '../platforms/shown-raw.ts';
 import type { StoredEvent, SubscriptionRecord } from '../store/store.ts';
 
 export interface DeliveryRequest {
@@ -17,6 +18,6 @@ export function renderDelivery(sub: Pick<SubscriptionRecord, 'url' | 'format' | 
     const url = shape && shape.query !== '' ? `${sub.url}${sub.url.includes('?') ? '&' : '?'}${shape.query}` : sub.url;
     return { url, contentType: shape?.contentType ?? 'application/json', body: stored.rawBody };
   }
-  const event = sub.includeRaw ? { ...stored.event, raw: stored.raw } : stored.event;
+  const event = sub.includeRaw ? { ...stored.event, raw: shownRaw(stored.event.platform, stored.raw) } : stored.event;
   return { url: sub.url, contentType: 'application/json', body: Buffer.from(JSON.stringify(event)) };
 }

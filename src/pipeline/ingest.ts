@@ -80,7 +80,7 @@ export class IngestPipeline {
       return {
         channel: channel.id,
         dedupKey: normalized.dedupKey,
-        stored: { event, raw: normalized.raw, rawBody, rawRequest: normalized.rawRequest ?? null },
+        stored: { event, raw: normalized.raw, rawBody: normalized.rawBody ?? rawBody, rawRequest: normalized.rawRequest ?? null },
         deliveries: subscriptionIds.map((subscriptionId) => ({ id: newId('dlv'), subscriptionId })),
       };
     });

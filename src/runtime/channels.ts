@@ -40,7 +40,7 @@ export function createChannels(configs: ChannelConfig[], services: ChannelServic
     const adapter = platform.create(config, {
       logger: services.logger.child({ channel: config.id }),
       sink: channelSink(config, services.pipeline, status),
-      cursors: { get: (key) => services.store.getCursor(config.id, key) },
+      cursors: { get: (key) => services.store.getCursor(config.id, key), keys: () => services.store.listCursorKeys(config.id) },
       tokens: services.tokens,
       reportError: (error) => recordChannelError(status, error),
     });

@@ -205,9 +205,12 @@ export interface Store {
   // Access-token cache and per-channel cursors
   getToken(key: string): Promise<{ value: string; expiresAt: number } | null>;
   putToken(key: string, value: string, expiresAt: number): Promise<void>;
-  deleteToken(key: string): Promise<void>;
+  /** Deletes the token, or with `onlyValue` only while it still has that value. */
+  deleteToken(key: string, onlyValue?: string): Promise<void>;
   getCursor(channel: string, key: string): Promise<string | null>;
   putCursor(channel: string, key: string, value: string): Promise<void>;
+  /** The keys this channel has cursors for (e.g. the KF accounts it has pulled before). */
+  listCursorKeys(channel: string): Promise<string[]>;
 
   /** Deletes events (with their deliveries and attempts) and sends older than `cutoff`. */
   purgeOlderThan(cutoff: number): Promise<PurgeResult>;

@@ -65,12 +65,11 @@ export class TokenService {
   }
 
   /**
-   * Forgets `staleValue` if it is still the cached token; a token another request (or node)
-   * fetched meanwhile is kept, so a burst of rejections causes one re-fetch, not one each.
+   * Forgets `staleValue` if it is still the cached token (one conditional delete, so a token another
+   * request or node stored meanwhile is kept): a burst of rejections causes one re-fetch, not one each.
    */
   async invalidate(source: TokenSource, staleValue: string): Promise<void> {
-    const cached = await this.store.getToken(source.key);
-    if (cached?.value === staleValue) await this.store.deleteToken(source.key);
+    await this.store.deleteToken(source.key, staleValue);
   }
 
   /** Runs `call` with a token; if the platform rejects the token, re-fetches it once and retries. */
@@ -94,6 +93,10 @@ export class TokenService {
     const running = this.fetching.get(source.key);
     if (running) return running;
     const fetching = (async () => {
+      // A caller that read the store just before another fetch stored its token arrives here after
+      // that fetch finished: the fresh token is taken, not fetched again.
+      const stored = await this.store.getToken(source.key);
+      if (stored && stored.expiresAt > this.now()) return stored;
       const grant = await source.fetch();
       const lifetimeMs = grant.expiresInSeconds * 1000;
       const expiresAt = this.now() + lifetimeMs - Math.min(REFRESH_AHEAD_MS, lifetimeMs / 10);

@@ -7,7 +7,8 @@ import type { SubscriptionRegistry } from '../subscriptions/registry.ts';
  * encrypted callbacks (`${endpoint}/callback`, the original XML and query) and one for the already
  * decrypted notices (`${endpoint}/callback/decrypted`). Being subscriptions, they get the delivery
  * engine's retries, leases and attempt log; being `puppet`, they receive only what is addressed to
- * their OpenKfId.
+ * their OpenKfId. Ids name the channel (the corp) too, so one corp's secret cannot touch another
+ * corp's puppets.
  */
 
 /**
@@ -17,8 +18,8 @@ import type { SubscriptionRegistry } from '../subscriptions/registry.ts';
 const PUPPET_RETRY_SCHEDULE = [5, 30, 120, 300];
 const PUPPET_TIMEOUT_MS = 10_000;
 
-export function puppetSubscriptionId(kfId: string, kind: 'callback' | 'decrypted'): string {
-  return kind === 'callback' ? `puppet:${kfId}` : `puppet:${kfId}:decrypted`;
+export function puppetSubscriptionId(channelId: string, kfId: string, kind: 'callback' | 'decrypted'): string {
+  return kind === 'callback' ? `puppet:${channelId}:${kfId}` : `puppet:${channelId}:${kfId}:decrypted`;
 }
 
 export async function registerPuppet(
@@ -29,7 +30,7 @@ export async function registerPuppet(
 ): Promise<void> {
   const base = puppet.endpoint.replace(/\/+$/, '');
   for (const kind of ['callback', 'decrypted'] as const) {
-    const id = puppetSubscriptionId(puppet.kfId, kind);
+    const id = puppetSubscriptionId(puppet.channelId, puppet.kfId, kind);
     const existing = await store.getSubscription(id);
     await store.upsertSubscription(
       puppetRecord(id, kind === 'callback' ? `${base}/callback` : `${base}/callback/decrypted`, puppet.channelId, now, existing),
@@ -39,18 +40,23 @@ export async function registerPuppet(
 }
 
 /** Returns false when no puppet was registered for this kfId. */
-export async function deregisterPuppet(store: Store, registry: SubscriptionRegistry, kfId: string): Promise<boolean> {
+export async function deregisterPuppet(store: Store, registry: SubscriptionRegistry, channelId: string, kfId: string): Promise<boolean> {
   const removed = await Promise.all([
-    store.deleteSubscription(puppetSubscriptionId(kfId, 'callback')),
-    store.deleteSubscription(puppetSubscriptionId(kfId, 'decrypted')),
+    store.deleteSubscription(puppetSubscriptionId(channelId, kfId, 'callback')),
+    store.deleteSubscription(puppetSubscriptionId(channelId, kfId, 'decrypted')),
   ]);
   await registry.load();
   return removed.some(Boolean);
 }
 
 /** The puppet subscription that takes this kind of notice for this kfId, if one is registered. */
-export function registeredPuppet(registry: SubscriptionRegistry, kfId: string, kind: 'callback' | 'decrypted'): string | null {
-  const sub = registry.get(puppetSubscriptionId(kfId, kind));
+export function registeredPuppet(
+  registry: SubscriptionRegistry,
+  channelId: string,
+  kfId: string,
+  kind: 'callback' | 'decrypted',
+): string | null {
+  const sub = registry.get(puppetSubscriptionId(channelId, kfId, kind));
   return sub?.source === 'puppet' && sub.enabled ? sub.id : null;
 }
 

@@ -52,12 +52,14 @@ export function testAdapterDeps(logger: Logger = pino({ level: 'silent' })): Tes
         return events.map((event) => ({ status: 'stored', eventId: event.dedupKey, deliveryIds: [] }));
       },
     },
-    cursors: { values, get: async (key) => values.get(key) ?? null },
+    cursors: { values, get: async (key) => values.get(key) ?? null, keys: async () => [...values.keys()] },
     tokens: new TokenService(
       {
         getToken: async (key) => tokens.get(key) ?? null,
         putToken: async (key, value, expiresAt) => void tokens.set(key, { value, expiresAt }),
-        deleteToken: async (key) => void tokens.delete(key),
+        deleteToken: async (key, onlyValue) => {
+          if (onlyValue === undefined || tokens.get(key)?.value === onlyValue) tokens.delete(key);
+        },
       },
       logger,
     ),

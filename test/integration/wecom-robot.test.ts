@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { Webhook } from 'standardwebhooks';
 import { FakeHttpServer, type RecordedRequest } from '../helpers/fake-http.ts';
-import { API_TOKEN, removeDir, startTestGateway, type TestGateway } from '../helpers/gateway.ts';
+import { ADMIN_TOKEN, API_TOKEN, removeDir, startTestGateway, type TestGateway } from '../helpers/gateway.ts';
 import { call, eventsOf } from '../helpers/http.ts';
 import { WECOM_KEYS, wecomCallback, wecomUrlCheck } from '../helpers/wecom.ts';
 
@@ -153,6 +153,9 @@ describe('wecom-robot channels, end to end', () => {
     assert.deepEqual(event.sender, { id: 'zhangsan', name: '张三', isSelf: false });
     assert.deepEqual(event.conversation, { id: CHAT_ID, type: 'group', name: null });
     assert.ok((await eventsOf(gw.url)).some((stored) => stored.id === event.id));
+    const shown = await call('GET', `${gw.url}/v1/events/${event.id}`, { token: ADMIN_TOKEN });
+    assert.match(shown.json.raw.WebhookUrl, /key=\[redacted\]$/, 'the API shows the WebhookUrl without its key');
+    assert.ok(!shown.text.includes(CALLBACK_KEY));
 
     const reply = await send({ channel: 'robot', to: CHAT_ID, text: 'all green', replyTo: event.message.id });
     assert.equal(reply.status, 200, reply.text);

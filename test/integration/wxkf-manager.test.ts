@@ -8,6 +8,8 @@ import { FakeWecomApi, tokenOf, WECOM_KEYS, wecomCallback, wecomUrlCheck } from 
 const CORP_SECRET = 'kf-secret-for-the-manager-test';
 const PUPPET_KF = 'wkPuppetAccount0001';
 const OTHER_KF = 'wkImgateAccount0002';
+const OTHER_CORP = 'ww_another_corp';
+const OTHER_CORP_SECRET = 'the-other-corps-kf-secret';
 
 function kfNotice(openKfId: string, token: string): string {
   return `<xml><ToUserName><![CDATA[${WECOM_KEYS.corpId}]]></ToUserName><CreateTime>${Math.floor(Date.now() / 1000)}</CreateTime><MsgType><![CDATA[event]]></MsgType><Event><![CDATA[kf_msg_or_event]]></Event><Token><![CDATA[${token}]]></Token><OpenKfId><![CDATA[${openKfId}]]></OpenKfId></xml>`;
@@ -34,6 +36,16 @@ describe('the WXKF manager contract', () => {
           encodingAESKey: WECOM_KEYS.encodingAESKey,
           pollIntervalSeconds: 0,
         },
+        {
+          id: 'kf-other-corp',
+          platform: 'wecom-kf',
+          apiBase: wecom.url,
+          corpId: OTHER_CORP,
+          corpSecret: OTHER_CORP_SECRET,
+          token: WECOM_KEYS.token,
+          encodingAESKey: WECOM_KEYS.encodingAESKey,
+          pollIntervalSeconds: 0,
+        },
       ],
     });
   });
@@ -51,7 +63,9 @@ describe('the WXKF manager contract', () => {
   });
 
   it('refuses to register a puppet without the admin token or the corp secret', async () => {
-    const anonymous = await call('POST', `${gw.url}/puppetWxkfManager/register`, { body: { kfId: PUPPET_KF, endpoint: puppet.url } });
+    const anonymous = await call('POST', `${gw.url}/puppetWxkfManager/register`, {
+      body: { kfId: PUPPET_KF, endpoint: puppet.url, corpId: WECOM_KEYS.corpId },
+    });
     assert.equal(anonymous.status, 401);
     const wrong = await call('POST', `${gw.url}/puppetWxkfManager/register`, {
       body: { kfId: PUPPET_KF, endpoint: puppet.url, corpId: WECOM_KEYS.corpId, corpSecret: 'not-the-secret' },
@@ -171,9 +185,39 @@ describe('the WXKF manager contract', () => {
     }
   });
 
+  it('lists a puppet among the subscriptions but refuses to rewrite it as an ordinary one', async () => {
+    const id = encodeURIComponent(`puppet:kf:${PUPPET_KF}`);
+    const listed = await call('GET', `${gw.url}/v1/subscriptions/${id}`, { token: ADMIN_TOKEN });
+    assert.equal(listed.status, 200, listed.text);
+    assert.equal(listed.json.source, 'puppet');
+    assert.equal(listed.json.url, `${puppet.url}/callback`);
+    const rewrite = await call('PUT', `${gw.url}/v1/subscriptions/${id}`, {
+      token: ADMIN_TOKEN,
+      body: { url: 'http://127.0.0.1:9/elsewhere', secret: 'whatever-secret-123' },
+    });
+    assert.equal(rewrite.status, 400);
+    assert.match(rewrite.json.error.message, /registered WXKF puppet/);
+  });
+
+  it("does not let one corp's secret touch another corp's puppet", async () => {
+    const deregister = await call('POST', `${gw.url}/puppetWxkfManager/deregister`, {
+      body: { kfId: PUPPET_KF, corpId: OTHER_CORP, corpSecret: OTHER_CORP_SECRET },
+    });
+    assert.equal(deregister.status, 404, 'no such puppet in the other corp');
+    const hijack = await call('POST', `${gw.url}/puppetWxkfManager/register`, {
+      body: { kfId: PUPPET_KF, endpoint: 'http://127.0.0.1:9/evil', corpId: OTHER_CORP, corpSecret: OTHER_CORP_SECRET },
+    });
+    assert.equal(hijack.status, 200, 'registering in its own corp is allowed');
+    const before = puppet.requests.length;
+    const callback = wecomCallback(kfNotice(PUPPET_KF, 'notice-token-7'));
+    await call('POST', `${callbackUrl()}?${callback.query}`, { body: callback.body });
+    await puppet.waitForRequests(before + 1);
+    assert.equal(puppet.requests[before]?.url, `/callback?${callback.query}`, "the first corp's notice still reaches its own puppet");
+  });
+
   it('stops forwarding after deregister: the channel takes the account back', async () => {
     const answer = await call('POST', `${gw.url}/puppetWxkfManager/deregister`, {
-      body: { kfId: PUPPET_KF },
+      body: { kfId: PUPPET_KF, corpId: WECOM_KEYS.corpId },
       headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
     });
     assert.equal(answer.status, 200, answer.text);
@@ -183,7 +227,7 @@ describe('the WXKF manager contract', () => {
     await waitFor(() => wecom.requestsTo('/cgi-bin/kf/sync_msg').find((r) => JSON.parse(r.body.toString('utf8')).token === 'notice-token-6'));
     assert.equal(puppet.requests.length, before);
     const again = await call('POST', `${gw.url}/puppetWxkfManager/deregister`, {
-      body: { kfId: PUPPET_KF },
+      body: { kfId: PUPPET_KF, corpId: WECOM_KEYS.corpId },
       headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
     });
     assert.equal(again.status, 404);

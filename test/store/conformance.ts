@@ -552,8 +552,42 @@ export function describeStoreConformance(engine: string, factory: StoreFactory):
         await store.putToken('wx-one:access', 'token-2', 2000);
         assert.deepEqual(await store.getToken('wx-one:access'), { value: 'token-2', expiresAt: 2000 });
 
+        await store.deleteToken('wx-one:access', 'token-1');
+        assert.deepEqual(await store.getToken('wx-one:access'), { value: 'token-2', expiresAt: 2000 }, 'another value is kept');
+        await store.deleteToken('wx-one:access', 'token-2');
+        assert.equal(await store.getToken('wx-one:access'), null);
+        await store.putToken('wx-one:access', 'token-3', 3000);
         await store.deleteToken('wx-one:access');
         assert.equal(await store.getToken('wx-one:access'), null);
+      });
+
+      it('lists the cursor keys of a channel', async () => {
+        await store.putCursor('kf-list', 'wk-b', '1');
+        await store.putCursor('kf-list', 'wk-a', '2');
+        await store.putCursor('kf-list-other', 'wk-c', '3');
+        assert.deepEqual(await store.listCursorKeys('kf-list'), ['wk-a', 'wk-b']);
+        assert.deepEqual(await store.listCursorKeys('kf-nothing'), []);
+      });
+
+      it('writes a cursor with its events, and neither when the batch fails', async () => {
+        const item = ingestItem({ channel: 'kf-tx' });
+        await store.ingestBatch([item], [{ channel: 'kf-tx', key: 'wk-1', value: 'c1' }]);
+        assert.equal(await store.getCursor('kf-tx', 'wk-1'), 'c1');
+        const clash = ingestItem({ channel: 'kf-tx' });
+        const failing = { ...clash, deliveries: [{ id: 'dlv_same', subscriptionId: 'sub_a' }, { id: 'dlv_same', subscriptionId: 'sub_b' }] };
+        await assert.rejects(store.ingestBatch([failing], [{ channel: 'kf-tx', key: 'wk-1', value: 'c2' }]));
+        assert.equal(await store.getCursor('kf-tx', 'wk-1'), 'c1', 'the cursor did not move');
+        assert.equal(await store.getEvent(clash.stored.event.id), null, 'the event was not stored');
+      });
+
+      it('keeps the raw request shape of an event', async () => {
+        const item = ingestItem({ channel: 'raw-shape' });
+        const rawRequest = { contentType: 'text/xml', query: 'msg_signature=a&timestamp=1&nonce=n' };
+        await store.ingestBatch([{ ...item, stored: { ...item.stored, rawRequest } }]);
+        assert.deepEqual((await store.getEvent(item.stored.event.id))?.rawRequest, rawRequest);
+        const plain = ingestItem({ channel: 'raw-shape' });
+        await store.ingestBatch([plain]);
+        assert.equal((await store.getEvent(plain.stored.event.id))?.rawRequest, null);
       });
 
       it('keeps a cursor per channel and key', async () => {

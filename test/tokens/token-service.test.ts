@@ -48,6 +48,24 @@ describe('TokenService', () => {
     assert.deepEqual(new Set(values), new Set(['tok-1']));
   });
 
+  it('fetches once also with a store that answers late (as PostgreSQL will), for callers arriving throughout', async () => {
+    const store = await memoryStore();
+    const slow = {
+      getToken: async (key: string) => {
+        const value = await store.getToken(key);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        return value;
+      },
+      putToken: (key: string, value: string, expiresAt: number) => store.putToken(key, value, expiresAt),
+      deleteToken: (key: string, onlyValue?: string) => store.deleteToken(key, onlyValue),
+    };
+    const tokens = new TokenService(slow, silent);
+    const source = countingSource();
+    const callers = Array.from({ length: 60 }, (_, i) => new Promise((resolve) => setTimeout(resolve, i % 15)).then(() => tokens.get(source)));
+    assert.deepEqual(new Set(await Promise.all(callers)), new Set(['tok-1']));
+    assert.equal(source.fetches, 1);
+  });
+
   it('keeps the token in the store, so a restarted process reuses it', async () => {
     const store = await memoryStore();
     const source = countingSource();

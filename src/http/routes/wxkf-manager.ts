@@ -4,7 +4,7 @@ import { ImgateError } from '../../core/errors.ts';
 import { compileAllowList } from '../../core/ip-allow-list.ts';
 import { parseJsonBody } from '../../platforms/_kit/json-body.ts';
 import { safeEqual } from '../../platforms/_kit/timing-safe.ts';
-import { WECOM_API_BASE, wecomTokenSource, type WecomCredential } from '../../platforms/_kit/wecom-api.ts';
+import { wecomCredential, wecomTokenSource, type WecomCredential } from '../../platforms/_kit/wecom-api.ts';
 import { answerWecomUrlCheck, openWecomCallback, WECOM_ACK, wecomCallbackKeys } from '../../platforms/_kit/wecom-callback.ts';
 import { isWecomKfAdapter } from '../../platforms/wecom-kf/index.ts';
 import { recordChannelError, type ChannelRuntime } from '../../runtime/channels.ts';
@@ -70,7 +70,7 @@ export async function wxkfCallbackRoutes(app: FastifyInstance, ctx: AppContext):
       const opened = openWecomCallback(callbackKeys(channel), inbound);
       const { Event: event, OpenKfId: openKfId, Token: token } = opened.message;
       const puppet =
-        event === 'kf_msg_or_event' && typeof openKfId === 'string' ? registeredPuppet(ctx.subscriptions, openKfId, 'callback') : null;
+        event === 'kf_msg_or_event' && typeof openKfId === 'string' ? registeredPuppet(ctx.subscriptions, channel.id, openKfId, 'callback') : null;
       if (puppet === null || typeof openKfId !== 'string' || typeof token !== 'string') {
         // No puppet for this account: the channel takes the callback as if it came to /hooks/<id>.
         const result = await ctx.pipeline.handleCallback(channel, inbound);
@@ -99,7 +99,7 @@ export async function wxkfCallbackRoutes(app: FastifyInstance, ctx: AppContext):
     const channel = corpChannel(request);
     const rawBody = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
     const notice = validate(decryptedNoticeSchema, parseJsonBody(rawBody));
-    const puppet = registeredPuppet(ctx.subscriptions, notice.openKfId, 'decrypted');
+    const puppet = registeredPuppet(ctx.subscriptions, channel.id, notice.openKfId, 'decrypted');
     if (puppet === null) {
       if (!isWecomKfAdapter(channel.adapter)) throw new ImgateError('IMG_ERR_INTERNAL');
       channel.adapter.pull(notice.openKfId, notice.token);
@@ -133,7 +133,7 @@ export async function wxkfManagerRoutes(app: FastifyInstance, ctx: AppContext): 
   app.post('/puppetWxkfManager/deregister', async (request) => {
     const body = validate(puppetBodySchema, request.body);
     const channel = await authorizePuppet(ctx, request, body);
-    const removed = await deregisterPuppet(ctx.store, ctx.subscriptions, body.kfId);
+    const removed = await deregisterPuppet(ctx.store, ctx.subscriptions, channel.id, body.kfId);
     if (!removed) throw new ImgateError('IMG_ERR_NOT_FOUND', { message: 'no puppet is registered for this kfId' });
     ctx.logger.info({ channel: channel.id, kfId: body.kfId }, 'KF puppet deregistered');
     return { code: 0, message: 'success' };
@@ -148,7 +148,8 @@ export async function wxkfManagerRoutes(app: FastifyInstance, ctx: AppContext): 
       errcode: 0,
       errmsg: 'ok',
       access_token: lease.value,
-      expires_in: Math.max(0, Math.floor((lease.expiresAt - Date.now()) / 1000)),
+      // Never 0: a node taking this as its tokenUrl refuses a token without lifetime.
+      expires_in: Math.max(1, Math.floor((lease.expiresAt - Date.now()) / 1000)),
     };
   });
 }
@@ -196,7 +197,7 @@ function credentialOfCorp(ctx: AppContext, corpId: string, corpSecret: string): 
   for (const channel of ctx.channels.values()) {
     const config = channel.config;
     if ((config.platform === 'wecom-kf' || config.platform === 'wecom') && config.corpId === corpId && safeEqual(corpSecret, config.corpSecret)) {
-      return { apiBase: config.apiBase ?? WECOM_API_BASE, corpId, corpSecret: config.corpSecret, tokenUrl: config.tokenUrl };
+      return wecomCredential(config);
     }
   }
   throw new ImgateError('IMG_ERR_AUTH_INVALID', { message: 'no WeCom channel of this corp has this secret' });

@@ -75,6 +75,8 @@ export interface EventSink {
 /** This channel's stored cursors (written through `EventSink.ingest`, with the events). */
 export interface CursorReader {
   get(key: string): Promise<string | null>;
+  /** The keys with a stored cursor. */
+  keys(): Promise<string[]>;
 }
 
 export interface ChannelAdapter {
@@ -106,4 +108,9 @@ export interface PlatformDefinition<S extends z.ZodType = z.ZodType> {
   create(config: z.infer<S>, deps: AdapterDeps): ChannelAdapter;
   /** Things an operator should hear about at start and from `imgate check` (weak auth and the like). */
   startupWarnings?(config: z.infer<S>): string[];
+  /**
+   * The stored payload as the API and `includeRaw` deliveries show it, where it holds a secret the
+   * adapter itself needs later (a WeCom robot's WebhookUrl key): blanked there, kept in the store.
+   */
+  redactRaw?(raw: unknown): unknown;
 }

@@ -88,8 +88,7 @@ export function callWecomApi(tokens: TokenService, credential: WecomCredential, 
       form: call.form,
       redact: [token],
     });
-    const checked = checkErrcode(answer, call.path, call.explain ?? {});
-    return checked;
+    return checkErrcode(answer, call.path, call.explain ?? {});
   });
 }
 
@@ -104,8 +103,11 @@ function checkErrcode(answer: unknown, what: string, explain: Record<number, str
   const errmsg = typeof body.errmsg === 'string' ? body.errmsg : '';
   const details = { errcode, errmsg };
   const message = explain[errcode] ?? `WeCom ${what} answered errcode ${errcode}: ${errmsg}`;
-  if (TOKEN_ERRCODES.has(errcode)) throw new TokenRejectedError(new ImgateError('IMG_ERR_PLATFORM_REJECTED', { message, details }));
+  const rejection = new ImgateError('IMG_ERR_PLATFORM_REJECTED', { message, details });
+  // Only an API call's rejection of the token means "fetch a new one"; gettoken itself answering
+  // so is a plain refusal (there is no token to renew).
+  if (TOKEN_ERRCODES.has(errcode) && what !== 'gettoken') throw new TokenRejectedError(rejection);
   if (RATE_ERRCODES.has(errcode)) throw new ImgateError('IMG_ERR_PLATFORM_RATE_LIMITED', { message, details, retryAfter: 60 });
   if (errcode === BUSY_ERRCODE) throw new ImgateError('IMG_ERR_PLATFORM_UNREACHABLE', { message, details });
-  throw new ImgateError('IMG_ERR_PLATFORM_REJECTED', { message, details });
+  throw rejection;
 }

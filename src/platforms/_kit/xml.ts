@@ -40,9 +40,15 @@ export function parseXmlSafely(text: string): Record<string, unknown> {
   }
 }
 
-/** True when the text holds a DOCTYPE or ENTITY declaration, which parseXmlSafely refuses. */
+/** CDATA sections and comments: text, in which `<!DOCTYPE` is a user's words, not markup. */
+const CDATA_OR_COMMENT = /<!\[CDATA\[[\s\S]*?\]\]>|<!--[\s\S]*?-->/g;
+
+/**
+ * True when the text holds a DOCTYPE or ENTITY declaration as markup, which parseXmlSafely refuses.
+ * Inside CDATA it is text (a message quoting HTML) and allowed.
+ */
 export function containsXmlDeclaration(text: string): boolean {
-  return DECLARATION.test(text);
+  return DECLARATION.test(text) && DECLARATION.test(text.replace(CDATA_OR_COMMENT, ''));
 }
 
 function refusal(reason: XmlRefusal, message: string): ImgateError {

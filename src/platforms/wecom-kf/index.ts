@@ -42,7 +42,10 @@ export function createWecomKfAdapter(config: WecomKfChannelConfig, deps: Adapter
     timestampWindowSeconds: config.timestampWindowSeconds,
   });
   const puller = new KfPuller({ credential: wecomCredential(config), deps });
-  /** Accounts named by a callback since start: polled along with `openKfIds`. */
+  /**
+   * Accounts named by a callback since start, and those pulled before (they have a stored cursor):
+   * polled along with `openKfIds`, so a customer who wrote while imgate was down is not left waiting.
+   */
   const seen = new Set<string>();
 
   const startPull = (openKfId: string, token: string | null, reason: PullReason): void => {
@@ -55,7 +58,10 @@ export function createWecomKfAdapter(config: WecomKfChannelConfig, deps: Adapter
     [WECOM_KF_ADAPTER]: true,
     handleCallback: (req) => handleWecomKfCallback(keys, deps, req, startPull),
     send: (req) => sendWecomKfMessage(config, deps.tokens, req),
-    runBackground: (signal) => pollUntilStopped(config, puller, () => [...new Set([...config.openKfIds, ...seen])], signal),
+    runBackground: async (signal) => {
+      for (const openKfId of await deps.cursors.keys()) seen.add(openKfId);
+      await pollUntilStopped(config, puller, () => [...new Set([...config.openKfIds, ...seen])], signal);
+    },
     pull: (openKfId, callbackToken) => startPull(openKfId, callbackToken, 'callback'),
   };
   return adapter;

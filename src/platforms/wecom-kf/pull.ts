@@ -123,8 +123,8 @@ export class KfPuller {
       const pulledAt = this.now();
       const events = this.normalizePage(openKfId, answer.msg_list, pulledAt);
       const nextCursor = typeof answer.next_cursor === 'string' && answer.next_cursor !== '' ? answer.next_cursor : null;
-      // The response as WeCom sent it, re-serialized (the kit hands over parsed JSON; long ids
-      // stay digit strings): `format: raw` subscribers get the page their event came in.
+      // Each event keeps its own msg_list entry as its raw bytes (normalizePage); the page itself
+      // stands for a page without events, which only moves the cursor.
       const rawBody = Buffer.from(JSON.stringify(answer), 'utf8');
       // Events and cursor in one transaction: even a page with no events stores its cursor.
       const outcomes = nextCursor
@@ -189,7 +189,8 @@ export class KfPuller {
     for (const entry of list) {
       const event =
         entry !== null && typeof entry === 'object' && !Array.isArray(entry) ? normalizeKfMessage(entry as Json, { pulledAt }) : null;
-      if (event) events.push(event);
+      // The entry re-serialized (the kit hands over parsed JSON; long ids stay digit strings).
+      if (event) events.push({ ...event, rawBody: Buffer.from(JSON.stringify(entry), 'utf8') });
       else this.options.deps.logger.warn({ openKfId }, 'wecom-kf sync_msg entry without msgid skipped');
     }
     return events;

@@ -35,6 +35,9 @@ export function handleRobotCallback(config: WecomRobotChannelConfig, keys: Wecom
     });
   }
   if (req.method === 'GET') return { kind: 'reply', reply: answerWecomUrlCheck(keys, req) };
+  if (req.method !== 'POST') {
+    throw new ImgateError('IMG_ERR_INBOUND_METHOD', { message: 'WeCom robot callbacks are GET (URL check) and POST' });
+  }
   const opened = openWecomCallback(keys, req);
   const event = normalizeRobotMessage(opened.message, { receivedAt: req.receivedAt, rawRequest: opened.rawRequest });
   return { kind: 'events', events: [event], ack: ROBOT_ACK };

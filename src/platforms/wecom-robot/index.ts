@@ -8,7 +8,14 @@ export const wecomRobot: PlatformDefinition<typeof wecomRobotChannelSchema> = {
   id: 'wecom-robot',
   configSchema: wecomRobotChannelSchema,
   create: (config, deps) => createWecomRobotAdapter(config, deps),
+  redactRaw: redactWebhookKey,
 };
+
+/** The callback's WebhookUrl carries the robot's key: shown as `key=[redacted]` outside the store. */
+function redactWebhookKey(raw: unknown): unknown {
+  if (raw === null || typeof raw !== 'object' || !('WebhookUrl' in raw) || typeof raw.WebhookUrl !== 'string') return raw;
+  return { ...raw, WebhookUrl: raw.WebhookUrl.replace(/([?&]key=)[^&]*/g, '$1[redacted]') };
+}
 
 /**
  * A WeCom group robot: receives its callbacks when `token` and `encodingAESKey` are set, and sends

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { EventType, MessageType, NormalizedEvent, RawRequestShape } from '../../core/event.ts';
 import { ImgateError } from '../../core/errors.ts';
 
@@ -33,9 +34,7 @@ export function normalizeWecomMessage(message: Json, ctx: WecomNormalizeContext)
 
   const createTime = field(message, 'CreateTime');
   const described = describe(msgType, message);
-  // Events carry no MsgId: a retried event repeats FromUserName, CreateTime and Event, which is
-  // WeCom's (and WeChat's) own advice for deduplicating them.
-  const dedupKey = field(message, 'MsgId') ?? `${from}:${createTime ?? ''}:${field(message, 'Event') ?? msgType}`;
+  const dedupKey = field(message, 'MsgId') ?? eventKey(message, from, createTime, msgType);
 
   return {
     dedupKey,
@@ -131,4 +130,14 @@ function createdAt(createTime: string | null, receivedAt: Date): string {
 
 function unsupported(message: string): ImgateError {
   return new ImgateError('IMG_ERR_INBOUND_UNSUPPORTED', { message });
+}
+
+/**
+ * Events carry no MsgId. Two different events can share sender, second and kind (a bulk contact
+ * import, two menu clicks in one second), so a digest of the whole decrypted event is part of the
+ * key; WeCom's retries repeat the same plaintext and so still deduplicate.
+ */
+function eventKey(message: Record<string, unknown>, from: string, createTime: string | null, msgType: string): string {
+  const digest = createHash('sha256').update(JSON.stringify(message)).digest('hex').slice(0, 16);
+  return `${from}:${createTime ?? ''}:${field(message, 'Event') ?? msgType}:${digest}`;
 }

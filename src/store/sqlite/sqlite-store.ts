@@ -510,8 +510,9 @@ export class SqliteStore implements Store {
     );
   }
 
-  async deleteToken(key: string): Promise<void> {
-    this.run('DELETE FROM tokens WHERE key = ?', key);
+  async deleteToken(key: string, onlyValue?: string): Promise<void> {
+    if (onlyValue === undefined) this.run('DELETE FROM tokens WHERE key = ?', key);
+    else this.run('DELETE FROM tokens WHERE key = ? AND value = ?', key, onlyValue);
   }
 
   async getCursor(channel: string, key: string): Promise<string | null> {
@@ -521,6 +522,10 @@ export class SqliteStore implements Store {
 
   async putCursor(channel: string, key: string, value: string): Promise<void> {
     this.writeCursor({ channel, key, value }, Date.now());
+  }
+
+  async listCursorKeys(channel: string): Promise<string[]> {
+    return this.many<{ key: string }>('SELECT key FROM cursors WHERE channel = ? ORDER BY key', channel).map((row) => row.key);
   }
 
   private writeCursor(cursor: CursorUpdate, now: number): void {

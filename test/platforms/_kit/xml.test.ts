@@ -26,6 +26,13 @@ describe('parseXmlSafely', () => {
     assert.throws(() => parseXmlSafely('<x><! ENTITY a "b"></x>'), refusedAs('declaration'));
   });
 
+  it('takes a declaration inside CDATA as text: a message quoting HTML is not an attack', () => {
+    const parsed = parseXmlSafely('<xml><Content><![CDATA[see <!DOCTYPE html> and <!ENTITY x "y"> here]]></Content></xml>');
+    assert.deepEqual(parsed, { xml: { Content: 'see <!DOCTYPE html> and <!ENTITY x "y"> here' } });
+    assert.throws(() => parseXmlSafely('<!DOCTYPE x [<!ENTITY a "b">]><xml><C><![CDATA[fine]]></C>&a;</xml>'), refusedAs('declaration'));
+    assert.throws(() => parseXmlSafely('<xml><![CDATA[x]]><!DOCTYPE y></xml>'), refusedAs('declaration'));
+  });
+
   it('does not expand unknown entities', () => {
     const parsed = parseXmlSafely('<x>&nbsp;&copy;</x>');
     assert.equal(parsed.x, '&nbsp;&copy;');

@@ -29,6 +29,14 @@ describe('robot callbacks', () => {
     assert.equal(outcome.kind === 'reply' && outcome.reply.body, '1616140317555161061');
   });
 
+  it('refuses methods other than GET and POST with 405', async () => {
+    const callback = robotCallback(robotXml());
+    await assert.rejects(async () => adapterFor(channel()).handleCallback(request(callback, { method: 'PUT' })), {
+      code: 'IMG_ERR_INBOUND_METHOD',
+      status: 405,
+    });
+  });
+
   it('refuses a callback signed with another token', async () => {
     const callback = robotCallback(robotXml(), { token: 'someOtherToken' });
     await assert.rejects(async () => adapterFor(channel()).handleCallback(request(callback)), {

@@ -71,19 +71,20 @@ describe('wecom normalization', () => {
     });
   }
 
-  it('reads subscribe, enter_agent and click events as system events keyed by sender, time and Event', () => {
+  it('reads subscribe, enter_agent and click events as system events keyed by sender, time, Event and a digest', () => {
     const subscribe = normalize(DECRYPTED.subscribe);
     assert.equal(subscribe.type, 'system');
     assert.equal(subscribe.message.type, 'system');
     assert.equal(subscribe.message.text, null);
     assert.deepEqual(subscribe.message.content, { event: 'subscribe', eventKey: null, details: {} });
-    assert.equal(subscribe.dedupKey, 'zhangsan:1348831860:subscribe');
+    assert.match(subscribe.dedupKey, /^zhangsan:1348831860:subscribe:[0-9a-f]{16}$/);
+    assert.equal(normalize(DECRYPTED.subscribe).dedupKey, subscribe.dedupKey, "WeCom's retry repeats the key");
     assert.equal(subscribe.message.platformId, subscribe.dedupKey);
     assert.deepEqual(subscribe.sender, { id: 'zhangsan', name: null, isSelf: false });
 
     const enter = normalize(DECRYPTED.enterAgent);
     assert.deepEqual(enter.message.content, { event: 'enter_agent', eventKey: null, details: {} });
-    assert.equal(enter.dedupKey, 'zhangsan:1348831860:enter_agent');
+    assert.match(enter.dedupKey, /^zhangsan:1348831860:enter_agent:[0-9a-f]{16}$/);
 
     const click = normalize(DECRYPTED.click);
     assert.deepEqual(click.message.content, { event: 'click', eventKey: 'MENU_HELP', details: {} });
@@ -98,8 +99,10 @@ describe('wecom normalization', () => {
     });
   });
 
-  it('gives two events of one member in one second but of another kind two keys', () => {
+  it('gives two events of one member in one second two keys, also of one kind (two menu clicks)', () => {
     assert.notEqual(normalize(DECRYPTED.subscribe).dedupKey, normalize(DECRYPTED.enterAgent).dedupKey);
+    const other = DECRYPTED.click.replace('MENU_HELP', 'MENU_ORDER');
+    assert.notEqual(normalize(DECRYPTED.click).dedupKey, normalize(other).dedupKey);
   });
 
   it('stores an unknown MsgType as message.type unknown, naming it', () => {

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { ImgateError } from '../../../core/errors.ts';
+import { shownRaw } from '../../../platforms/shown-raw.ts';
 import type { AppContext } from '../../context.ts';
 import { requireAdmin } from '../../plugins/auth.ts';
 import { validate } from '../../validate.ts';
@@ -26,7 +27,7 @@ export async function eventRoutes(app: FastifyInstance, ctx: AppContext): Promis
     const stored = await ctx.store.getEvent(request.params.id);
     if (!stored) throw new ImgateError('IMG_ERR_NOT_FOUND', { message: `no event "${request.params.id}"` });
     const deliveries = await ctx.store.listDeliveries({ limit: 100, eventId: stored.event.id });
-    return { ...stored.event, raw: stored.raw, deliveries };
+    return { ...stored.event, raw: shownRaw(stored.event.platform, stored.raw), deliveries };
   });
 
   app.get('/v1/deliveries', async (request) => ({

@@ -49,6 +49,12 @@ export async function subscriptionRoutes(app: FastifyInstance, ctx: AppContext):
 
   app.put<{ Params: { id: string } }>('/v1/subscriptions/:id', async (request) => {
     const existing = await loadEditable(request.params.id);
+    // Rewritten as an `api` subscription it would stop being a puppet and match every event.
+    if (existing.source === 'puppet') {
+      throw new ImgateError('IMG_ERR_VALIDATION', {
+        message: `subscription "${existing.id}" is a registered WXKF puppet; register it again through /puppetWxkfManager/register`,
+      });
+    }
     const input = validate(subscriptionSchema, { ...(request.body as object), id: existing.id });
     return save(toSubscriptionRecord(input, 'api', Date.now(), existing.createdAt));
   });
