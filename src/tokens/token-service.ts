@@ -15,7 +15,11 @@ export interface TokenSource {
    * credential shares one token. Never the secret itself (see `credentialKey`).
    */
   key: string;
-  fetch(): Promise<TokenGrant>;
+  /**
+   * Gets a new token. `rejected` is the token the platform just refused, when that is why: a source
+   * that asks another token service (a `tokenUrl`) passes it on, so that service renews it too.
+   */
+  fetch(rejected?: string): Promise<TokenGrant>;
 }
 
 /**
@@ -53,15 +57,15 @@ export class TokenService {
     private readonly now: () => number = Date.now,
   ) {}
 
-  async get(source: TokenSource): Promise<string> {
-    return (await this.lease(source)).value;
+  async get(source: TokenSource, rejected?: string): Promise<string> {
+    return (await this.lease(source, rejected)).value;
   }
 
   /** The token and until when (epoch ms) imgate uses it, for handing it on (the WXKF `getToken`). */
-  async lease(source: TokenSource): Promise<TokenLease> {
+  async lease(source: TokenSource, rejected?: string): Promise<TokenLease> {
     const cached = await this.store.getToken(source.key);
     if (cached && cached.expiresAt > this.now()) return cached;
-    return this.fetchOnce(source);
+    return this.fetchOnce(source, rejected);
   }
 
   /**
@@ -82,14 +86,14 @@ export class TokenService {
       this.logger.warn({ tokenKey: source.key, code: error.platformError.details }, 'the platform rejected the access token; fetching a new one');
       await this.invalidate(source, token);
       try {
-        return await call(await this.get(source));
+        return await call(await this.get(source, token));
       } catch (retryError) {
         throw retryError instanceof TokenRejectedError ? retryError.platformError : retryError;
       }
     }
   }
 
-  private fetchOnce(source: TokenSource): Promise<TokenLease> {
+  private fetchOnce(source: TokenSource, rejected: string | undefined): Promise<TokenLease> {
     const running = this.fetching.get(source.key);
     if (running) return running;
     const fetching = (async () => {
@@ -97,7 +101,7 @@ export class TokenService {
       // that fetch finished: the fresh token is taken, not fetched again.
       const stored = await this.store.getToken(source.key);
       if (stored && stored.expiresAt > this.now()) return stored;
-      const grant = await source.fetch();
+      const grant = await source.fetch(rejected);
       const lifetimeMs = grant.expiresInSeconds * 1000;
       const expiresAt = this.now() + lifetimeMs - Math.min(REFRESH_AHEAD_MS, lifetimeMs / 10);
       await this.store.putToken(source.key, grant.value, expiresAt);

@@ -179,6 +179,16 @@ describe('the WXKF manager contract', () => {
       const shared = await call('GET', `${gw.url}/puppetWxkfManager/getToken?corpid=${WECOM_KEYS.corpId}&corpsecret=${CORP_SECRET}`);
       assert.equal(tokenOf(send!), shared.json.access_token, 'the send used the token the first gateway holds');
       assert.equal(wecom.gettokenCalls, tokensBefore, 'WeCom was not asked for another token');
+
+      // WeCom now says that token expired (42001): the second gateway passes the refused token to
+      // getToken, the first renews it once from WeCom, and the send succeeds with the new one.
+      wecom.expiredTokens.add(String(shared.json.access_token));
+      const retried = await call('POST', `${other.url}/v1/messages`, { token: API_TOKEN, body: { channel: 'app', to: 'zhangsan', text: 'again' } });
+      assert.equal(retried.status, 200, retried.text);
+      assert.equal(wecom.gettokenCalls, tokensBefore + 1);
+      const renewed = await call('GET', `${gw.url}/puppetWxkfManager/getToken?corpid=${WECOM_KEYS.corpId}&corpsecret=${CORP_SECRET}`);
+      assert.notEqual(renewed.json.access_token, shared.json.access_token);
+      assert.equal(tokenOf(wecom.requestsTo('/cgi-bin/message/send').at(-1)!), renewed.json.access_token);
     } finally {
       await other.close();
       removeDir(other.dir);

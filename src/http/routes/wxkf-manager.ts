@@ -41,6 +41,8 @@ const puppetBodySchema = z.looseObject({
 const getTokenQuerySchema = z.object({
   corpid: z.string().min(1),
   corpsecret: z.string().min(1),
+  /** A token WeCom refused (40014/42001) to the caller: renewed here rather than handed out again. */
+  invalid_token: z.string().min(1).optional(),
 });
 
 /** `GET|POST /callback/:corpId` and `POST /callback/decrypted/:corpId`: bodies kept raw. */
@@ -143,7 +145,9 @@ export async function wxkfManagerRoutes(app: FastifyInstance, ctx: AppContext): 
   app.get('/puppetWxkfManager/getToken', async (request) => {
     const query = validate(getTokenQuerySchema, request.query);
     const credential = credentialOfCorp(ctx, query.corpid, query.corpsecret);
-    const lease = await ctx.tokens.lease(wecomTokenSource(credential));
+    const source = wecomTokenSource(credential);
+    if (query.invalid_token !== undefined) await ctx.tokens.invalidate(source, query.invalid_token);
+    const lease = await ctx.tokens.lease(source, query.invalid_token);
     return {
       errcode: 0,
       errmsg: 'ok',

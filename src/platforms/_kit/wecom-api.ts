@@ -41,13 +41,16 @@ const BUSY_ERRCODE = -1;
 export function wecomTokenSource(credential: WecomCredential): TokenSource {
   return {
     key: credentialKey('wecom', credential.corpId, credential.corpSecret),
-    async fetch() {
+    async fetch(rejected) {
       const base = credential.tokenUrl ?? `${credential.apiBase}/cgi-bin/gettoken`;
       const url = new URL(base);
       url.searchParams.set('corpid', credential.corpId);
       url.searchParams.set('corpsecret', credential.corpSecret);
+      // A token service in front of WeCom would hand back the same refused token: say which it was
+      // (imgate's getToken renews it; WeCom's gettoken ignores the parameter, so it is only sent there).
+      if (credential.tokenUrl !== undefined && rejected !== undefined) url.searchParams.set('invalid_token', rejected);
       const answer = checkErrcode(
-        await platformRequest({ method: 'GET', url: url.toString(), redact: [credential.corpSecret] }),
+        await platformRequest({ method: 'GET', url: url.toString(), redact: [credential.corpSecret, ...(rejected ? [rejected] : [])] }),
         'gettoken',
         {},
       );
