@@ -1,4 +1,5 @@
 import type { ChannelConfig } from '../config/schema.ts';
+import { buildDingtalkSample } from '../platforms/dingtalk/simulate.ts';
 import { buildWechatPadSample } from '../platforms/wechat-pad/simulate.ts';
 import { buildWecomKfSample } from '../platforms/wecom-kf/simulate.ts';
 import { buildWecomRobotSample } from '../platforms/wecom-robot/simulate.ts';
@@ -12,7 +13,7 @@ export interface SimulateOptions {
 }
 
 /** The platforms `imgate simulate` knows. */
-export const SIMULATED_PLATFORMS = ['wechat-pad', 'wecom', 'wecom-robot', 'wecom-kf'] as const;
+export const SIMULATED_PLATFORMS = ['wechat-pad', 'wecom', 'wecom-robot', 'wecom-kf', 'dingtalk'] as const;
 
 /** A KF account id for the sample notice when neither the command nor the config names one. */
 const SAMPLE_OPEN_KF_ID = 'wkImgateSampleAccount';
@@ -41,6 +42,11 @@ export function simulatedCallback(channel: ChannelConfig, options: SimulateOptio
         what: `an encrypted kf_msg_or_event notice for ${openKfId} (the gateway then pulls kf/sync_msg from apiBase)`,
       };
     }
+    case 'dingtalk':
+      return {
+        sample: buildDingtalkSample(channel, { text: options.text, group: options.group }),
+        what: options.group ? 'a signed group text message that @-mentions the robot' : 'a signed single-chat text message',
+      };
     default:
       throw new Error(`imgate simulate does not know ${platform} yet`);
   }

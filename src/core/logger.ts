@@ -20,6 +20,7 @@ export const REDACT_PATHS = [
   '*.pathToken',
   '*.webhookKey',
   '*.WebhookUrl',
+  '*.sessionWebhook',
   'access_token',
   '*.access_token',
   'headers.authorization',

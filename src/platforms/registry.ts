@@ -7,11 +7,13 @@ import { wecomChannelSchema } from './wecom/config.ts';
 import { wecom } from './wecom/index.ts';
 import { wecomKfChannelSchema } from './wecom-kf/config.ts';
 import { wecomKf } from './wecom-kf/index.ts';
+import { dingtalkChannelSchema } from './dingtalk/config.ts';
+import { dingtalk } from './dingtalk/index.ts';
 
 /** Every platform imgate speaks. A new platform is one folder plus its line in each list. */
-export const channelSchemas = [wechatPadChannelSchema, wecomRobotChannelSchema, wecomChannelSchema, wecomKfChannelSchema] as const;
+export const channelSchemas = [wechatPadChannelSchema, wecomRobotChannelSchema, wecomChannelSchema, wecomKfChannelSchema, dingtalkChannelSchema] as const;
 
-const platforms: PlatformDefinition[] = [wechatPad, wecomRobot, wecom, wecomKf];
+const platforms: PlatformDefinition[] = [wechatPad, wecomRobot, wecom, wecomKf, dingtalk];
 
 export function findPlatform(id: string): PlatformDefinition | undefined {
   return platforms.find((platform) => platform.id === id);
