@@ -1,5 +1,6 @@
 import type { ChannelConfig } from '../config/schema.ts';
 import { buildDingtalkSample } from '../platforms/dingtalk/simulate.ts';
+import { buildFeishuSample } from '../platforms/feishu/simulate.ts';
 import { buildWechatPadSample } from '../platforms/wechat-pad/simulate.ts';
 import { buildWecomKfSample } from '../platforms/wecom-kf/simulate.ts';
 import { buildWecomRobotSample } from '../platforms/wecom-robot/simulate.ts';
@@ -13,7 +14,7 @@ export interface SimulateOptions {
 }
 
 /** The platforms `imgate simulate` knows. */
-export const SIMULATED_PLATFORMS = ['wechat-pad', 'wecom', 'wecom-robot', 'wecom-kf', 'dingtalk'] as const;
+export const SIMULATED_PLATFORMS = ['wechat-pad', 'wecom', 'wecom-robot', 'wecom-kf', 'dingtalk', 'feishu', 'lark'] as const;
 
 /** A KF account id for the sample notice when neither the command nor the config names one. */
 const SAMPLE_OPEN_KF_ID = 'wkImgateSampleAccount';
@@ -46,6 +47,12 @@ export function simulatedCallback(channel: ChannelConfig, options: SimulateOptio
       return {
         sample: buildDingtalkSample(channel, { text: options.text, group: options.group }),
         what: options.group ? 'a signed group text message that @-mentions the robot' : 'a signed single-chat text message',
+      };
+    case 'feishu':
+    case 'lark':
+      return {
+        sample: buildFeishuSample(channel, { text: options.text }),
+        what: channel.encryptKey ? 'an encrypted, signed im.message.receive_v1 text message' : 'a plain im.message.receive_v1 text message',
       };
     default:
       throw new Error(`imgate simulate does not know ${platform} yet`);

@@ -9,7 +9,7 @@ export const ERRORS = {
   IMG_ERR_INBOUND_UNKNOWN_CHANNEL: { status: 404, message: 'no enabled channel with this id' },
   IMG_ERR_INBOUND_BAD_SIGNATURE: { status: 401, message: 'the request signature is missing or wrong' },
   IMG_ERR_INBOUND_STALE_TIMESTAMP: { status: 401, message: 'the request timestamp is outside the allowed window' },
-  IMG_ERR_INBOUND_BAD_TOKEN: { status: 401, message: 'the path token is missing or wrong' },
+  IMG_ERR_INBOUND_BAD_TOKEN: { status: 401, message: 'the path token or verification token is missing or wrong' },
   IMG_ERR_INBOUND_MALFORMED: { status: 400, message: 'the request body could not be parsed' },
   IMG_ERR_INBOUND_UNSUPPORTED: { status: 400, message: 'the request is not a callback this channel understands' },
   IMG_ERR_INBOUND_METHOD: { status: 405, message: 'this channel does not accept this method' },

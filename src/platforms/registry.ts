@@ -9,11 +9,13 @@ import { wecomKfChannelSchema } from './wecom-kf/config.ts';
 import { wecomKf } from './wecom-kf/index.ts';
 import { dingtalkChannelSchema } from './dingtalk/config.ts';
 import { dingtalk } from './dingtalk/index.ts';
+import { feishuChannelSchema, larkChannelSchema } from './feishu/config.ts';
+import { feishu, lark } from './feishu/index.ts';
 
 /** Every platform imgate speaks. A new platform is one folder plus its line in each list. */
-export const channelSchemas = [wechatPadChannelSchema, wecomRobotChannelSchema, wecomChannelSchema, wecomKfChannelSchema, dingtalkChannelSchema] as const;
+export const channelSchemas = [wechatPadChannelSchema, wecomRobotChannelSchema, wecomChannelSchema, wecomKfChannelSchema, dingtalkChannelSchema, feishuChannelSchema, larkChannelSchema] as const;
 
-const platforms: PlatformDefinition[] = [wechatPad, wecomRobot, wecom, wecomKf, dingtalk];
+const platforms: PlatformDefinition[] = [wechatPad, wecomRobot, wecom, wecomKf, dingtalk, feishu, lark];
 
 export function findPlatform(id: string): PlatformDefinition | undefined {
   return platforms.find((platform) => platform.id === id);

@@ -107,7 +107,7 @@ describe('the imgate command', () => {
       assert.match(result.stderr, /HTTP 404: .*IMG_ERR_NOT_FOUND/);
     });
   });
-  describe('simulate for the WeCom and DingTalk channels', () => {
+  describe('simulate for the WeCom, DingTalk and Feishu channels', () => {
     let gw: TestGateway;
     const wecom = new FakeWecomApi();
     const configPath = join(dir, 'wecom.yaml');
@@ -121,6 +121,7 @@ describe('the imgate command', () => {
         { id: 'robot', platform: 'wecom-robot', webhookKey: 'robot-key', ...keys },
         { id: 'kf', platform: 'wecom-kf', apiBase: wecom.url, corpId: WECOM_KEYS.corpId, corpSecret: 'kf-secret', pollIntervalSeconds: 0, ...keys },
         { id: 'ding', platform: 'dingtalk', appKey: 'ding-app-key', appSecret: 'ding-app-secret' },
+        { id: 'fs', platform: 'feishu', appId: 'cli_app', appSecret: 'fs-secret', encryptKey: 'fs-encrypt-key', verificationToken: 'fs-token', botOpenId: 'ou_bot' },
       ];
       gw = await startTestGateway({ channels }, makeTempDir());
       writeFileSync(configPath, stringify({ channels, admin: { token: 'test-admin-token-0123456789' } }));
@@ -131,7 +132,7 @@ describe('the imgate command', () => {
       removeDir(gw.dir);
     });
 
-    it('sends encrypted app and robot messages, and a signed DingTalk message, that the gateway stores', async () => {
+    it('sends encrypted app and robot messages, and signed DingTalk and Feishu messages, that the gateway stores', async () => {
       for (const platform of ['wecom', 'wecom-robot']) {
         const result = await imgateAsync(['simulate', platform, '--text', `hi from ${platform}`, '--config', configPath, '--url', gw.url]);
         assert.equal(result.code, 0, result.stderr);
@@ -140,8 +141,11 @@ describe('the imgate command', () => {
       const group = await imgateAsync(['simulate', 'dingtalk', '--group', '--text', 'hi from dingtalk', '--config', configPath, '--url', gw.url]);
       assert.equal(group.code, 0, group.stderr);
       assert.match(group.stdout, /^sent a signed group text message/);
+      const feishu = await imgateAsync(['simulate', 'feishu', '--text', 'hi from feishu', '--config', configPath, '--url', gw.url]);
+      assert.equal(feishu.code, 0, feishu.stderr);
+      assert.match(feishu.stdout, /^sent an encrypted, signed im\.message\.receive_v1/);
       const texts = (await eventsOf(gw.url)).map((event) => `${event.channel}: ${event.message.text}`).sort();
-      assert.deepEqual(texts, ['app: hi from wecom', 'ding: hi from dingtalk', 'robot: hi from wecom-robot']);
+      assert.deepEqual(texts, ['app: hi from wecom', 'ding: hi from dingtalk', 'fs: hi from feishu', 'robot: hi from wecom-robot']);
     });
 
     it('sends a customer-service notice, after which the gateway pulls kf/sync_msg for that account', async () => {
@@ -155,7 +159,7 @@ describe('the imgate command', () => {
     it('refuses a platform it cannot simulate', async () => {
       const result = await imgateAsync(['simulate', 'telegram', '--config', configPath, '--url', gw.url]);
       assert.equal(result.code, 1);
-      assert.match(result.stderr, /Allowed choices are wechat-pad, wecom, wecom-robot, wecom-kf, dingtalk/);
+      assert.match(result.stderr, /Allowed choices are wechat-pad, wecom, wecom-robot, wecom-kf, dingtalk, feishu, lark/);
     });
   });
 });
