@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import * as official from '@wecom/crypto';
 import type { InboundRequest } from '../../src/platforms/_kit/adapter.ts';
-import { FakeHttpServer, type FakeResponse, type RecordedRequest } from './fake-http.ts';
+import type { FakeResponse, RecordedRequest } from './fake-http.ts';
+import { FakePlatformApi, pathOf } from './fake-platform-api.ts';
 
 /** Callback keys for tests; the EncodingAESKey is the official sample's. */
 export const WECOM_KEYS = {
@@ -99,40 +100,16 @@ export function decryptWithOfficial(encrypt: string): { message: string; id: str
  * counts its calls; other paths answer from `routes` (path → handler), else `{errcode: 0}`.
  * A route handler may look at `tokenOf(request)` to answer 42001 for a token it wants expired.
  */
-export class FakeWecomApi {
-  readonly server: FakeHttpServer;
+export class FakeWecomApi extends FakePlatformApi {
   gettokenCalls = 0;
   /** Tokens that answer errcode 42001 on any API call. */
   readonly expiredTokens = new Set<string>();
-  private readonly routes = new Map<string, (request: RecordedRequest) => FakeResponse>();
 
   constructor(private readonly expiresIn = 7200) {
-    this.server = new FakeHttpServer((request) => this.answer(request));
+    super();
   }
 
-  get url(): string {
-    return this.server.url;
-  }
-
-  async start(): Promise<this> {
-    await this.server.start();
-    return this;
-  }
-
-  stop(): Promise<void> {
-    return this.server.stop();
-  }
-
-  route(path: string, handler: (request: RecordedRequest) => FakeResponse): void {
-    this.routes.set(path, handler);
-  }
-
-  /** Requests to `path` (query string ignored), in arrival order. */
-  requestsTo(path: string): RecordedRequest[] {
-    return this.server.requests.filter((request) => pathOf(request) === path);
-  }
-
-  private answer(request: RecordedRequest): FakeResponse {
+  protected answer(request: RecordedRequest): FakeResponse {
     const path = pathOf(request);
     if (path === '/cgi-bin/gettoken') {
       this.gettokenCalls += 1;
@@ -153,10 +130,9 @@ export async function uploadedMedia(request: RecordedRequest): Promise<File> {
   return form.get('media') as File;
 }
 
-export function pathOf(request: RecordedRequest): string {
-  return new URL(request.url, 'http://fake').pathname;
-}
 
 export function tokenOf(request: RecordedRequest): string | null {
   return new URL(request.url, 'http://fake').searchParams.get('access_token');
 }
+
+export { pathOf } from './fake-platform-api.ts';

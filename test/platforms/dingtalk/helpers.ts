@@ -3,7 +3,8 @@ import type { NormalizedEvent, UnifiedEvent } from '../../../src/core/event.ts';
 import type { CallbackOutcome, ChannelAdapter, InboundRequest } from '../../../src/platforms/_kit/adapter.ts';
 import { createDingtalkAdapter, dingtalk, type DingtalkChannelConfig } from '../../../src/platforms/dingtalk/index.ts';
 import { testAdapterDeps, type TestAdapterDeps } from '../../helpers/adapter-deps.ts';
-import { FakeHttpServer, type FakeResponse, type RecordedRequest } from '../../helpers/fake-http.ts';
+import type { FakeResponse, RecordedRequest } from '../../helpers/fake-http.ts';
+import { FakePlatformApi, pathOf } from '../../helpers/fake-platform-api.ts';
 
 export const APP_KEY = 'dingimgatetestappkey01';
 export const APP_SECRET = 'dt-app-secret-NEVER-LOGGED-0123456789abcdefghijklmnopqrstuvwxyz';
@@ -116,40 +117,17 @@ export function stored(event: NormalizedEvent, channelId = 'ding'): UnifiedEvent
  * APIs check the `x-acs-dingtalk-access-token` header and answer a revoked or unknown token as
  * DingTalk does (HTTP 400, `InvalidAuthentication`); `/robot/sendBySession` is a session webhook.
  */
-export class FakeDingtalkApi {
-  readonly server: FakeHttpServer;
+export class FakeDingtalkApi extends FakePlatformApi {
   tokenCalls = 0;
   readonly issued = new Set<string>();
   readonly revoked = new Set<string>();
-  private readonly routes = new Map<string, (request: RecordedRequest) => FakeResponse>();
   private sent = 0;
 
   constructor() {
-    this.server = new FakeHttpServer((request) => this.answer(request));
+    super();
   }
 
-  get url(): string {
-    return this.server.url;
-  }
-
-  async start(): Promise<this> {
-    await this.server.start();
-    return this;
-  }
-
-  stop(): Promise<void> {
-    return this.server.stop();
-  }
-
-  route(path: string, handler: (request: RecordedRequest) => FakeResponse): void {
-    this.routes.set(path, handler);
-  }
-
-  requestsTo(path: string): RecordedRequest[] {
-    return this.server.requests.filter((request) => pathOf(request) === path);
-  }
-
-  private answer(request: RecordedRequest): FakeResponse {
+  protected answer(request: RecordedRequest): FakeResponse {
     const path = pathOf(request);
     if (path === '/v1.0/oauth2/accessToken') {
       const body = bodyOf(request);
@@ -177,10 +155,9 @@ export class FakeDingtalkApi {
   }
 }
 
-export function pathOf(request: RecordedRequest): string {
-  return new URL(request.url, 'http://fake').pathname;
-}
 
 export function bodyOf(request: RecordedRequest): any {
   return JSON.parse(request.body.toString('utf8'));
 }
+
+export { pathOf } from '../../helpers/fake-platform-api.ts';

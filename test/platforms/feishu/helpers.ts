@@ -1,7 +1,8 @@
 import { createCipheriv, createHash, randomBytes } from 'node:crypto';
 import type { InboundRequest } from '../../../src/platforms/_kit/adapter.ts';
 import { feishu, lark, type FeishuChannelConfig } from '../../../src/platforms/feishu/index.ts';
-import { FakeHttpServer, type FakeResponse, type RecordedRequest } from '../../helpers/fake-http.ts';
+import type { FakeResponse, RecordedRequest } from '../../helpers/fake-http.ts';
+import { FakePlatformApi, pathOf } from '../../helpers/fake-platform-api.ts';
 
 /** An app's keys for tests. */
 export const FEISHU_KEYS = {
@@ -141,28 +142,13 @@ export function feishuRequest(callback: PostedCallback, overrides: Partial<Inbou
  * any other call; `bot/v3/info` answers BOT_OPEN_ID; messages and replies answer numbered
  * message ids; images answer an image_key. `route` overrides any path.
  */
-export class FakeFeishuApi {
-  readonly server: FakeHttpServer;
+export class FakeFeishuApi extends FakePlatformApi {
   readonly invalidTokens = new Set<string>();
   private tokenCount = 0;
   private messageCount = 0;
-  private readonly routes = new Map<string, (request: RecordedRequest) => FakeResponse>();
 
   constructor() {
-    this.server = new FakeHttpServer((request) => this.answer(request));
-  }
-
-  get url(): string {
-    return this.server.url;
-  }
-
-  async start(): Promise<this> {
-    await this.server.start();
-    return this;
-  }
-
-  stop(): Promise<void> {
-    return this.server.stop();
+    super();
   }
 
   /** Forgets requests and starts numbering tokens and messages from 1 again. */
@@ -173,22 +159,12 @@ export class FakeFeishuApi {
     this.messageCount = 0;
   }
 
-  route(path: string, handler: ((request: RecordedRequest) => FakeResponse) | null): void {
-    if (handler === null) this.routes.delete(path);
-    else this.routes.set(path, handler);
-  }
-
-  /** Requests to `path` (query ignored), in arrival order. */
-  requestsTo(path: string): RecordedRequest[] {
-    return this.server.requests.filter((request) => pathOf(request) === path);
-  }
-
   /** Token fetches for one app. */
   tokenFetches(appId: string = FEISHU_KEYS.appId): number {
     return this.requestsTo('/open-apis/auth/v3/tenant_access_token/internal').filter((request) => jsonOf(request).app_id === appId).length;
   }
 
-  private answer(request: RecordedRequest): FakeResponse {
+  protected answer(request: RecordedRequest): FakeResponse {
     const path = pathOf(request);
     const handler = this.routes.get(path);
     // Paths outside Feishu's API (a tokenUrl service) answer from their route alone.
@@ -213,9 +189,6 @@ export class FakeFeishuApi {
   }
 }
 
-export function pathOf(request: RecordedRequest): string {
-  return new URL(request.url, 'http://fake').pathname;
-}
 
 export function jsonOf(request: RecordedRequest): any {
   try {
@@ -235,3 +208,5 @@ export async function uploadedImage(request: RecordedRequest): Promise<{ imageTy
   const form = await new Response(request.body, { headers: { 'content-type': String(request.headers['content-type']) } }).formData();
   return { imageType: form.get('image_type') as string | null, file: form.get('image') as File };
 }
+
+export { pathOf } from '../../helpers/fake-platform-api.ts';
