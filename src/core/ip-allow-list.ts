@@ -3,7 +3,7 @@ import ipaddr from 'ipaddr.js';
 type Range = [ipaddr.IPv4 | ipaddr.IPv6, number];
 
 /** Normalizes IPv4-mapped IPv6 (`::ffff:1.2.3.4`, as dual-stack sockets report IPv4) to IPv4. */
-function parseAddress(address: string): ipaddr.IPv4 | ipaddr.IPv6 {
+export function parseAddress(address: string): ipaddr.IPv4 | ipaddr.IPv6 {
   const parsed = ipaddr.parse(address);
   return parsed.kind() === 'ipv6' && (parsed as ipaddr.IPv6).isIPv4MappedAddress()
     ? (parsed as ipaddr.IPv6).toIPv4Address()
