@@ -3,6 +3,7 @@ import { credentialKey } from '../../tokens/credential-key.ts';
 import { TokenRejectedError, type TokenService, type TokenSource } from '../../tokens/token-service.ts';
 import { platformRequest } from '../_kit/platform-http.ts';
 import { apiBaseOf, type DingtalkChannelConfig } from './config.ts';
+import { isJsonObject } from '../_kit/payload-values.ts';
 
 type Json = Record<string, unknown>;
 
@@ -57,7 +58,7 @@ export function dingtalkTokenSource(credential: DingtalkCredential): TokenSource
       }).catch((error: unknown) => {
         throw withDingtalkCode(error, 'accessToken', [credential.appSecret]);
       });
-      const body = isObject(answer) ? answer : {};
+      const body = isJsonObject(answer) ? answer : {};
       const errcode = body.errcode === undefined ? 0 : Number(body.errcode);
       const token = body.accessToken ?? body.access_token;
       const expiresIn = Number(body.expireIn ?? body.expires_in);
@@ -87,7 +88,7 @@ export function callDingtalkApi(tokens: TokenService, credential: DingtalkCreden
       if (isTokenRejection(mapped)) throw new TokenRejectedError(mapped);
       throw mapped;
     }
-    return isObject(answer) ? answer : {};
+    return isJsonObject(answer) ? answer : {};
   });
 }
 
@@ -120,7 +121,7 @@ function parseErrorBody(body: unknown): Json | null {
   if (typeof body !== 'string') return null;
   try {
     const parsed: unknown = JSON.parse(body);
-    return isObject(parsed) ? parsed : null;
+    return isJsonObject(parsed) ? parsed : null;
   } catch {
     return null;
   }
@@ -128,8 +129,4 @@ function parseErrorBody(body: unknown): Json | null {
 
 function redact(text: string, secrets: string[]): string {
   return secrets.reduce((out, secret) => (secret ? out.split(secret).join('[redacted]') : out), text);
-}
-
-function isObject(value: unknown): value is Json {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }

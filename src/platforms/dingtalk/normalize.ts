@@ -1,6 +1,7 @@
 import type { EventConversation, MessageType, Mention, NormalizedEvent } from '../../core/event.ts';
 import { ImgateError } from '../../core/errors.ts';
 import type { DingtalkCallbackBody } from './types.ts';
+import { isJsonObject, optionalNumber, scalarText } from '../_kit/payload-values.ts';
 
 type Json = Record<string, unknown>;
 
@@ -23,24 +24,24 @@ interface Described {
  * of the event and stays only in `raw`, where a reply through imgate finds it.
  */
 export function normalizeDingtalkMessage(body: DingtalkCallbackBody, receivedAt: Date): NormalizedEvent {
-  const msgId = text(body.msgId);
+  const msgId = scalarText(body.msgId);
   if (msgId === null) throw unsupported('the DingTalk callback has no msgId');
-  const conversationId = text(body.conversationId);
+  const conversationId = scalarText(body.conversationId);
   if (conversationId === null) throw unsupported('the DingTalk callback has no conversationId');
-  const isGroup = text(body.conversationType) === '2';
-  const staffId = text(body.senderStaffId);
-  const dingtalkId = text(body.senderId);
-  const botId = text(body.chatbotUserId);
+  const isGroup = scalarText(body.conversationType) === '2';
+  const staffId = scalarText(body.senderStaffId);
+  const dingtalkId = scalarText(body.senderId);
+  const botId = scalarText(body.chatbotUserId);
 
-  const atUsers = Array.isArray(body.atUsers) ? body.atUsers.filter(isObject) : [];
+  const atUsers = Array.isArray(body.atUsers) ? body.atUsers.filter(isJsonObject) : [];
   const mentions: Mention[] = atUsers
-    .filter((user) => botId === null || text(user.dingtalkId) !== botId)
-    .map((user) => ({ id: text(user.staffId) ?? text(user.dingtalkId) ?? '', name: null }))
+    .filter((user) => botId === null || scalarText(user.dingtalkId) !== botId)
+    .map((user) => ({ id: scalarText(user.staffId) ?? scalarText(user.dingtalkId) ?? '', name: null }))
     .filter((mention) => mention.id !== '');
-  const botInAtUsers = botId !== null && atUsers.some((user) => text(user.dingtalkId) === botId);
+  const botInAtUsers = botId !== null && atUsers.some((user) => scalarText(user.dingtalkId) === botId);
 
   const conversation: EventConversation = isGroup
-    ? { id: conversationId, type: 'group', name: text(body.conversationTitle) }
+    ? { id: conversationId, type: 'group', name: scalarText(body.conversationTitle) }
     : { id: staffId ?? conversationId, type: 'direct', name: null };
   const described = describe(body);
   const content: Json = { ...described.content, conversationId };
@@ -59,7 +60,7 @@ export function normalizeDingtalkMessage(body: DingtalkCallbackBody, receivedAt:
       replyTo: null,
       content,
     },
-    sender: { id: staffId ?? dingtalkId ?? '', name: text(body.senderNick), isSelf: false },
+    sender: { id: staffId ?? dingtalkId ?? '', name: scalarText(body.senderNick), isSelf: false },
     conversation,
     flags: { history: false },
     raw: body,
@@ -68,23 +69,23 @@ export function normalizeDingtalkMessage(body: DingtalkCallbackBody, receivedAt:
 
 /** The unified type, text and content of each msgtype (机器人接收消息, "消息类型"). */
 function describe(body: DingtalkCallbackBody): Described {
-  const msgtype = text(body.msgtype) ?? '';
-  const c = isObject(body.content) ? body.content : {};
+  const msgtype = scalarText(body.msgtype) ?? '';
+  const c = isJsonObject(body.content) ? body.content : {};
   switch (msgtype) {
     case 'text':
       // In a group DingTalk strips the robot's @name and leaves the space that followed it.
-      return { messageType: 'text', text: (isObject(body.text) ? (text(body.text.content) ?? '') : '').trim(), content: {} };
+      return { messageType: 'text', text: (isJsonObject(body.text) ? (scalarText(body.text.content) ?? '') : '').trim(), content: {} };
     case 'picture':
-      return media('image', { downloadCode: text(c.downloadCode), pictureDownloadCode: text(c.pictureDownloadCode) });
+      return media('image', { downloadCode: scalarText(c.downloadCode), pictureDownloadCode: scalarText(c.pictureDownloadCode) });
     case 'richText':
       return describeRichText(c);
     case 'audio':
       // `recognition` is DingTalk's transcript; it is not the message text, so it stays in content.
-      return media('voice', { downloadCode: text(c.downloadCode), duration: numberOrNull(c.duration), recognition: text(c.recognition) });
+      return media('voice', { downloadCode: scalarText(c.downloadCode), duration: optionalNumber(c.duration), recognition: scalarText(c.recognition) });
     case 'video':
-      return media('video', { downloadCode: text(c.downloadCode), duration: numberOrNull(c.duration), videoType: text(c.videoType) });
+      return media('video', { downloadCode: scalarText(c.downloadCode), duration: optionalNumber(c.duration), videoType: scalarText(c.videoType) });
     case 'file':
-      return media('file', { downloadCode: text(c.downloadCode), fileName: text(c.fileName), spaceId: text(c.spaceId), fileId: text(c.fileId) });
+      return media('file', { downloadCode: scalarText(c.downloadCode), fileName: scalarText(c.fileName), spaceId: scalarText(c.spaceId), fileId: scalarText(c.fileId) });
     default:
       return media('unknown', { msgType: msgtype === '' ? null : msgtype });
   }
@@ -95,11 +96,11 @@ function describe(body: DingtalkCallbackBody): Described {
  * Pictures carry a downloadCode, which `/v1.0/robot/messageFiles/download` turns into a URL.
  */
 function describeRichText(c: Json): Described {
-  const parts = Array.isArray(c.richText) ? c.richText.filter(isObject) : [];
+  const parts = Array.isArray(c.richText) ? c.richText.filter(isJsonObject) : [];
   const items = parts.map((part) =>
     typeof part.text === 'string'
       ? { type: 'text', text: part.text }
-      : { type: 'image', downloadCode: text(part.downloadCode), pictureDownloadCode: text(part.pictureDownloadCode) },
+      : { type: 'image', downloadCode: scalarText(part.downloadCode), pictureDownloadCode: scalarText(part.pictureDownloadCode) },
   );
   const joined = items
     .map((item) => (item.type === 'text' ? (item.text as string).trim() : ''))
@@ -113,23 +114,8 @@ function media(messageType: MessageType, content: Json): Described {
 }
 
 function createdAt(value: unknown, receivedAt: Date): string {
-  const ms = numberOrNull(value);
+  const ms = optionalNumber(value);
   return ms !== null && ms > 0 ? new Date(ms).toISOString() : receivedAt.toISOString();
-}
-
-function isObject(value: unknown): value is Json {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
-}
-
-function text(value: unknown): string | null {
-  if (typeof value === 'string') return value === '' ? null : value;
-  if (typeof value === 'number') return String(value);
-  return null;
-}
-
-function numberOrNull(value: unknown): number | null {
-  const n = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : NaN;
-  return Number.isFinite(n) ? n : null;
 }
 
 function unsupported(message: string): ImgateError {

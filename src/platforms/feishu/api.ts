@@ -8,6 +8,7 @@ import { imageBytes } from '../_kit/image-bytes.ts';
 import { platformRequest, type PlatformRequestOptions } from '../_kit/platform-http.ts';
 import { imageFileName } from '../_kit/wecom-media.ts';
 import { feishuApiBase, type FeishuChannelConfig, type FeishuPlatformId } from './config.ts';
+import { jsonObject } from '../_kit/payload-values.ts';
 
 type Json = Record<string, unknown>;
 
@@ -130,7 +131,7 @@ export async function uploadFeishuImage(tokens: TokenService, credential: Feishu
       true,
     );
   });
-  const key = object(answer.data)?.image_key;
+  const key = jsonObject(answer.data)?.image_key;
   if (typeof key !== 'string' || key === '') {
     throw new ImgateError('IMG_ERR_PLATFORM_REJECTED', { message: 'Feishu im/v1/images answered without data.image_key' });
   }
@@ -140,7 +141,7 @@ export async function uploadFeishuImage(tokens: TokenService, credential: Feishu
 /** The bot's own open_id (`GET /open-apis/bot/v3/info`, as the SDK's channel resolves it). */
 export async function fetchFeishuBotOpenId(tokens: TokenService, credential: FeishuCredential): Promise<string> {
   const answer = await callFeishuApi(tokens, credential, { method: 'GET', path: '/open-apis/bot/v3/info' });
-  const openId = object(answer.bot)?.open_id;
+  const openId = jsonObject(answer.bot)?.open_id;
   if (typeof openId !== 'string' || openId === '') {
     throw new ImgateError('IMG_ERR_PLATFORM_REJECTED', { message: 'Feishu bot/v3/info answered without bot.open_id: is the bot capability on?' });
   }
@@ -162,7 +163,7 @@ async function feishuRequest(options: PlatformRequestOptions, what: string, toke
     checkCode(refusal.body, what, tokenCall, refusal.httpStatus);
     throw error;
   }
-  const body = object(answer);
+  const body = jsonObject(answer);
   if (body === null) throw new ImgateError('IMG_ERR_PLATFORM_REJECTED', { message: `Feishu ${what} answered something that is not a JSON object` });
   checkCode(body, what, tokenCall, undefined);
   return body;
@@ -188,7 +189,7 @@ function refusalOf(error: ImgateError): { body: Json; httpStatus: number | undef
   const text = error.details.body;
   const httpStatus = typeof error.details.httpStatus === 'number' ? error.details.httpStatus : undefined;
   try {
-    const parsed = object(JSON.parse(text));
+    const parsed = jsonObject(JSON.parse(text));
     if (parsed !== null && parsed.code !== undefined) return { body: parsed, httpStatus };
   } catch {
     // The excerpt is cut at 500 characters: long answers (a troubleshooter link) are read below.
@@ -205,8 +206,4 @@ function unescapeJson(text: string): string {
   } catch {
     return text;
   }
-}
-
-function object(value: unknown): Json | null {
-  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Json) : null;
 }

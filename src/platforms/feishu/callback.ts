@@ -7,6 +7,7 @@ import { safeEqual } from '../_kit/timing-safe.ts';
 import type { FeishuChannelConfig } from './config.ts';
 import { decryptFeishuPayload, verifyLarkSignature, type LarkSignatureHeaders } from './crypto.ts';
 import { normalizeFeishuEvent, type BotIdentity } from './normalize.ts';
+import { jsonObject } from '../_kit/payload-values.ts';
 
 type Json = Record<string, unknown>;
 
@@ -44,7 +45,7 @@ export function handleFeishuCallback(ctx: FeishuCallbackContext, req: InboundReq
     });
   }
 
-  const outer = jsonObject(req.rawBody);
+  const outer = parseJsonObject(req.rawBody);
   const signature = signatureHeaders(req.headers);
   const signed = signature.signature !== undefined;
   if (config.encryptKey && signed) {
@@ -60,7 +61,7 @@ export function handleFeishuCallback(ctx: FeishuCallbackContext, req: InboundReq
   }
 
   if (config.encryptKey && !signed) verifyLarkSignature(config.encryptKey, signature, req.rawBody);
-  const header = object(payload.header);
+  const header = jsonObject(payload.header);
   if (header !== null) {
     checkVerificationToken(config, header.token);
     const event = normalizeFeishuEvent(payload, { receivedAt: req.receivedAt, botOpenId: ctx.bot.openId });
@@ -94,7 +95,7 @@ function openPayload(config: FeishuChannelConfig, outer: Json): Json {
   } catch {
     throw malformed('the decrypted event is not JSON');
   }
-  const payload = object(inner);
+  const payload = jsonObject(inner);
   if (payload === null) throw malformed('the decrypted event is not a JSON object');
   return payload;
 }
@@ -129,14 +130,10 @@ function header(headers: IncomingHttpHeaders, name: string): string | undefined 
   return first === undefined || first === '' ? undefined : first;
 }
 
-function jsonObject(rawBody: Buffer): Json {
-  const parsed = object(parseJsonBody(rawBody));
+function parseJsonObject(rawBody: Buffer): Json {
+  const parsed = jsonObject(parseJsonBody(rawBody));
   if (parsed === null) throw malformed('the request body is not a JSON object');
   return parsed;
-}
-
-function object(value: unknown): Json | null {
-  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Json) : null;
 }
 
 function malformed(message: string): ImgateError {

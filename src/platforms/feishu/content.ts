@@ -1,4 +1,5 @@
 import type { MessageType } from '../../core/event.ts';
+import { jsonObject, optionalNumber, scalarText } from '../_kit/payload-values.ts';
 
 type Json = Record<string, unknown>;
 
@@ -38,33 +39,33 @@ export function describeFeishuContent(msgType: string, raw: string | null): Desc
   if (parsed === null) return { messageType: 'unknown', text: null, content: raw === null ? {} : { raw } };
   switch (msgType) {
     case 'text':
-      return { messageType: 'text', text: stripMentionPlaceholders(str(parsed.text) ?? ''), content: {} };
+      return { messageType: 'text', text: stripMentionPlaceholders(scalarText(parsed.text) ?? ''), content: {} };
     case 'post':
       return describePost(parsed);
     case 'image':
-      return { messageType: 'image', text: null, content: { imageKey: str(parsed.image_key) } };
+      return { messageType: 'image', text: null, content: { imageKey: scalarText(parsed.image_key) } };
     case 'file':
-      return { messageType: 'file', text: null, content: { fileKey: str(parsed.file_key), fileName: str(parsed.file_name) } };
+      return { messageType: 'file', text: null, content: { fileKey: scalarText(parsed.file_key), fileName: scalarText(parsed.file_name) } };
     case 'audio':
-      return { messageType: 'voice', text: null, content: { fileKey: str(parsed.file_key), durationMs: num(parsed.duration) } };
+      return { messageType: 'voice', text: null, content: { fileKey: scalarText(parsed.file_key), durationMs: optionalNumber(parsed.duration) } };
     case 'media':
       return {
         messageType: 'video',
         text: null,
         content: {
-          fileKey: str(parsed.file_key),
-          imageKey: str(parsed.image_key),
-          fileName: str(parsed.file_name),
-          durationMs: num(parsed.duration),
+          fileKey: scalarText(parsed.file_key),
+          imageKey: scalarText(parsed.image_key),
+          fileName: scalarText(parsed.file_name),
+          durationMs: optionalNumber(parsed.duration),
         },
       };
     case 'sticker':
-      return { messageType: 'emoji', text: null, content: { fileKey: str(parsed.file_key) } };
+      return { messageType: 'emoji', text: null, content: { fileKey: scalarText(parsed.file_key) } };
     case 'location':
       return {
         messageType: 'location',
         text: null,
-        content: { name: str(parsed.name), latitude: num(parsed.latitude), longitude: num(parsed.longitude) },
+        content: { name: scalarText(parsed.name), latitude: optionalNumber(parsed.latitude), longitude: optionalNumber(parsed.longitude) },
       };
     case 'interactive': {
       const text = cardText(parsed);
@@ -89,11 +90,11 @@ function describePost(parsed: Json): DescribedContent {
   const imageKeys: string[] = [];
   const fileKeys: string[] = [];
   const lines: string[] = [];
-  const title = str(body.title);
+  const title = scalarText(body.title);
   if (title !== null) lines.push(title);
   for (const paragraph of Array.isArray(body.content) ? body.content : []) {
     if (!Array.isArray(paragraph)) continue;
-    lines.push(paragraph.map((element) => renderPostElement(object(element), imageKeys, fileKeys)).join(''));
+    lines.push(paragraph.map((element) => renderPostElement(jsonObject(element), imageKeys, fileKeys)).join(''));
   }
   const text = stripMentionPlaceholders(lines.join('\n'));
   const content: Json = { title };
@@ -105,37 +106,37 @@ function describePost(parsed: Json): DescribedContent {
 
 function renderPostElement(element: Json | null, imageKeys: string[], fileKeys: string[]): string {
   if (element === null) return '';
-  const text = str(element.text) ?? '';
+  const text = scalarText(element.text) ?? '';
   switch (element.tag) {
     case 'text':
     case 'md':
     case 'code_block':
       return text;
     case 'a': {
-      const href = str(element.href);
+      const href = scalarText(element.href);
       if (href === null || href === text) return text || (href ?? '');
       return text === '' ? href : `${text} (${href})`;
     }
     case 'at': {
       // Received posts name the mention by its placeholder (`@_user_1`), removed with the others.
-      const userId = str(element.user_id) ?? '';
+      const userId = scalarText(element.user_id) ?? '';
       if (userId === 'all' || userId === 'all_members') return '@_all';
       if (userId.startsWith('@_')) return userId;
-      const name = str(element.user_name);
+      const name = scalarText(element.user_name);
       return name === null ? '' : `@${name}`;
     }
     case 'img': {
-      const key = str(element.image_key);
+      const key = scalarText(element.image_key);
       if (key !== null) imageKeys.push(key);
       return '';
     }
     case 'media': {
-      const key = str(element.file_key);
+      const key = scalarText(element.file_key);
       if (key !== null) fileKeys.push(key);
       return '';
     }
     case 'emotion': {
-      const emoji = str(element.emoji_type);
+      const emoji = scalarText(element.emoji_type);
       return emoji === null ? '' : `:${emoji}:`;
     }
     case 'hr':
@@ -148,7 +149,7 @@ function renderPostElement(element: Json | null, imageKeys: string[], fileKeys: 
 function unwrapLocale(parsed: Json): Json {
   if ('title' in parsed || 'content' in parsed) return parsed;
   for (const locale of ['zh_cn', 'en_us', 'ja_jp', ...Object.keys(parsed)]) {
-    const body = object(parsed[locale]);
+    const body = jsonObject(parsed[locale]);
     if (body !== null) return body;
   }
   return parsed;
@@ -168,15 +169,15 @@ function cardText(card: Json): string {
       node.forEach(visit);
       return;
     }
-    const obj = object(node);
+    const obj = jsonObject(node);
     if (obj === null) return;
     if (typeof obj.tag === 'string' && CARD_TEXT_TAGS.has(obj.tag)) {
-      const value = str(obj.text) ?? str(obj.content);
+      const value = scalarText(obj.text) ?? scalarText(obj.content);
       if (value !== null) pieces.push(value);
       else visit(obj.text);
       return;
     }
-    const title = str(obj.title);
+    const title = scalarText(obj.title);
     if (title !== null) pieces.push(title);
     for (const value of Object.values(obj)) {
       if (value !== null && typeof value === 'object') visit(value);
@@ -189,24 +190,8 @@ function cardText(card: Json): string {
 function parseContent(raw: string | null): Json | null {
   if (raw === null) return null;
   try {
-    return object(JSON.parse(raw));
+    return jsonObject(JSON.parse(raw));
   } catch {
     return null;
   }
-}
-
-function object(value: unknown): Json | null {
-  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Json) : null;
-}
-
-function str(value: unknown): string | null {
-  if (typeof value === 'string') return value === '' ? null : value;
-  if (typeof value === 'number') return String(value);
-  return null;
-}
-
-function num(value: unknown): number | null {
-  if (value === null || value === undefined || value === '') return null;
-  const n = Number(value);
-  return Number.isFinite(n) ? n : null;
 }

@@ -2,6 +2,7 @@ import type { EventConversation, Mention, NormalizedEvent } from '../../core/eve
 import { ImgateError } from '../../core/errors.ts';
 import { describeFeishuContent, mentionsAllInContent } from './content.ts';
 import type { FeishuBotMembershipEvent, FeishuMention, FeishuMessageEvent, FeishuRecallEvent, FeishuUserId } from './types.ts';
+import { isJsonObject, jsonObject, scalarText } from '../_kit/payload-values.ts';
 
 type Json = Record<string, unknown>;
 
@@ -24,11 +25,11 @@ export const MENTION_ALL = 'all';
  * which Feishu repeats when it retries (PLATFORMS.md §3, "Event delivery").
  */
 export function normalizeFeishuEvent(payload: Json, ctx: FeishuNormalizeContext): NormalizedEvent | null {
-  const header = object(payload.header) ?? {};
-  const eventType = str(header.event_type);
-  const event = object(payload.event);
+  const header = jsonObject(payload.header) ?? {};
+  const eventType = scalarText(header.event_type);
+  const event = jsonObject(payload.event);
   if (eventType === null || !STORED_EVENTS.has(eventType)) return null;
-  const eventId = str(header.event_id);
+  const eventId = scalarText(header.event_id);
   if (eventId === null) throw unsupported('the event has no header.event_id');
   if (event === null) throw unsupported(`the ${eventType} event has no event object`);
   const common = { eventId, eventType, createdAt: millis(header.create_time, ctx.receivedAt), payload: withoutToken(payload, header) };
@@ -76,21 +77,21 @@ function withoutToken(payload: Json, header: Json): Json {
  * one answers (`parent_id`, else the thread's `root_id`), as Feishu's `om_…` id.
  */
 function normalizeMessage(event: FeishuMessageEvent, common: Common, ctx: FeishuNormalizeContext): NormalizedEvent {
-  const message = object(event.message);
+  const message = jsonObject(event.message);
   if (message === null) throw unsupported('the im.message.receive_v1 event has no message');
-  const messageId = str(message.message_id);
-  const chatId = str(message.chat_id);
+  const messageId = scalarText(message.message_id);
+  const chatId = scalarText(message.chat_id);
   if (messageId === null) throw unsupported('the message has no message_id');
   if (chatId === null) throw unsupported('the message has no chat_id');
-  const msgType = str(message.message_type) ?? 'unknown';
+  const msgType = scalarText(message.message_type) ?? 'unknown';
   const rawContent = typeof message.content === 'string' ? message.content : null;
   const described = describeFeishuContent(msgType, rawContent);
 
-  const rawMentions = (Array.isArray(message.mentions) ? message.mentions : []).filter(isObject) as FeishuMention[];
+  const rawMentions = (Array.isArray(message.mentions) ? message.mentions : []).filter(isJsonObject) as FeishuMention[];
   const mentions = unifiedMentions(rawMentions, mentionsAllInContent(rawContent));
-  const senderIds = object(event.sender?.sender_id) as FeishuUserId | null;
+  const senderIds = jsonObject(event.sender?.sender_id) as FeishuUserId | null;
   const senderId = userIdOf(senderIds);
-  const senderType = str(event.sender?.sender_type);
+  const senderType = scalarText(event.sender?.sender_type);
   const bot = ctx.botOpenId;
 
   const content: Json = { msgType, ...described.content };
@@ -99,7 +100,7 @@ function normalizeMessage(event: FeishuMessageEvent, common: Common, ctx: Feishu
     ['rootId', 'root_id'],
     ['threadId', 'thread_id'],
   ] as const) {
-    const value = str(message[field]);
+    const value = scalarText(message[field]);
     if (value !== null) content[name] = value;
   }
   if (senderType !== null && senderType !== 'user') content.senderType = senderType;
@@ -114,7 +115,7 @@ function normalizeMessage(event: FeishuMessageEvent, common: Common, ctx: Feishu
       createdAt: millis(message.create_time, new Date(common.createdAt)),
       mentions,
       mentionsBot: mentionsTheBot(rawMentions, mentions, bot, senderIds),
-      replyTo: str(message.parent_id) ?? str(message.root_id),
+      replyTo: scalarText(message.parent_id) ?? scalarText(message.root_id),
       content,
     },
     sender: {
@@ -135,9 +136,9 @@ function normalizeMessage(event: FeishuMessageEvent, common: Common, ctx: Feishu
  * one, since recalls by anyone but the sender happen only there.
  */
 function normalizeRecall(event: FeishuRecallEvent, common: Common): NormalizedEvent {
-  const chatId = str(event.chat_id);
+  const chatId = scalarText(event.chat_id);
   if (chatId === null) throw unsupported('the im.message.recalled_v1 event has no chat_id');
-  const recallTime = str(event.recall_time);
+  const recallTime = scalarText(event.recall_time);
   return {
     dedupKey: common.eventId,
     type: 'message.recalled',
@@ -149,7 +150,7 @@ function normalizeRecall(event: FeishuRecallEvent, common: Common): NormalizedEv
       mentions: [],
       mentionsBot: false,
       replyTo: null,
-      content: { event: common.eventType, recalledPlatformId: str(event.message_id), recallType: str(event.recall_type) },
+      content: { event: common.eventType, recalledPlatformId: scalarText(event.message_id), recallType: scalarText(event.recall_type) },
     },
     sender: { id: '', name: null, isSelf: false },
     conversation: { id: chatId, type: 'group', name: null },
@@ -164,10 +165,10 @@ function normalizeRecall(event: FeishuRecallEvent, common: Common): NormalizedEv
  * (`name`, kept as `conversation.name`).
  */
 function normalizeBotMembership(event: FeishuBotMembershipEvent, common: Common): NormalizedEvent {
-  const chatId = str(event.chat_id);
+  const chatId = scalarText(event.chat_id);
   if (chatId === null) throw unsupported(`the ${common.eventType} event has no chat_id`);
   const added = common.eventType === 'im.chat.member.bot.added_v1';
-  const operator = object(event.operator_id) as FeishuUserId | null;
+  const operator = jsonObject(event.operator_id) as FeishuUserId | null;
   return {
     dedupKey: common.eventId,
     type: added ? 'member.joined' : 'system',
@@ -182,7 +183,7 @@ function normalizeBotMembership(event: FeishuBotMembershipEvent, common: Common)
       content: { event: common.eventType, external: typeof event.external === 'boolean' ? event.external : null },
     },
     sender: { id: userIdOf(operator), name: null, isSelf: false },
-    conversation: { id: chatId, type: 'group', name: str(event.name) },
+    conversation: { id: chatId, type: 'group', name: scalarText(event.name) },
     flags: { history: false },
     raw: common.payload,
   };
@@ -197,13 +198,13 @@ function unifiedMentions(raw: FeishuMention[], allInContent: boolean): Mention[]
   const out: Mention[] = [];
   let all = false;
   for (const mention of raw) {
-    const name = str(mention.name);
+    const name = scalarText(mention.name);
     if (mention.key === '@_all') {
       all = true;
       out.push({ id: MENTION_ALL, name });
       continue;
     }
-    const id = userIdOf(object(mention.id) as FeishuUserId | null);
+    const id = userIdOf(jsonObject(mention.id) as FeishuUserId | null);
     if (id !== '') out.push({ id, name });
   }
   if (allInContent && !all) out.push({ id: MENTION_ALL, name: null });
@@ -219,16 +220,16 @@ function unifiedMentions(raw: FeishuMention[], allInContent: boolean): Mention[]
  */
 function mentionsTheBot(raw: FeishuMention[], mentions: Mention[], botOpenId: string | null, sender: FeishuUserId | null): boolean {
   if (mentions.some((mention) => mention.id === MENTION_ALL)) return true;
-  if (botOpenId !== null) return raw.some((mention) => object(mention.id)?.open_id === botOpenId);
-  if (str(sender?.user_id) === null) return false;
+  if (botOpenId !== null) return raw.some((mention) => jsonObject(mention.id)?.open_id === botOpenId);
+  if (scalarText(sender?.user_id) === null) return false;
   return raw.some((mention) => {
-    const id = object(mention.id);
-    return mention.key !== '@_all' && str(id?.open_id) !== null && str(id?.user_id) === null;
+    const id = jsonObject(mention.id);
+    return mention.key !== '@_all' && scalarText(id?.open_id) !== null && scalarText(id?.user_id) === null;
   });
 }
 
 function userIdOf(ids: FeishuUserId | null): string {
-  return str(ids?.open_id) ?? str(ids?.user_id) ?? str(ids?.union_id) ?? '';
+  return scalarText(ids?.open_id) ?? scalarText(ids?.user_id) ?? scalarText(ids?.union_id) ?? '';
 }
 
 function conversationType(chatType: unknown): EventConversation['type'] {
@@ -239,20 +240,6 @@ function conversationType(chatType: unknown): EventConversation['type'] {
 function millis(value: unknown, fallback: Date): string {
   const ms = typeof value === 'string' || typeof value === 'number' ? Number(value) : NaN;
   return Number.isFinite(ms) && ms > 0 ? new Date(ms).toISOString() : fallback.toISOString();
-}
-
-function isObject(value: unknown): boolean {
-  return object(value) !== null;
-}
-
-function object(value: unknown): Json | null {
-  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Json) : null;
-}
-
-function str(value: unknown): string | null {
-  if (typeof value === 'string') return value === '' ? null : value;
-  if (typeof value === 'number') return String(value);
-  return null;
 }
 
 function unsupported(message: string): ImgateError {

@@ -1,4 +1,5 @@
 import type { EventType, MessageType, NormalizedEvent } from '../../core/event.ts';
+import { jsonObject, optionalNumber, scalarText } from '../_kit/payload-values.ts';
 
 type Json = Record<string, unknown>;
 
@@ -36,15 +37,15 @@ interface Described {
  * and `touser`) and the same customer talking to two accounts is two conversations.
  */
 export function normalizeKfMessage(entry: Json, ctx: KfNormalizeContext): NormalizedEvent | null {
-  const msgid = text(entry.msgid);
+  const msgid = scalarText(entry.msgid);
   if (msgid === null) return null;
   const origin = Number(entry.origin);
-  const msgtype = text(entry.msgtype) ?? 'unknown';
-  const event = object(entry.event);
+  const msgtype = scalarText(entry.msgtype) ?? 'unknown';
+  const event = jsonObject(entry.event);
   // Events may leave the top-level ids out and carry them inside `event` only.
-  const openKfId = text(entry.open_kfid) ?? text(event?.open_kfid) ?? '';
-  const externalUserId = text(entry.external_userid) ?? text(event?.external_userid);
-  const servicerUserId = text(entry.servicer_userid) ?? text(event?.servicer_userid);
+  const openKfId = scalarText(entry.open_kfid) ?? scalarText(event?.open_kfid) ?? '';
+  const externalUserId = scalarText(entry.external_userid) ?? scalarText(event?.external_userid);
+  const servicerUserId = scalarText(entry.servicer_userid) ?? scalarText(event?.servicer_userid);
 
   const described = origin === ORIGIN.system || msgtype === 'event' ? describeEvent(event) : describeMessage(msgtype, entry);
   const sender =
@@ -80,38 +81,38 @@ export function kfConversationId(openKfId: string, externalUserId: string): stri
 }
 
 function describeMessage(msgtype: string, entry: Json): Described {
-  const body = object(entry[msgtype]) ?? {};
+  const body = jsonObject(entry[msgtype]) ?? {};
   switch (msgtype) {
     case 'text': {
-      const menuId = text(body.menu_id);
-      return { eventType: 'message', messageType: 'text', text: text(body.content) ?? '', content: menuId ? { menuId } : {} };
+      const menuId = scalarText(body.menu_id);
+      return { eventType: 'message', messageType: 'text', text: scalarText(body.content) ?? '', content: menuId ? { menuId } : {} };
     }
     case 'image':
     case 'voice':
     case 'video':
     case 'file':
-      return message(msgtype, { mediaId: text(body.media_id) });
+      return message(msgtype, { mediaId: scalarText(body.media_id) });
     case 'location':
       return message('location', {
-        latitude: numberOrNull(body.latitude),
-        longitude: numberOrNull(body.longitude),
-        name: text(body.name),
-        address: text(body.address),
+        latitude: optionalNumber(body.latitude),
+        longitude: optionalNumber(body.longitude),
+        name: scalarText(body.name),
+        address: scalarText(body.address),
       });
     case 'link':
       return message('link', {
-        title: text(body.title),
-        description: text(body.desc),
-        url: text(body.url),
-        picUrl: text(body.pic_url),
+        title: scalarText(body.title),
+        description: scalarText(body.desc),
+        url: scalarText(body.url),
+        picUrl: scalarText(body.pic_url),
       });
     case 'miniprogram':
       return message('link', {
         kind: 'miniprogram',
-        title: text(body.title),
-        appId: text(body.appid),
-        pagePath: text(body.pagepath),
-        thumbMediaId: text(body.thumb_media_id),
+        title: scalarText(body.title),
+        appId: scalarText(body.appid),
+        pagePath: scalarText(body.pagepath),
+        thumbMediaId: scalarText(body.thumb_media_id),
       });
     default:
       // business_card, channels_shop_product, channels_shop_order, merged_msg, channels, note, …
@@ -125,10 +126,10 @@ function describeMessage(msgtype: string, entry: Json): Described {
  * is `message.recalled`, naming the withdrawn message as other platforms' recalls do.
  */
 function describeEvent(event: Json | null): Described {
-  const eventType = text(event?.event_type);
+  const eventType = scalarText(event?.event_type);
   const content: Json = { eventType, event: event ?? {} };
   if (eventType !== null && RECALL_EVENTS.has(eventType)) {
-    return { eventType: 'message.recalled', messageType: 'system', text: null, content: { ...content, recalledPlatformId: text(event?.recall_msgid) } };
+    return { eventType: 'message.recalled', messageType: 'system', text: null, content: { ...content, recalledPlatformId: scalarText(event?.recall_msgid) } };
   }
   return { eventType: 'system', messageType: 'system', text: null, content };
 }
@@ -140,20 +141,4 @@ function message(messageType: MessageType, content: Json): Described {
 function sendTimeMs(value: unknown): number | null {
   const seconds = Number(value);
   return value !== undefined && value !== null && Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : null;
-}
-
-function object(value: unknown): Json | null {
-  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Json) : null;
-}
-
-function text(value: unknown): string | null {
-  if (typeof value === 'string') return value === '' ? null : value;
-  if (typeof value === 'number') return String(value);
-  return null;
-}
-
-function numberOrNull(value: unknown): number | null {
-  if (value === undefined || value === null || value === '') return null;
-  const n = Number(value);
-  return Number.isFinite(n) ? n : null;
 }

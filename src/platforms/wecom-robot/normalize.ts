@@ -1,6 +1,7 @@
 import type { EventType, MessageType, NormalizedEvent, RawRequestShape } from '../../core/event.ts';
 import { ImgateError } from '../../core/errors.ts';
 import type { RobotCallbackMessage } from './types.ts';
+import { scalarText } from '../_kit/payload-values.ts';
 
 type Json = Record<string, unknown>;
 
@@ -31,21 +32,21 @@ const LEADING_MENTION = /^@[^\s\u2005]+(?:[\s\u2005]+|$)/;
  */
 export function normalizeRobotMessage(message: RobotCallbackMessage, ctx: NormalizeContext): NormalizedEvent {
   // Read defensively whatever the type says: tags may be empty, repeated or missing.
-  const msgId = text(message.MsgId);
+  const msgId = scalarText(message.MsgId);
   if (msgId === null) throw unsupported('the robot callback has no MsgId');
-  const chatType = text(message.ChatType) ?? 'group';
+  const chatType = scalarText(message.ChatType) ?? 'group';
   const from = child(message, 'From');
-  const senderId = text(from?.UserId);
+  const senderId = scalarText(from?.UserId);
   const isDirect = chatType === 'single';
   // A single chat's ChatId identifies it; older callbacks may leave it out, then the user is the chat.
-  const chatId = text(message.ChatId) ?? (isDirect ? senderId : null);
+  const chatId = scalarText(message.ChatId) ?? (isDirect ? senderId : null);
   if (chatId === null) throw unsupported('the robot callback has no ChatId');
 
   const kind = describeMessage(message, !isDirect);
   const content: Json = { chatType, ...kind.content };
-  const postId = text(message.PostId);
+  const postId = scalarText(message.PostId);
   if (postId !== null) content.postId = postId;
-  const alias = text(from?.Alias);
+  const alias = scalarText(from?.Alias);
   if (alias !== null) content.senderAlias = alias;
 
   return {
@@ -63,7 +64,7 @@ export function normalizeRobotMessage(message: RobotCallbackMessage, ctx: Normal
       replyTo: null,
       content,
     },
-    sender: { id: senderId ?? '', name: text(from?.Name), isSelf: false },
+    sender: { id: senderId ?? '', name: scalarText(from?.Name), isSelf: false },
     conversation: { id: chatId, type: isDirect ? 'direct' : 'group', name: null },
     flags: { history: false },
     raw: message,
@@ -72,30 +73,30 @@ export function normalizeRobotMessage(message: RobotCallbackMessage, ctx: Normal
 }
 
 function describeMessage(message: RobotCallbackMessage, inGroup: boolean): Kind {
-  const msgType = text(message.MsgType) ?? '';
+  const msgType = scalarText(message.MsgType) ?? '';
   switch (msgType) {
     case 'text': {
-      const body = text(child(message, 'Text')?.Content) ?? '';
+      const body = scalarText(child(message, 'Text')?.Content) ?? '';
       return { eventType: 'message', messageType: 'text', text: inGroup ? stripLeadingMention(body) : body, content: {} };
     }
     case 'image':
-      return { eventType: 'message', messageType: 'image', text: null, content: { imageUrl: text(child(message, 'Image')?.ImageUrl) } };
+      return { eventType: 'message', messageType: 'image', text: null, content: { imageUrl: scalarText(child(message, 'Image')?.ImageUrl) } };
     case 'mixed':
       return describeMixed(message, inGroup);
     case 'event':
-      return { eventType: 'system', messageType: 'system', text: null, content: { event: text(child(message, 'Event')?.EventType) } };
+      return { eventType: 'system', messageType: 'system', text: null, content: { event: scalarText(child(message, 'Event')?.EventType) } };
     case 'attachment': {
       const attachment = child(message, 'Attachment');
       const actions = list(attachment?.Actions).map((action) => ({
-        name: text(action.Name),
-        value: text(action.Value),
-        type: text(action.Type),
+        name: scalarText(action.Name),
+        value: scalarText(action.Value),
+        type: scalarText(action.Type),
       }));
       return {
         eventType: 'system',
         messageType: 'system',
         text: null,
-        content: { event: 'attachment', callbackId: text(attachment?.CallbackId), actions },
+        content: { event: 'attachment', callbackId: scalarText(attachment?.CallbackId), actions },
       };
     }
     default:
@@ -106,8 +107,8 @@ function describeMessage(message: RobotCallbackMessage, inGroup: boolean): Kind 
 /** Text and images: `text` joins the text parts (the first one without its @mention), `items` keeps the order. */
 function describeMixed(message: RobotCallbackMessage, inGroup: boolean): Kind {
   const items = list(child(message, 'MixedMessage')?.MsgItem).map((item) => {
-    if (text(item.MsgType) === 'image') return { type: 'image', url: text(child(item, 'Image')?.ImageUrl) };
-    return { type: 'text', text: text(child(item, 'Text')?.Content) ?? '' };
+    if (scalarText(item.MsgType) === 'image') return { type: 'image', url: scalarText(child(item, 'Image')?.ImageUrl) };
+    return { type: 'text', text: scalarText(child(item, 'Text')?.Content) ?? '' };
   });
   const parts: string[] = [];
   for (const item of items) {
@@ -137,12 +138,6 @@ function child(node: unknown, name: string): Json | null {
 function list(value: unknown): Json[] {
   const items = Array.isArray(value) ? value : value === undefined ? [] : [value];
   return items.filter((item): item is Json => item !== null && typeof item === 'object' && !Array.isArray(item));
-}
-
-function text(value: unknown): string | null {
-  if (typeof value === 'string') return value === '' ? null : value;
-  if (typeof value === 'number') return String(value);
-  return null;
 }
 
 function unsupported(message: string): ImgateError {

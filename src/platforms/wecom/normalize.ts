@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { EventType, MessageType, NormalizedEvent, RawRequestShape } from '../../core/event.ts';
 import { ImgateError } from '../../core/errors.ts';
+import { optionalNumber } from '../_kit/payload-values.ts';
 
 type Json = Record<string, unknown>;
 
@@ -72,13 +73,13 @@ function describe(msgType: string, m: Json): Described {
       return message('file', {
         mediaId: field(m, 'MediaId'),
         fileName: field(m, 'FileName') ?? field(m, 'Title'),
-        size: numberOrNull(field(m, 'FileSize')),
+        size: optionalNumber(field(m, 'FileSize')),
       });
     case 'location':
       return message('location', {
-        latitude: numberOrNull(field(m, 'Location_X')),
-        longitude: numberOrNull(field(m, 'Location_Y')),
-        scale: numberOrNull(field(m, 'Scale')),
+        latitude: optionalNumber(field(m, 'Location_X')),
+        longitude: optionalNumber(field(m, 'Location_Y')),
+        scale: optionalNumber(field(m, 'Scale')),
         label: field(m, 'Label'),
       });
     case 'link':
@@ -115,12 +116,6 @@ function field(m: Json, name: string): string | null {
   if (typeof value === 'string') return value === '' ? null : value;
   if (typeof value === 'number') return String(value);
   return null;
-}
-
-function numberOrNull(value: string | null): number | null {
-  if (value === null) return null;
-  const n = Number(value);
-  return Number.isFinite(n) ? n : null;
 }
 
 function createdAt(createTime: string | null, receivedAt: Date): string {

@@ -1,0 +1,28 @@
+/**
+ * Reading values out of parsed platform payloads (JSON, or XML parsed to objects), where a field
+ * may be missing, empty, a number or a string of digits. One set of readers for every adapter.
+ */
+
+export type Json = Record<string, unknown>;
+
+export function isJsonObject(value: unknown): value is Json {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+/** The value if it is a JSON object, else null. */
+export function jsonObject(value: unknown): Json | null {
+  return isJsonObject(value) ? value : null;
+}
+
+/** A string or number as text; empty strings and anything else are null. */
+export function scalarText(value: unknown): string | null {
+  if (typeof value === 'string') return value === '' ? null : value;
+  if (typeof value === 'number') return String(value);
+  return null;
+}
+
+/** A finite number from a number or a numeric string; blank, missing or not a number is null. */
+export function optionalNumber(value: unknown): number | null {
+  const n = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : NaN;
+  return Number.isFinite(n) ? n : null;
+}
