@@ -49,7 +49,7 @@ export function wecomTokenSource(credential: WecomCredential): TokenSource {
       // A token service in front of WeCom would hand back the same refused token: say which it was
       // (imgate's getToken renews it; WeCom's gettoken ignores the parameter, so it is only sent there).
       if (credential.tokenUrl !== undefined && rejected !== undefined) url.searchParams.set('invalid_token', rejected);
-      const answer = checkErrcode(
+      const answer = checkWecomAnswer(
         await platformRequest({ method: 'GET', url: url.toString(), redact: [credential.corpSecret, ...(rejected ? [rejected] : [])] }),
         'gettoken',
         {},
@@ -91,25 +91,36 @@ export function callWecomApi(tokens: TokenService, credential: WecomCredential, 
       form: call.form,
       redact: [token],
     });
-    return checkErrcode(answer, call.path, call.explain ?? {});
+    return checkWecomAnswer(answer, call.path, { explain: call.explain, withToken: true });
   });
 }
 
+export interface WecomAnswerCheck {
+  /** Clearer messages for errcodes an API is known for. */
+  explain?: Record<number, string>;
+  /**
+   * The call carried an access token, so 40014/42001 mean "fetch a new one" (a TokenRejectedError).
+   * Not so for gettoken itself, nor for robot webhooks, which have no token.
+   */
+  withToken?: boolean;
+  /** Secrets blanked from errmsg (a robot's key): WeCom is not known to echo them, but must not leak them. */
+  redact?: string[];
+}
+
 /** WeCom answers HTTP 200 with `{errcode, errmsg}`; anything but errcode 0 is a failure. */
-function checkErrcode(answer: unknown, what: string, explain: Record<number, string>): Record<string, unknown> {
+export function checkWecomAnswer(answer: unknown, what: string, check: WecomAnswerCheck = {}): Record<string, unknown> {
   if (answer === null || typeof answer !== 'object' || Array.isArray(answer)) {
     throw new ImgateError('IMG_ERR_PLATFORM_REJECTED', { message: `WeCom ${what} answered something that is not a JSON object` });
   }
   const body = answer as Record<string, unknown>;
   const errcode = body.errcode === undefined ? 0 : Number(body.errcode);
   if (errcode === 0) return body;
-  const errmsg = typeof body.errmsg === 'string' ? body.errmsg : '';
+  let errmsg = typeof body.errmsg === 'string' ? body.errmsg : '';
+  for (const secret of check.redact ?? []) if (secret) errmsg = errmsg.split(secret).join('[redacted]');
   const details = { errcode, errmsg };
-  const message = explain[errcode] ?? `WeCom ${what} answered errcode ${errcode}: ${errmsg}`;
+  const message = check.explain?.[errcode] ?? `WeCom ${what} answered errcode ${errcode}: ${errmsg}`;
   const rejection = new ImgateError('IMG_ERR_PLATFORM_REJECTED', { message, details });
-  // Only an API call's rejection of the token means "fetch a new one"; gettoken itself answering
-  // so is a plain refusal (there is no token to renew).
-  if (TOKEN_ERRCODES.has(errcode) && what !== 'gettoken') throw new TokenRejectedError(rejection);
+  if (TOKEN_ERRCODES.has(errcode) && check.withToken === true) throw new TokenRejectedError(rejection);
   if (RATE_ERRCODES.has(errcode)) throw new ImgateError('IMG_ERR_PLATFORM_RATE_LIMITED', { message, details, retryAfter: 60 });
   if (errcode === BUSY_ERRCODE) throw new ImgateError('IMG_ERR_PLATFORM_UNREACHABLE', { message, details });
   throw rejection;

@@ -5,7 +5,7 @@ import type { SendRateLimiter } from '../../outbound/send-rate-limiter.ts';
 import type { SendRequest, SendResult } from '../_kit/adapter.ts';
 import { imageBytes } from '../_kit/image-bytes.ts';
 import { platformRequest } from '../_kit/platform-http.ts';
-import { WECOM_API_BASE } from '../_kit/wecom-api.ts';
+import { checkWecomAnswer, WECOM_API_BASE } from '../_kit/wecom-api.ts';
 import type { WecomRobotChannelConfig } from './config.ts';
 
 type Json = Record<string, unknown>;
@@ -19,11 +19,6 @@ const MAX_MARKDOWN_BYTES = 4096;
 const MAX_IMAGE_BYTES = 2 * 1024 * 1024;
 /** Mainland mobile numbers: 11 digits. `mentions` entries like this go to `mentioned_mobile_list`. */
 const MOBILE = /^\d{11}$/;
-/** WeCom's API frequency limit; the robot limit is per minute, so a minute is the honest wait. */
-const RATE_ERRCODE = 45009;
-const RATE_RETRY_AFTER_SECONDS = 60;
-/** "System busy, retry": like every WeCom API in imgate, retried as an unreachable platform. */
-const BUSY_ERRCODE = -1;
 
 /** Where one send goes: a robot's webhook URL, its key (the limiter's key too) and the chat. */
 export interface RobotTarget {
@@ -43,7 +38,7 @@ export async function sendWecomRobotMessage(config: WecomRobotChannelConfig, lim
   const target = robotTarget(config, req);
   const body = await robotMessageBody(req, target);
   const answer = await limiter.run(target.key, () => platformRequest({ url: target.url, body, redact: [target.key] }));
-  checkRobotAnswer(answer, target.key);
+  checkWecomAnswer(answer, 'robot webhook', { redact: [target.key] });
   return { platformMessageId: null };
 }
 
@@ -138,23 +133,6 @@ export async function robotMessageBody(req: SendRequest, target: RobotTarget): P
   // md5 of the raw bytes, before base64 (the robot API's rule).
   const image = { base64: bytes.toString('base64'), md5: createHash('md5').update(bytes).digest('hex') };
   return { ...body, msgtype: 'image', image };
-}
-
-/** The webhook answers HTTP 200 with `{errcode, errmsg}`; anything but errcode 0 is a failure. */
-export function checkRobotAnswer(answer: unknown, key: string): void {
-  if (answer === null || typeof answer !== 'object' || Array.isArray(answer)) {
-    throw new ImgateError('IMG_ERR_PLATFORM_REJECTED', { message: 'the robot webhook answered something that is not a JSON object' });
-  }
-  const body = answer as Json;
-  const errcode = body.errcode === undefined ? 0 : Number(body.errcode);
-  if (errcode === 0) return;
-  // errmsg is WeCom's text; it is not known to echo the key, but a key must never leave in an error.
-  const errmsg = (typeof body.errmsg === 'string' ? body.errmsg : '').split(key).join('[redacted]');
-  const details = { errcode, errmsg };
-  const message = `the robot webhook answered errcode ${errcode}: ${errmsg}`;
-  if (errcode === RATE_ERRCODE) throw new ImgateError('IMG_ERR_PLATFORM_RATE_LIMITED', { message, details, retryAfter: RATE_RETRY_AFTER_SECONDS });
-  if (errcode === BUSY_ERRCODE) throw new ImgateError('IMG_ERR_PLATFORM_UNREACHABLE', { message, details });
-  throw new ImgateError('IMG_ERR_PLATFORM_REJECTED', { message, details });
 }
 
 function checkBytes(text: string, max: number, field: string): void {
