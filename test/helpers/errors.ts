@@ -13,3 +13,13 @@ export function failsWith(code: string, check: (error: ImgateError) => void = ()
     return true;
   };
 }
+
+/** The ImgateError a promise rejects with, for tests that look at more than its code. */
+export async function rejection(promise: Promise<unknown>): Promise<ImgateError> {
+  const error = await promise.then(
+    () => assert.fail('expected a rejection'),
+    (caught: unknown) => caught,
+  );
+  assert.ok(error instanceof ImgateError, String(error));
+  return error;
+}

@@ -9,6 +9,7 @@ import { feishuUuid, receiveIdType } from '../../../src/platforms/feishu/send.ts
 import { buildUnifiedEvent } from '../../../src/pipeline/build-event.ts';
 import { capturingLogger, testAdapterDeps, type TestAdapterDeps } from '../../helpers/adapter-deps.ts';
 import { BOT_OPEN_ID, CHAT_ID, FEISHU_KEYS, FakeFeishuApi, bearerOf, envelope, feishuCallback, feishuChannel, feishuRequest, jsonOf, mention, messageEvent, uploadedImage } from './helpers.ts';
+import { rejection } from '../../helpers/errors.ts';
 
 const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64');
 
@@ -23,15 +24,6 @@ function sendRequest(overrides: Partial<SendRequest> = {}): SendRequest {
 function stored(payload: unknown) {
   const normalized = normalizeFeishuEvent(payload as Record<string, unknown>, { receivedAt: new Date(), botOpenId: BOT_OPEN_ID })!;
   return buildUnifiedEvent(normalized, { id: 'feishu', platform: 'feishu' }, new Date());
-}
-
-async function rejection(promise: Promise<unknown>): Promise<ImgateError> {
-  const error = await promise.then(
-    () => assert.fail('expected the send to fail'),
-    (caught: unknown) => caught,
-  );
-  assert.ok(error instanceof ImgateError, String(error));
-  return error;
 }
 
 describe('sending through Feishu', () => {

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { ImgateError } from '../../../src/core/errors.ts';
 import type { LimiterClock } from '../../../src/outbound/send-rate-limiter.ts';
 import type { SendRequest } from '../../../src/platforms/_kit/adapter.ts';
 import { buildUnifiedEvent } from '../../../src/pipeline/build-event.ts';
 import { FakeHttpServer, type RecordedRequest } from '../../helpers/fake-http.ts';
 import { adapterFor, CHAT_ID, channel, normalizeXml, REPLY_KEY, robotXml, WEBHOOK_KEY } from './helpers.ts';
+import { rejection } from '../../helpers/errors.ts';
 
 const webhook = new FakeHttpServer(() => ({ status: 200, body: { errcode: 0, errmsg: 'ok' } }));
 // A 1x1 PNG.
@@ -29,15 +29,6 @@ function replyingTo(options: { chatType?: string; webhookUrl?: string } = {}): P
     robotXml({ chatType: options.chatType, webhookUrl: options.webhookUrl ?? `${webhook.url}/cgi-bin/webhook/send?key=${REPLY_KEY}` }),
   );
   return { replyTo: buildUnifiedEvent(normalized, { id: 'robot', platform: 'wecom-robot' }, new Date()), replyToRaw: normalized.raw };
-}
-
-async function rejection(promise: Promise<unknown>): Promise<ImgateError> {
-  const error = await promise.then(
-    () => assert.fail('expected the send to fail'),
-    (caught: unknown) => caught,
-  );
-  assert.ok(error instanceof ImgateError, String(error));
-  return error;
 }
 
 describe('sending through a robot webhook', () => {
