@@ -13,8 +13,12 @@ export function calculateRetryDelay(
   const scheduled = schedule[attemptsMade - 1];
   if (scheduled === undefined) return null;
   if (retryAfterSeconds !== null) return Math.round(retryAfterSeconds * 1000);
-  const jitter = 1 + (random() * 2 - 1) * 0.2;
-  return Math.round(scheduled * 1000 * jitter);
+  return withJitter(scheduled * 1000, random);
+}
+
+/** `ms` give or take 20 %, so that many clients recovering from one outage do not retry in step. */
+export function withJitter(ms: number, random: () => number = Math.random): number {
+  return Math.round(ms * (1 + (random() * 2 - 1) * 0.2));
 }
 
 /** `Retry-After` as seconds: either delta-seconds or an HTTP date. Null when absent or unreadable. */

@@ -6,6 +6,7 @@ import { findPlatform } from '../platforms/registry.ts';
 import type { IngestPipeline } from '../pipeline/ingest.ts';
 import type { Store } from '../store/store.ts';
 import type { TokenService } from '../tokens/token-service.ts';
+import { holdConnection } from './long-connection.ts';
 
 export interface ChannelStatus {
   /** Null for webhook-only channels; true/false while a long connection is up/down. */
@@ -62,17 +63,22 @@ function channelSink(config: ChannelConfig, pipeline: IngestPipeline, status: Ch
 }
 
 /**
- * Starts every channel's background work; the returned function aborts it and waits for it to
+ * Starts every channel's background work and long connection; the returned function aborts it and waits for it to
  * stop. Work that fails is logged and recorded in the channel's status, never fatal.
  */
 export function startBackgroundWork(channels: Iterable<ChannelRuntime>, logger: Logger): () => Promise<void> {
   const controller = new AbortController();
   const running: Promise<void>[] = [];
   for (const channel of channels) {
-    const run = channel.adapter.runBackground;
-    if (!run) continue;
+    const { adapter } = channel;
+    if (adapter.connect) {
+      const connect = adapter.connect.bind(adapter);
+      const held = { id: channel.id, adapter: { connect }, status: channel.status, reconnect: channel.config.reconnect };
+      running.push(holdConnection(held, controller.signal, logger));
+    }
+    if (!adapter.runBackground) continue;
     running.push(
-      run(controller.signal).catch((error: unknown) => {
+      adapter.runBackground(controller.signal).catch((error: unknown) => {
         recordChannelError(channel.status, error);
         logger.error({ channel: channel.id, err: error }, 'channel background work stopped with an error');
       }),

@@ -84,13 +84,31 @@ export interface ChannelAdapter {
   send?(req: SendRequest): Promise<SendResult>;
   /** True when `send` takes `news` (link cards); other channels refuse them before any call. */
   sendsNews?: boolean;
-  /** Holds the platform's long connection until `signal` aborts. */
-  connect?(signal: AbortSignal): Promise<void>;
+  /**
+   * Opens the platform's long connection and holds it until it drops (reject with the reason, or
+   * resolve) or `session.signal` aborts (close, then resolve). The runtime calls it again after a
+   * backoff whenever it returns, so one call is one connection; a client library that reconnects
+   * by itself may instead hold on until the abort and report through `session`.
+   */
+  connect?(session: ConnectionSession): Promise<void>;
   /**
    * Background work that is not a connection (periodic pulls), started once the gateway listens
    * and stopped by `signal` at shutdown; resolves once it has stopped.
    */
   runBackground?(signal: AbortSignal): Promise<void>;
+}
+
+/** What the runtime lends one long connection (`ChannelAdapter.connect`). */
+export interface ConnectionSession {
+  /** Aborted at shutdown: close the connection and return. */
+  signal: AbortSignal;
+  /**
+   * The platform accepted the connection (handshake done, session ready): `/v1/channels` shows
+   * `connected: true` and the reconnect backoff starts again from its shortest delay.
+   */
+  connected(): void;
+  /** The connection is down but the adapter's client library is reconnecting by itself. */
+  disconnected(error: unknown): void;
 }
 
 export interface AdapterDeps {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { configBoolean } from '../../config/env-scalars.ts';
+import { configBoolean, configNumber } from '../../config/env-scalars.ts';
 import { isValidAllowEntry } from '../../core/ip-allow-list.ts';
 
 /** Keys every channel has, whatever its platform (PRODUCT.md, "Channel keys"). */
@@ -14,4 +14,15 @@ export const channelBaseSchema = z.strictObject({
     .array(z.string().refine(isValidAllowEntry, 'not an IP address or CIDR'))
     .optional()
     .describe('Addresses or CIDRs allowed to call this channel\'s callback; others get 403. Unset: any.'),
+  reconnect: z
+    .strictObject({
+      initialDelayMs: configNumber(z.number().int().positive())
+        .default(1000)
+        .describe('Wait before the first reconnect; doubled after each failed attempt.'),
+      maxDelayMs: configNumber(z.number().int().positive())
+        .default(60000)
+        .describe('Longest wait between reconnects.'),
+    })
+    .prefault({})
+    .describe('Long-connection modes only (Discord, Feishu/Lark websocket, DingTalk stream, QQ websocket): how a dropped connection is retried (±20 % jitter).'),
 });

@@ -1,0 +1,79 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ImgateError } from '../../src/core/errors.ts';
+import type { ConnectionSession } from '../../src/platforms/_kit/adapter.ts';
+import type { ChannelStatus } from '../../src/runtime/channels.ts';
+import { holdConnection } from '../../src/runtime/long-connection.ts';
+import { capturingLogger } from '../helpers/adapter-deps.ts';
+
+function freshStatus(): ChannelStatus {
+  return { connected: false, lastEventAt: null, lastError: null };
+}
+
+describe('holdConnection', () => {
+  it('reconnects after failures with a growing pause, shows the last error and stops on abort', async () => {
+    const status = freshStatus();
+    const controller = new AbortController();
+    const attemptsAt: number[] = [];
+    const statusWhileUp: (boolean | null)[] = [];
+    const { logger } = capturingLogger();
+    const connect = async (session: ConnectionSession): Promise<void> => {
+      attemptsAt.push(Date.now());
+      if (attemptsAt.length <= 3) throw new ImgateError('IMG_ERR_PLATFORM_UNREACHABLE', { message: `attempt ${attemptsAt.length} refused` });
+      session.connected();
+      statusWhileUp.push(status.connected);
+      await new Promise((resolve) => session.signal.addEventListener('abort', resolve, { once: true }));
+    };
+    const held = holdConnection({ id: 'c1', adapter: { connect }, status, reconnect: { initialDelayMs: 40, maxDelayMs: 1000 } }, controller.signal, logger);
+    while (attemptsAt.length < 4) await new Promise((resolve) => setTimeout(resolve, 10));
+    assert.deepEqual(statusWhileUp, [true]);
+    assert.equal(status.lastError?.code, 'IMG_ERR_PLATFORM_UNREACHABLE');
+    assert.equal(status.lastError?.message, 'attempt 3 refused');
+    const pauses = attemptsAt.slice(1).map((at, i) => at - (attemptsAt[i] ?? at));
+    // 40, 80, 160 ms give or take 20 %: each pause at least the shortest the jitter allows.
+    assert.ok((pauses[0] ?? 0) >= 30 && (pauses[1] ?? 0) >= 62 && (pauses[2] ?? 0) >= 126, `pauses ${pauses.join(', ')}`);
+    controller.abort();
+    await held;
+    assert.equal(status.connected, false);
+    assert.equal(attemptsAt.length, 4);
+  });
+
+  it('starts the backoff afresh once a connection was accepted', async () => {
+    const status = freshStatus();
+    const controller = new AbortController();
+    const attemptsAt: number[] = [];
+    const { logger } = capturingLogger();
+    const connect = async (session: ConnectionSession): Promise<void> => {
+      attemptsAt.push(Date.now());
+      if (attemptsAt.length === 4) controller.abort();
+      if (attemptsAt.length === 3) {
+        session.connected();
+        return; // accepted, then closed by the platform
+      }
+      throw new Error('refused');
+    };
+    await holdConnection({ id: 'c1', adapter: { connect }, status, reconnect: { initialDelayMs: 50, maxDelayMs: 10_000 } }, controller.signal, logger);
+    const lastPause = (attemptsAt[3] ?? 0) - (attemptsAt[2] ?? 0);
+    assert.ok(lastPause < 100, `the pause after an accepted connection is the shortest again (${lastPause} ms)`);
+    assert.deepEqual(status.lastError?.code, 'IMG_ERR_INTERNAL', 'errors that are not imgate\'s show as internal');
+  });
+
+  it('lets a self-reconnecting client report a drop without returning', async () => {
+    const status = freshStatus();
+    const controller = new AbortController();
+    const { logger } = capturingLogger();
+    const seen: (boolean | null)[] = [];
+    const connect = async (session: ConnectionSession): Promise<void> => {
+      session.connected();
+      seen.push(status.connected);
+      session.disconnected(new ImgateError('IMG_ERR_PLATFORM_UNREACHABLE'));
+      seen.push(status.connected);
+      session.connected();
+      seen.push(status.connected);
+      controller.abort();
+    };
+    await holdConnection({ id: 'c1', adapter: { connect }, status, reconnect: { initialDelayMs: 10, maxDelayMs: 10 } }, controller.signal, logger);
+    assert.deepEqual(seen, [true, false, true]);
+    assert.equal(status.lastError?.code, 'IMG_ERR_PLATFORM_UNREACHABLE');
+  });
+});
