@@ -21,7 +21,7 @@ export function handleDingtalkCallback(config: DingtalkChannelConfig, req: Inbou
   }
   if (config.mode === 'stream') {
     throw new ImgateError('IMG_ERR_INBOUND_UNSUPPORTED', {
-      message: `channel "${config.id}" is in stream mode, which imgate does not support yet: set mode: http and the robot's HTTP receiving address`,
+      message: `channel "${config.id}" is in stream mode: its messages arrive over DingTalk's long connection, not at /hooks (set mode: http to use the robot's HTTP receiving address)`,
     });
   }
   verifyDingtalkRequest(config.appSecret, config.timestampWindowSeconds, req);

@@ -16,8 +16,12 @@ export const dingtalkChannelSchema = channelBaseSchema
       .enum(['http', 'stream'])
       .default('http')
       .describe(
-        "How messages arrive: `http`, DingTalk posts them to `/hooks/<id>` (the robot's HTTP message receiving mode); `stream`, over DingTalk's long connection (not built yet: such a channel receives nothing, but sends).",
+        "How messages arrive: `http`, DingTalk posts them to `/hooks/<id>` (the robot's HTTP message receiving mode); `stream`, over DingTalk's long connection (Stream mode: no public URL needed).",
       ),
+    gatewayUrl: z
+      .url()
+      .optional()
+      .describe('Stream mode: the host of `/v1.0/gateway/connections/open`, where the long connection is asked for. Unset: `apiBase`.'),
     appKey: z
       .string()
       .min(1)
@@ -46,7 +50,7 @@ export const dingtalkChannelSchema = channelBaseSchema
       ),
   })
   .describe(
-    'Receives what people send the robot (HTTP mode), replies through each message\'s sessionWebhook and sends proactively through the robot API. See docs/channels/dingtalk.md.',
+    'Receives what people send the robot (HTTP or Stream mode), replies through each message\'s sessionWebhook and sends proactively through the robot API. See docs/channels/dingtalk.md.',
   );
 
 export type DingtalkChannelConfig = z.infer<typeof dingtalkChannelSchema>;
@@ -58,4 +62,8 @@ export function robotCodeOf(config: DingtalkChannelConfig): string {
 
 export function apiBaseOf(config: DingtalkChannelConfig): string {
   return (config.apiBase ?? DINGTALK_API_BASE).replace(/\/+$/, '');
+}
+
+export function gatewayBaseOf(config: DingtalkChannelConfig): string {
+  return config.gatewayUrl?.replace(/\/+$/, '') ?? apiBaseOf(config);
 }

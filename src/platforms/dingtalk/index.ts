@@ -2,6 +2,7 @@ import type { AdapterDeps, ChannelAdapter, PlatformDefinition } from '../_kit/ad
 import { handleDingtalkCallback } from './callback.ts';
 import { dingtalkChannelSchema, type DingtalkChannelConfig } from './config.ts';
 import { sendDingtalkMessage } from './send.ts';
+import { holdDingtalkStream } from './stream.ts';
 
 export const dingtalk: PlatformDefinition<typeof dingtalkChannelSchema> = {
   id: 'dingtalk',
@@ -21,24 +22,21 @@ function redactSessionWebhook(raw: unknown): unknown {
 }
 
 /**
- * A DingTalk enterprise internal robot: HTTP-mode callbacks in, replies through their sessionWebhook,
+ * A DingTalk enterprise internal robot: HTTP-mode callbacks or the Stream-mode connection in, replies through their sessionWebhook,
  * and proactive sends through the robot API with the app's access token (shared by every channel
  * of the same app through the token service).
  */
 export function createDingtalkAdapter(config: DingtalkChannelConfig, deps: AdapterDeps, now?: () => number): ChannelAdapter {
-  return {
+  const adapter: ChannelAdapter = {
     handleCallback: (req) => handleDingtalkCallback(config, req),
     send: (req) => sendDingtalkMessage(config, { tokens: deps.tokens, logger: deps.logger, now }, req),
   };
+  if (config.mode === 'stream') adapter.connect = (session) => holdDingtalkStream(config, deps, session);
+  return adapter;
 }
 
 function dingtalkStartupWarnings(config: DingtalkChannelConfig): string[] {
   const warnings: string[] = [];
-  if (config.mode === 'stream') {
-    warnings.push(
-      `channel "${config.id}" (dingtalk) has mode "stream", which imgate does not support yet: it receives nothing (it still sends); use mode "http" with the robot's HTTP receiving address`,
-    );
-  }
   if (config.mode === 'http' && config.timestampWindowSeconds === 0) {
     warnings.push(
       `channel "${config.id}" (dingtalk) has timestampWindowSeconds 0: DingTalk's sign covers only the timestamp, so one captured callback's headers would be accepted for ever`,

@@ -47,10 +47,10 @@ describe('dingtalk callbacks', () => {
     }
   });
 
-  it('receives nothing in stream mode, saying so', async () => {
+  it('refuses /hooks callbacks in stream mode, saying where its messages come from', async () => {
     await assert.rejects(
       async () => adapterFor(channel({ mode: 'stream' })).handleCallback(request(callbackBody())),
-      failsWith('IMG_ERR_INBOUND_UNSUPPORTED', (e) => assert.match(e.message, /stream mode/)),
+      failsWith('IMG_ERR_INBOUND_UNSUPPORTED', (e) => assert.match(e.message, /stream mode: its messages arrive over DingTalk's long connection/)),
     );
   });
 

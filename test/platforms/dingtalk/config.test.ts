@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { dingtalk } from '../../../src/platforms/dingtalk/index.ts';
-import { robotCodeOf } from '../../../src/platforms/dingtalk/config.ts';
+import { gatewayBaseOf, robotCodeOf } from '../../../src/platforms/dingtalk/config.ts';
 import { APP_KEY, APP_SECRET, channel } from './helpers.ts';
 
 const parse = (fields: Record<string, unknown>) => dingtalk.configSchema.safeParse({ id: 'ding', platform: 'dingtalk', ...fields });
@@ -17,12 +17,12 @@ describe('dingtalk channel config', () => {
     assert.equal(robotCodeOf(channel({ robotCode: 'dingRobot42' })), 'dingRobot42');
   });
 
-  it('accepts stream mode, with a warning that it receives nothing yet', () => {
-    const config = channel({ mode: 'stream' });
+  it('accepts stream mode without a warning, its gateway host defaulting to apiBase', () => {
+    const config = channel({ mode: 'stream', apiBase: 'http://127.0.0.1:9/' });
     assert.equal(config.mode, 'stream');
-    const warnings = dingtalk.startupWarnings!(config);
-    assert.equal(warnings.length, 1);
-    assert.match(warnings[0]!, /stream.*not support.*receives nothing/);
+    assert.equal(gatewayBaseOf(config), 'http://127.0.0.1:9');
+    assert.equal(gatewayBaseOf(channel({ mode: 'stream', gatewayUrl: 'http://127.0.0.1:8/gw/' })), 'http://127.0.0.1:8/gw');
+    assert.deepEqual(dingtalk.startupWarnings!(config), []);
     assert.deepEqual(dingtalk.startupWarnings!(channel()), []);
   });
 

@@ -140,6 +140,8 @@ export class FakeDingtalkApi extends FakePlatformApi {
       return { status: 200, body: { accessToken: token, expireIn: 7200 } };
     }
     const handler = this.routes.get(path);
+    // Stream mode asks for its connection with the app's own credentials, not an access token.
+    if (path === '/v1.0/gateway/connections/open' && handler) return handler(request);
     if (path.startsWith('/v1.0/')) {
       const token = request.headers['x-acs-dingtalk-access-token'];
       if (typeof token !== 'string' || !this.issued.has(token) || this.revoked.has(token)) {
