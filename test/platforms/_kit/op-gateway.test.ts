@@ -1,0 +1,141 @@
+import assert from 'node:assert/strict';
+import { after, afterEach, before, describe, it } from 'node:test';
+import { holdOpGateway, type GatewayResumeState } from '../../../src/platforms/_kit/op-gateway.ts';
+import { holdConnection } from '../../../src/runtime/long-connection.ts';
+import type { ChannelStatus } from '../../../src/runtime/channels.ts';
+import { capturingLogger } from '../../helpers/adapter-deps.ts';
+import { FakeOpGateway } from '../../helpers/fake-op-gateway.ts';
+import { waitFor } from '../../helpers/http.ts';
+
+const IDENTIFY = { token: 'Bot test-token', intents: 513 };
+
+/** A client of `gateway` held by the real lifecycle; `handled` lists dispatches in the order handled. */
+function client(gateway: FakeOpGateway, handle: (type: string, data: any) => Promise<void> = async () => undefined) {
+  const controller = new AbortController();
+  const status: ChannelStatus = { connected: false, lastEventAt: null, lastError: null };
+  const state: GatewayResumeState = { sessionId: null, seq: null };
+  const handled: string[] = [];
+  const { logger } = capturingLogger();
+  const held = holdConnection(
+    {
+      id: 'gw',
+      status,
+      reconnect: { initialDelayMs: 20, maxDelayMs: 100 },
+      adapter: {
+        connect: (session) =>
+          holdOpGateway(
+            {
+              url: gateway.url,
+              identify: IDENTIFY,
+              resume: ({ sessionId, seq }) => ({ token: IDENTIFY.token, session_id: sessionId, seq }),
+              onDispatch: async (type, data) => {
+                await handle(type, data);
+                handled.push(String((data as { id?: string }).id));
+              },
+              freshSessionCodes: new Set([4004]),
+              logger,
+            },
+            state,
+            session,
+          ),
+      },
+    },
+    controller.signal,
+    logger,
+  );
+  const started = {
+    status,
+    state,
+    handled,
+    stop: async () => {
+      controller.abort();
+      await held;
+    },
+  };
+  running.push(started);
+  return started;
+}
+
+/** Clients still running; stopped after each test, also a failed one, so that the run can end. */
+const running: { stop(): Promise<void> }[] = [];
+
+describe('holdOpGateway', () => {
+  const gateway = new FakeOpGateway(60);
+  before(() => gateway.start());
+  afterEach(async () => {
+    for (const c of running.splice(0)) await c.stop();
+  });
+  after(() => gateway.stop());
+
+  it('identifies, shows the connection once READY, heartbeats with the last sequence, and resumes after a drop without losing a dispatch', async () => {
+    const c = client(gateway);
+    await waitFor(() => (c.status.connected ? true : undefined), 5000, 'READY');
+    assert.deepEqual(gateway.sent(2).at(-1)?.d, IDENTIFY);
+    assert.equal(c.state.sessionId, 'session-1');
+    gateway.dispatch('MESSAGE_CREATE', { id: 'm1' });
+    gateway.dispatch('MESSAGE_CREATE', { id: 'm2' });
+    await waitFor(() => (c.handled.length === 2 ? true : undefined), 5000, 'two dispatches');
+    const beats = await waitFor(() => {
+      const sent = gateway.sent(1).filter((frame) => frame.d === 3);
+      return sent.length > 0 ? sent : undefined;
+    }, 5000, 'a heartbeat with sequence 3');
+    assert.ok(beats.length > 0);
+
+    gateway.drop();
+    // Sent while no client is connected: only a RESUME's replay can deliver them.
+    assert.equal(gateway.current, undefined);
+    gateway.dispatch('MESSAGE_CREATE', { id: 'm3' });
+    gateway.dispatch('MESSAGE_CREATE', { id: 'm4' });
+    await waitFor(() => (c.handled.length === 4 ? true : undefined), 5000, 'the replay');
+    assert.deepEqual(gateway.sent(6).at(-1)?.d, { token: IDENTIFY.token, session_id: 'session-1', seq: 3 });
+    assert.deepEqual(c.handled, ['m1', 'm2', 'm3', 'm4']);
+    assert.equal(gateway.sent(2).length, 1, 'no second IDENTIFY');
+  });
+
+  it('identifies afresh when the session is invalid', async () => {
+    const c = client(gateway);
+    await waitFor(() => (c.status.connected ? true : undefined), 5000, 'READY');
+    const identifies = gateway.sent(2).length;
+    gateway.acceptResume = false;
+    gateway.drop();
+    await waitFor(() => (gateway.sent(2).length > identifies && c.status.connected ? true : undefined), 5000, 'a new IDENTIFY');
+    assert.equal(c.state.sessionId, `session-${gateway.sent(2).length}`);
+    gateway.acceptResume = true;
+  });
+
+  it('takes a missed heartbeat ACK as a dead connection and resumes', async () => {
+    const c = client(gateway);
+    await waitFor(() => (c.status.connected ? true : undefined), 5000, 'READY');
+    const connections = gateway.sockets.length;
+    const resumes = gateway.sent(6).length;
+    gateway.ackHeartbeats = false;
+    await waitFor(() => (gateway.sockets.length > connections ? true : undefined), 5000, 'a new connection');
+    gateway.ackHeartbeats = true;
+    await waitFor(() => (gateway.sent(6).length > resumes && c.status.connected ? true : undefined), 5000, 'a RESUME');
+    assert.match(c.status.lastError?.message ?? '', /did not acknowledge the last heartbeat/);
+  });
+
+  it('reconnects when a dispatch cannot be stored, and gets it again', async () => {
+    let failOnce = true;
+    const c = client(gateway, async (_type, data) => {
+      if (data.id === 'flaky' && failOnce) {
+        failOnce = false;
+        throw new Error('store unavailable');
+      }
+    });
+    await waitFor(() => (c.status.connected ? true : undefined), 5000, 'READY');
+    gateway.dispatch('MESSAGE_CREATE', { id: 'flaky' });
+    gateway.dispatch('MESSAGE_CREATE', { id: 'after-flaky' });
+    await waitFor(() => (c.handled.includes('after-flaky') ? true : undefined), 5000, 'the replay');
+    assert.deepEqual(c.handled, ['flaky', 'after-flaky'], 'both handled once each, in order');
+  });
+
+  it('obeys RECONNECT', async () => {
+    const c = client(gateway);
+    await waitFor(() => (c.status.connected ? true : undefined), 5000, 'READY');
+    const connections = gateway.sockets.length;
+    gateway.push({ op: 7, d: null });
+    await waitFor(() => (gateway.sockets.length > connections && c.status.connected ? true : undefined), 5000, 'a new connection');
+    assert.match(c.status.lastError?.message ?? '', /asked to reconnect/);
+  });
+});
