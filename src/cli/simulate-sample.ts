@@ -1,6 +1,8 @@
 import type { ChannelConfig } from '../config/schema.ts';
 import { buildDingtalkSample } from '../platforms/dingtalk/simulate.ts';
+import { buildDiscordSample } from '../platforms/discord/simulate.ts';
 import { buildFeishuSample } from '../platforms/feishu/simulate.ts';
+import { buildQqSample } from '../platforms/qq/simulate.ts';
 import { buildWechatPadSample } from '../platforms/wechat-pad/simulate.ts';
 import { buildWecomKfSample } from '../platforms/wecom-kf/simulate.ts';
 import { buildWecomRobotSample } from '../platforms/wecom-robot/simulate.ts';
@@ -14,7 +16,7 @@ export interface SimulateOptions {
 }
 
 /** The platforms `imgate simulate` knows. */
-export const SIMULATED_PLATFORMS = ['wechat-pad', 'wecom', 'wecom-robot', 'wecom-kf', 'dingtalk', 'feishu', 'lark'] as const;
+export const SIMULATED_PLATFORMS = ['wechat-pad', 'wecom', 'wecom-robot', 'wecom-kf', 'dingtalk', 'feishu', 'lark', 'qq', 'discord'] as const;
 
 /** A KF account id for the sample notice when neither the command nor the config names one. */
 const SAMPLE_OPEN_KF_ID = 'wkImgateSampleAccount';
@@ -53,6 +55,16 @@ export function simulatedCallback(channel: ChannelConfig, options: SimulateOptio
       return {
         sample: buildFeishuSample(channel, { text: options.text }),
         what: channel.encryptKey ? 'an encrypted, signed im.message.receive_v1 text message' : 'a plain im.message.receive_v1 text message',
+      };
+    case 'qq':
+      return {
+        sample: buildQqSample(channel, { text: options.text, group: options.group }),
+        what: options.group ? 'a signed GROUP_AT_MESSAGE_CREATE (op 0) event' : 'a signed C2C_MESSAGE_CREATE (op 0) event',
+      };
+    case 'discord':
+      return {
+        sample: buildDiscordSample(channel, { text: options.text }),
+        what: 'a /imgate slash command (APPLICATION_COMMAND) signed with the channel\'s testPrivateKey',
       };
     default:
       throw new Error(`imgate simulate does not know ${platform} yet`);

@@ -32,6 +32,7 @@ export const ERRORS = {
   IMG_ERR_IDEMPOTENCY_CONFLICT: { status: 409, message: 'this idempotency key was used with a different request' },
   IMG_ERR_IDEMPOTENCY_IN_PROGRESS: { status: 409, message: 'a request with this idempotency key is still in progress' },
   IMG_ERR_PLATFORM_REJECTED: { status: 422, message: 'the platform rejected the request' },
+  IMG_ERR_REPLY_WINDOW_CLOSED: { status: 422, message: 'the platform takes no more replies to this message' },
   IMG_ERR_PLATFORM_RATE_LIMITED: { status: 429, message: 'the platform asks to slow down' },
   IMG_ERR_PLATFORM_UNREACHABLE: { status: 502, message: 'the platform could not be reached' },
   IMG_ERR_SEND_RATE_LIMITED: { status: 429, message: "this channel's send rate limit is reached; retry after retry_after seconds" },

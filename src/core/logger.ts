@@ -21,6 +21,7 @@ export const REDACT_PATHS = [
   '*.webhookKey',
   '*.WebhookUrl',
   '*.sessionWebhook',
+  '*.testPrivateKey',
   'access_token',
   '*.access_token',
   'headers.authorization',

@@ -42,6 +42,7 @@ export function createChannels(configs: ChannelConfig[], services: ChannelServic
       logger: services.logger.child({ channel: config.id }),
       sink: channelSink(config, services.pipeline, status),
       cursors: { get: (key) => services.store.getCursor(config.id, key), keys: () => services.store.listCursorKeys(config.id) },
+      counters: { next: (key) => services.store.nextCounter(config.id, key, Date.now()) },
       tokens: services.tokens,
       reportError: (error) => recordChannelError(status, error),
     });

@@ -129,6 +129,7 @@ export interface PurgeResult {
   attempts: number;
   idempotency: number;
   outbound: number;
+  counters: number;
 }
 
 export interface Store {
@@ -212,6 +213,16 @@ export interface Store {
   /** The keys this channel has cursors for (e.g. the KF accounts it has pulled before). */
   listCursorKeys(channel: string): Promise<string[]>;
 
-  /** Deletes events (with their deliveries and attempts) and sends older than `cutoff`. */
+  // Per-channel counters (e.g. QQ's msg_seq, the replies to one message)
+  /**
+   * Adds one to this channel's counter `key` (a new counter starts at 1) and answers the new value,
+   * atomically: concurrent calls, from any process, each get their own number.
+   */
+  nextCounter(channel: string, key: string, now: number): Promise<number>;
+
+  /**
+   * Deletes events (with their deliveries and attempts), sends, and counters last counted, older
+   * than `cutoff`.
+   */
   purgeOlderThan(cutoff: number): Promise<PurgeResult>;
 }

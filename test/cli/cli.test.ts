@@ -8,6 +8,8 @@ import { stringify } from 'yaml';
 import { makeTempDir, removeDir, startTestGateway, type TestGateway } from '../helpers/gateway.ts';
 import { eventsOf, waitFor } from '../helpers/http.ts';
 import { FakeWecomApi, WECOM_KEYS } from '../helpers/wecom.ts';
+import { testKeyPair } from '../helpers/fake-discord.ts';
+import { SIMULATED_PLATFORMS } from '../../src/cli/simulate-sample.ts';
 
 function imgate(args: string[], env: Record<string, string> = {}) {
   const result = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
@@ -112,6 +114,7 @@ describe('the imgate command', () => {
     const wecom = new FakeWecomApi();
     const configPath = join(dir, 'wecom.yaml');
     const keys = { token: WECOM_KEYS.token, encodingAESKey: WECOM_KEYS.encodingAESKey };
+    const discordKeys = testKeyPair();
 
     before(async () => {
       await wecom.start();
@@ -122,6 +125,9 @@ describe('the imgate command', () => {
         { id: 'kf', platform: 'wecom-kf', apiBase: wecom.url, corpId: WECOM_KEYS.corpId, corpSecret: 'kf-secret', pollIntervalSeconds: 0, ...keys },
         { id: 'ding', platform: 'dingtalk', appKey: 'ding-app-key', appSecret: 'ding-app-secret' },
         { id: 'fs', platform: 'feishu', appId: 'cli_app', appSecret: 'fs-secret', encryptKey: 'fs-encrypt-key', verificationToken: 'fs-token', botOpenId: 'ou_bot' },
+        { id: 'qq', platform: 'qq', appId: '102000001', secret: 'qq-cli-bot-secret' },
+        { id: 'dc', platform: 'discord', token: 'cli-bot-token', gateway: false, publicKey: discordKeys.publicKeyHex, testPrivateKey: discordKeys.privateKeyHex },
+        { id: 'dc-real', platform: 'discord', token: 'cli-bot-token', gateway: false, publicKey: discordKeys.publicKeyHex },
       ];
       gw = await startTestGateway({ channels }, makeTempDir());
       writeFileSync(configPath, stringify({ channels, admin: { token: 'test-admin-token-0123456789' } }));
@@ -148,6 +154,32 @@ describe('the imgate command', () => {
       assert.deepEqual(texts, ['app: hi from wecom', 'ding: hi from dingtalk', 'fs: hi from feishu', 'robot: hi from wecom-robot']);
     });
 
+    it('sends signed QQ C2C and group events that the gateway stores', async () => {
+      const direct = await imgateAsync(['simulate', 'qq', '--text', 'hi from qq', '--config', configPath, '--url', gw.url]);
+      assert.equal(direct.code, 0, direct.stderr);
+      assert.match(direct.stdout, /^sent a signed C2C_MESSAGE_CREATE/);
+      const group = await imgateAsync(['simulate', 'qq', '--group', '--text', 'hi qq group', '--config', configPath, '--url', gw.url]);
+      assert.equal(group.code, 0, group.stderr);
+      assert.match(group.stdout, /^sent a signed GROUP_AT_MESSAGE_CREATE/);
+      const events = (await eventsOf(gw.url)).filter((event) => event.channel === 'qq');
+      assert.deepEqual(events.map((event) => [event.conversation.type, event.message.text]).sort(), [
+        ['direct', 'hi from qq'],
+        ['group', 'hi qq group'],
+      ]);
+    });
+
+    it('sends a Discord slash command signed with the test key, and explains why it cannot without one', async () => {
+      const result = await imgateAsync(['simulate', 'discord', '--text', 'hi from discord', '--config', configPath, '--url', gw.url]);
+      assert.equal(result.code, 0, result.stderr);
+      assert.match(result.stdout, /^sent a \/imgate slash command/);
+      assert.match(result.stdout, /"type": 5/);
+      const events = (await eventsOf(gw.url)).filter((event) => event.channel === 'dc');
+      assert.deepEqual(events.map((event) => event.message.text), ['/imgate text:hi from discord']);
+      const refused = await imgateAsync(['simulate', 'discord', '--channel', 'dc-real', '--config', configPath, '--url', gw.url]);
+      assert.equal(refused.code, 1);
+      assert.match(refused.stderr, /has no testPrivateKey/);
+    });
+
     it('sends a customer-service notice, after which the gateway pulls kf/sync_msg for that account', async () => {
       const result = await imgateAsync(['simulate', 'wecom-kf', '--open-kf-id', 'wkCliTest', '--config', configPath, '--url', gw.url]);
       assert.equal(result.code, 0, result.stderr);
@@ -159,7 +191,7 @@ describe('the imgate command', () => {
     it('refuses a platform it cannot simulate', async () => {
       const result = await imgateAsync(['simulate', 'telegram', '--config', configPath, '--url', gw.url]);
       assert.equal(result.code, 1);
-      assert.match(result.stderr, /Allowed choices are wechat-pad, wecom, wecom-robot, wecom-kf, dingtalk, feishu, lark/);
+      assert.ok(result.stderr.includes(`Allowed choices are ${SIMULATED_PLATFORMS.join(', ')}`), result.stderr);
     });
   });
 });

@@ -39,6 +39,7 @@ export function testAdapterDeps(logger: Logger = pino({ level: 'silent' })): Tes
   const sinkCalls: SinkCall[] = [];
   const reportedErrors: unknown[] = [];
   const values = new Map<string, string>();
+  const counters = new Map<string, number>();
   const tokens = new Map<string, { value: string; expiresAt: number }>();
   return {
     logger,
@@ -53,6 +54,13 @@ export function testAdapterDeps(logger: Logger = pino({ level: 'silent' })): Tes
       },
     },
     cursors: { values, get: async (key) => values.get(key) ?? null, keys: async () => [...values.keys()] },
+    counters: {
+      next: async (key) => {
+        const value = (counters.get(key) ?? 0) + 1;
+        counters.set(key, value);
+        return value;
+      },
+    },
     tokens: new TokenService(
       {
         getToken: async (key) => tokens.get(key) ?? null,

@@ -54,7 +54,6 @@ describe('the feishu and lark channels, end to end', () => {
         channel('feishu-burst', APP.burst, { botOpenId: BOT_OPEN_ID }),
         channel('feishu-expiry', APP.expiry, { botOpenId: BOT_OPEN_ID }),
         { id: 'lark', platform: 'lark', appId: APP.lark, appSecret, verificationToken, apiBase: `${api.url}/`, botOpenId: BOT_OPEN_ID },
-        { id: 'feishu-ws', platform: 'feishu', mode: 'websocket', appId: APP.main, appSecret, verificationToken, apiBase: api.url },
       ],
       subscriptions: [{ id: 'unified', url: `${subscriber.url}/events`, secret: SUB_SECRET, channels: ['feishu', 'lark'] }],
     });
@@ -157,13 +156,6 @@ describe('the feishu and lark channels, end to end', () => {
       const answer = await call('GET', `${gw.url}/hooks/feishu`);
       assert.equal(answer.status, 405);
       assert.equal(answer.json.error.code, 'IMG_ERR_INBOUND_METHOD');
-    });
-
-    it('takes no callbacks on a websocket-mode channel, which was warned about at start', async () => {
-      const answer = await post(gw, 'feishu-ws', feishuCallback({ challenge: 'c', token: verificationToken, type: 'url_verification' }));
-      assert.equal(answer.status, 400);
-      assert.equal(answer.json.error.code, 'IMG_ERR_INBOUND_UNSUPPORTED');
-      assert.ok(gw.logs.some((line) => line.channel === 'feishu-ws' && String(line.msg).includes('websocket')));
     });
   });
 
@@ -305,7 +297,7 @@ describe('the feishu and lark channels, end to end', () => {
     const learned = gw.logs.filter((line) => String(line.msg).includes("learned the bot's open_id"));
     assert.deepEqual(learned.map((line) => [line.channel, line.botOpenId]), [['feishu', BOT_OPEN_ID]]);
     const channels = (await admin('GET', `${gw.url}/v1/channels`)).json.data as any[];
-    assert.deepEqual(channels.filter((c) => c.id.startsWith('feishu') || c.id === 'lark').map((c) => c.platform).sort(), ['feishu', 'feishu', 'feishu', 'feishu', 'lark']);
+    assert.deepEqual(channels.filter((c) => c.id.startsWith('feishu') || c.id === 'lark').map((c) => c.platform).sort(), ['feishu', 'feishu', 'feishu', 'lark']);
   });
 
   it('never shows the App Secret, the Encrypt Key, the verification token or a tenant token in logs or answers', async () => {

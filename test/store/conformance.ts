@@ -603,6 +603,23 @@ export function describeStoreConformance(engine: string, factory: StoreFactory):
       });
     });
 
+    describe('counters', () => {
+      it('counts from 1 per channel and key', async () => {
+        const now = Date.now();
+        assert.equal(await store.nextCounter('qq-one', 'reply:m1', now), 1);
+        assert.equal(await store.nextCounter('qq-one', 'reply:m1', now), 2);
+        assert.equal(await store.nextCounter('qq-one', 'reply:m2', now), 1);
+        assert.equal(await store.nextCounter('qq-two', 'reply:m1', now), 1);
+        assert.equal(await store.nextCounter('qq-one', 'reply:m1', now), 3);
+      });
+
+      it('gives concurrent callers one number each', async () => {
+        const now = Date.now();
+        const values = await Promise.all(Array.from({ length: 20 }, () => store.nextCounter('qq-race', 'reply:m', now)));
+        assert.deepEqual([...values].sort((a, b) => a - b), Array.from({ length: 20 }, (_, i) => i + 1));
+      });
+    });
+
     describe('retention', () => {
       it('purges what is older than the cutoff', async () => {
         const cutoff = Date.now() - 86_400_000;
@@ -621,6 +638,9 @@ export function describeStoreConformance(engine: string, factory: StoreFactory):
         const freshSend = sampleOutbound({ createdAt: cutoff });
         await store.insertOutboundMessage(oldSend);
         await store.insertOutboundMessage(freshSend);
+        await store.nextCounter('qq-one', 'reply:old', cutoff - 1);
+        await store.nextCounter('qq-one', 'reply:fresh', cutoff - 1);
+        await store.nextCounter('qq-one', 'reply:fresh', cutoff);
 
         assert.deepEqual(await store.purgeOlderThan(cutoff), {
           events: 1,
@@ -628,6 +648,7 @@ export function describeStoreConformance(engine: string, factory: StoreFactory):
           attempts: 1,
           idempotency: 1,
           outbound: 1,
+          counters: 1,
         });
         assert.equal(await store.getEvent(old.stored.event.id), null);
         assert.equal(await store.getDelivery(firstDeliveryId(old)), null);
@@ -640,12 +661,15 @@ export function describeStoreConformance(engine: string, factory: StoreFactory):
         assert.equal((await store.listAttempts(firstDeliveryId(fresh))).length, 1);
         assert.deepEqual(await store.getOutboundMessage(freshSend.id), freshSend);
         assert.deepEqual(await store.claimIdempotencyKey('key_1', 'fresh', 'h', cutoff, 0), { state: 'in_progress' });
+        assert.equal(await store.nextCounter('qq-one', 'reply:fresh', cutoff), 3, 'a counter counted since the cutoff is kept');
+        assert.equal(await store.nextCounter('qq-one', 'reply:old', cutoff), 1, 'a purged counter starts again');
         assert.deepEqual(await store.purgeOlderThan(cutoff), {
           events: 0,
           deliveries: 0,
           attempts: 0,
           idempotency: 0,
           outbound: 0,
+          counters: 0,
         });
       });
     });
@@ -663,6 +687,7 @@ export function describeStoreConformance(engine: string, factory: StoreFactory):
         await store.insertOutboundMessage(send);
         await store.putToken('wx-one:access', 'token-1', 1000);
         await store.putCursor('wx-one', 'sync', 'abc');
+        await store.nextCounter('qq-one', 'reply:m1', now);
         const delivery = await store.getDelivery(deliveryId);
 
         await reopen();
@@ -674,6 +699,7 @@ export function describeStoreConformance(engine: string, factory: StoreFactory):
         assert.deepEqual(await store.getOutboundMessage(send.id), send);
         assert.deepEqual(await store.getToken('wx-one:access'), { value: 'token-1', expiresAt: 1000 });
         assert.equal(await store.getCursor('wx-one', 'sync'), 'abc');
+        assert.equal(await store.nextCounter('qq-one', 'reply:m1', now), 2, 'the counter went on from where it was');
       });
 
       it('migrates again without harm', async () => {

@@ -4,6 +4,16 @@ CREATE TABLE api_keys (
   channels   TEXT NOT NULL
 );
 
+CREATE TABLE counters (
+  channel    TEXT NOT NULL,
+  key        TEXT NOT NULL,
+  value      INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  PRIMARY KEY (channel, key)
+);
+
+CREATE INDEX counters_updated_at ON counters (updated_at);
+
 CREATE TABLE cursors (
   channel    TEXT NOT NULL,
   key        TEXT NOT NULL,

@@ -111,10 +111,17 @@ export interface ConnectionSession {
   disconnected(error: unknown): void;
 }
 
+/** This channel's counters in the store: numbers that go on across restarts and nodes. */
+export interface ChannelCounters {
+  /** Adds one to `key` (a new counter starts at 1) and answers the new value, atomically. */
+  next(key: string): Promise<number>;
+}
+
 export interface AdapterDeps {
   logger: Logger;
   sink: EventSink;
   cursors: CursorReader;
+  counters: ChannelCounters;
   tokens: TokenService;
   /** Shows a failure of background work (a pull, a connection) as the channel's last error in `/v1/channels`. */
   reportError(error: unknown): void;

@@ -24,5 +24,7 @@ export const channelBaseSchema = z.strictObject({
         .describe('Longest wait between reconnects.'),
     })
     .prefault({})
-    .describe('Long-connection modes only (Discord, Feishu/Lark websocket, DingTalk stream, QQ websocket): how a dropped connection is retried (±20 % jitter).'),
+    .describe(
+      "Long-connection modes only (Discord, Feishu/Lark websocket, DingTalk stream, QQ websocket): how a dropped connection is retried (±20 % jitter). Feishu/Lark: only once the SDK gives up; ordinary drops follow Feishu's ClientConfig.",
+    ),
 });

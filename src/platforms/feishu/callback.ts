@@ -41,7 +41,7 @@ export function handleFeishuCallback(ctx: FeishuCallbackContext, req: InboundReq
   if (req.method !== 'POST') throw new ImgateError('IMG_ERR_INBOUND_METHOD', { message: 'Feishu event callbacks are POST requests' });
   if (config.mode === 'websocket') {
     throw new ImgateError('IMG_ERR_INBOUND_UNSUPPORTED', {
-      message: `channel "${config.id}" is in websocket (long connection) mode and takes no callbacks; set mode: webhook to receive them here`,
+      message: `channel "${config.id}" is in websocket mode: its events come over Feishu's long connection, not to this URL; set mode: webhook to take callbacks here`,
     });
   }
 
@@ -52,7 +52,7 @@ export function handleFeishuCallback(ctx: FeishuCallbackContext, req: InboundReq
     checkFreshness(config.timestampWindowSeconds, signature.timestamp, req.receivedAt);
     verifyLarkSignature(config.encryptKey, signature, req.rawBody);
   }
-  const payload = openPayload(config, outer);
+  const payload = openFeishuPayload(config, outer);
 
   if (payload.type === 'url_verification') {
     checkVerificationToken(config, payload.token);
@@ -81,8 +81,8 @@ function outcome(event: NormalizedEvent | null): CallbackOutcome {
   return { kind: 'events', events: [event], ack: FEISHU_ACK };
 }
 
-/** The body, decrypted when it is `{"encrypt": …}`. */
-function openPayload(config: FeishuChannelConfig, outer: Json): Json {
+/** The body (or a long-connection event), decrypted when it is `{"encrypt": …}`. */
+export function openFeishuPayload(config: FeishuChannelConfig, outer: Json): Json {
   if (!('encrypt' in outer)) return outer;
   if (typeof outer.encrypt !== 'string' || outer.encrypt === '') throw malformed('"encrypt" is not a non-empty string');
   if (!config.encryptKey) {

@@ -32,6 +32,9 @@ const rateLimitSchema = z
   .prefault({})
   .describe("imgate's own limit on sends per chat (per `to`), so Feishu never has to refuse one.");
 
+/** An App ID as Feishu issues them; the SDK's long-connection client checks this shape before connecting. */
+const FEISHU_APP_ID = /^cli_[0-9a-fA-F]{16}$/;
+
 function feishuSchema<P extends FeishuPlatformId>(platform: P, title: string) {
   return channelBaseSchema
     .extend({
@@ -40,9 +43,16 @@ function feishuSchema<P extends FeishuPlatformId>(platform: P, title: string) {
         .enum(['webhook', 'websocket'])
         .default('webhook')
         .describe(
-          '`webhook`: Feishu posts events to `/hooks/<id>` (event subscription by request URL). `websocket` (long connection) is not built yet: such a channel receives nothing and only sends.',
+          '`webhook`: Feishu posts events to `/hooks/<id>` (event subscription by request URL). `websocket`: imgate holds Feishu\'s long connection (长连接) and takes the events from it, no public URL needed.',
         ),
-      appId: z.string().min(1).describe('The App ID (`cli_…`, 凭证与基础信息 in the developer console).'),
+      gatewayUrl: z
+        .url()
+        .optional()
+        .describe('`websocket` mode: the host asked for the long connection (`POST {gatewayUrl}/callback/ws/endpoint`). Unset: the API host (`apiBase`).'),
+      appId: z
+        .string()
+        .min(1)
+        .describe('The App ID (`cli_…`, 凭证与基础信息 in the developer console). In `websocket` mode it must read `cli_` and 16 hex digits, as Feishu issues them.'),
       appSecret: z.string().min(1).describe('The App Secret, which gets `tenant_access_token`s to send.'),
       encryptKey: z
         .string()
@@ -56,7 +66,7 @@ function feishuSchema<P extends FeishuPlatformId>(platform: P, title: string) {
         .min(1)
         .optional()
         .describe(
-          'The Verification Token (事件与回调 → 加密策略). When set, every event and URL check must carry it. Set it, or `encryptKey`, or both: without either anyone can post events (warned at start).',
+          'The Verification Token (事件与回调 → 加密策略). When set, every event and URL check must carry it. Set it, or `encryptKey`, or both: without either anyone can post events (warned at start). Not used in `websocket` mode, whose connection is opened with the App Secret.',
         ),
       botOpenId: z
         .string()
@@ -76,8 +86,13 @@ function feishuSchema<P extends FeishuPlatformId>(platform: P, title: string) {
         .describe('How far a signed event\'s `X-Lark-Request-Timestamp` may be from now; 0 turns the check off.'),
       rateLimit: rateLimitSchema,
     })
+    .refine((config) => config.mode !== 'websocket' || FEISHU_APP_ID.test(config.appId), {
+      path: ['appId'],
+      // The SDK's WSClient would refuse it only in a log line and never connect.
+      message: 'websocket mode needs an App ID of the form cli_ and 16 hex digits, as Feishu issues them',
+    })
     .describe(
-      `${title} Receives event subscription 2.0 callbacks (URL check, encryption, signature, verification token) and sends with \`im/v1/messages\`. See docs/channels/feishu.md.`,
+      `${title} Receives events as event subscription 2.0 callbacks (URL check, encryption, signature, verification token) or over the long connection, and sends with \`im/v1/messages\`. See docs/channels/feishu.md.`,
     );
 }
 
@@ -89,4 +104,9 @@ export type FeishuChannelConfig = z.infer<typeof feishuChannelSchema> | z.infer<
 /** The API host of a channel: its `apiBase`, else its platform's, without a trailing slash. */
 export function feishuApiBase(config: Pick<FeishuChannelConfig, 'platform' | 'apiBase'>): string {
   return (config.apiBase ?? FEISHU_API_BASES[config.platform]).replace(/\/+$/, '');
+}
+
+/** The host of `/callback/ws/endpoint`: the channel's `gatewayUrl`, else its API host, without a trailing slash. */
+export function feishuGatewayBase(config: Pick<FeishuChannelConfig, 'platform' | 'apiBase' | 'gatewayUrl'>): string {
+  return config.gatewayUrl?.replace(/\/+$/, '') ?? feishuApiBase(config);
 }

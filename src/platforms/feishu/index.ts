@@ -4,6 +4,7 @@ import type { AdapterDeps, ChannelAdapter, PlatformDefinition } from '../_kit/ad
 import { feishuCredential, fetchFeishuBotOpenId, type FeishuCredential } from './api.ts';
 import { handleFeishuCallback } from './callback.ts';
 import { feishuChannelSchema, larkChannelSchema, type FeishuChannelConfig } from './config.ts';
+import { holdFeishuLongConnection } from './long-connection.ts';
 import type { BotIdentity } from './normalize.ts';
 import { sendFeishuMessage } from './send.ts';
 
@@ -27,9 +28,10 @@ export const lark: PlatformDefinition<typeof larkChannelSchema> = {
 const BOT_INFO_RETRY_MS = [5_000, 30_000, 120_000, 600_000];
 
 /**
- * A `feishu` or `lark` channel: event callbacks at `/hooks/<id>` (webhook mode), sends through
- * `im/v1/messages`, at most `rateLimit.messages` per `rateLimit.perSeconds` per chat. Without a
- * configured `botOpenId` the bot's open_id is asked of Feishu once the gateway runs.
+ * A `feishu` or `lark` channel: events from callbacks at `/hooks/<id>` (webhook mode) or from the
+ * long connection (websocket mode), sends through `im/v1/messages`, at most `rateLimit.messages`
+ * per `rateLimit.perSeconds` per chat. Without a configured `botOpenId` the bot's open_id is asked
+ * of Feishu once the gateway runs.
  */
 export function createFeishuAdapter(config: FeishuChannelConfig, deps: AdapterDeps, clock?: LimiterClock): ChannelAdapter {
   const bot: BotIdentity = { openId: config.botOpenId ?? null };
@@ -39,9 +41,8 @@ export function createFeishuAdapter(config: FeishuChannelConfig, deps: AdapterDe
     handleCallback: (req) => handleFeishuCallback({ config, bot }, req),
     send: (req) => sendFeishuMessage(sender, req),
   };
-  if (bot.openId === null && config.mode === 'webhook') {
-    adapter.runBackground = (signal) => learnBotOpenId(bot, credential, deps, signal);
-  }
+  if (config.mode === 'websocket') adapter.connect = (session) => holdFeishuLongConnection({ config, bot }, deps, session);
+  if (bot.openId === null) adapter.runBackground = (signal) => learnBotOpenId(bot, credential, deps, signal);
   return adapter;
 }
 
@@ -70,9 +71,8 @@ async function learnBotOpenId(bot: BotIdentity, credential: FeishuCredential, de
 export function feishuStartupWarnings(config: FeishuChannelConfig): string[] {
   const warnings: string[] = [];
   const name = `channel "${config.id}" (${config.platform})`;
-  if (config.mode === 'websocket') {
-    warnings.push(`${name} is in websocket (long connection) mode, which imgate does not support yet: it receives nothing and only sends; use mode: webhook`);
-  } else if (!config.encryptKey && !config.verificationToken) {
+  // A long connection is opened with the App Secret: nobody else can push events down it.
+  if (config.mode === 'webhook' && !config.encryptKey && !config.verificationToken) {
     warnings.push(
       `${name} has neither encryptKey nor verificationToken: anyone who knows its URL can post events to it; set the app's Encrypt Key and Verification Token`,
     );

@@ -166,4 +166,20 @@ DROP TABLE subscriptions;
 ALTER TABLE subscriptions_v3 RENAME TO subscriptions;
 `,
   },
+  {
+    version: 4,
+    name: 'counters',
+    // Numbers that must grow across restarts and nodes, per channel and key (QQ's msg_seq: the
+    // replies to one message). Purged with the events, by the last time a counter was counted.
+    sql: `
+CREATE TABLE counters (
+  channel    TEXT NOT NULL,
+  key        TEXT NOT NULL,
+  value      INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  PRIMARY KEY (channel, key)
+);
+CREATE INDEX counters_updated_at ON counters (updated_at);
+`,
+  },
 ];

@@ -539,6 +539,20 @@ export class SqliteStore implements Store {
     );
   }
 
+  // Counters
+
+  async nextCounter(channel: string, key: string, now: number): Promise<number> {
+    const row = this.one<{ value: number }>(
+      `INSERT INTO counters (channel, key, value, updated_at) VALUES (?, ?, 1, ?)
+       ON CONFLICT (channel, key) DO UPDATE SET value = value + 1, updated_at = excluded.updated_at
+       RETURNING value`,
+      channel,
+      key,
+      now,
+    );
+    return (row as { value: number }).value;
+  }
+
   // Retention
 
   async purgeOlderThan(cutoff: number): Promise<PurgeResult> {
@@ -557,7 +571,8 @@ export class SqliteStore implements Store {
         const events = this.run('DELETE FROM events WHERE received_at < ?', cutoff).changes;
         const idempotency = this.run('DELETE FROM idempotency_keys WHERE created_at < ?', cutoff).changes;
         const outbound = this.run('DELETE FROM outbound_messages WHERE created_at < ?', cutoff).changes;
-        return { events, deliveries, attempts, idempotency, outbound };
+        const counters = this.run('DELETE FROM counters WHERE updated_at < ?', cutoff).changes;
+        return { events, deliveries, attempts, idempotency, outbound, counters };
       })
       .immediate();
   }

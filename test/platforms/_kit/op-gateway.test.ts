@@ -60,7 +60,8 @@ function client(gateway: FakeOpGateway, handle: (type: string, data: any) => Pro
 const running: { stop(): Promise<void> }[] = [];
 
 describe('holdOpGateway', () => {
-  const gateway = new FakeOpGateway(60);
+  // Long enough that a busy test machine does not miss an ACK by accident.
+  const gateway = new FakeOpGateway(300);
   before(() => gateway.start());
   afterEach(async () => {
     for (const c of running.splice(0)) await c.stop();

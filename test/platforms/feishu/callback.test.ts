@@ -5,7 +5,7 @@ import { encryptFeishuPayload } from '../../../src/platforms/feishu/crypto.ts';
 import { createFeishuAdapter } from '../../../src/platforms/feishu/index.ts';
 import { testAdapterDeps } from '../../helpers/adapter-deps.ts';
 import { failsWith } from '../../helpers/errors.ts';
-import { BOT_OPEN_ID, FEISHU_KEYS, envelope, feishuCallback, feishuChannel, feishuRequest, messageEvent, signatureHeadersFor } from './helpers.ts';
+import { BOT_OPEN_ID, FEISHU_KEYS, WS_APP_ID, envelope, feishuCallback, feishuChannel, feishuRequest, messageEvent, signatureHeadersFor } from './helpers.ts';
 
 const { encryptKey, verificationToken } = FEISHU_KEYS;
 
@@ -191,8 +191,8 @@ describe('Feishu event callbacks', () => {
     it('any callback to a websocket-mode channel: 400 IMG_ERR_INBOUND_UNSUPPORTED', async () => {
       const check = feishuCallback({ challenge: 'ch', token: verificationToken, type: 'url_verification' });
       await assert.rejects(
-        handle(adapterFor({ verificationToken, mode: 'websocket' }), feishuRequest(check)),
-        failsWith('IMG_ERR_INBOUND_UNSUPPORTED', (error) => assert.match(error.message, /websocket/)),
+        handle(adapterFor({ verificationToken, mode: 'websocket', appId: WS_APP_ID }), feishuRequest(check)),
+        failsWith('IMG_ERR_INBOUND_UNSUPPORTED', (error) => assert.match(error.message, /websocket mode: its events come over Feishu's long connection/)),
       );
     });
   });

@@ -12,6 +12,9 @@ export const FEISHU_KEYS = {
   verificationToken: 'feishu-test-verification-token',
 };
 
+/** An App ID of the shape Feishu issues (`cli_` and 16 hex digits), which websocket mode requires. */
+export const WS_APP_ID = 'cli_a1b2c3d4e5f60718';
+
 export const BOT_OPEN_ID = 'ou_bot00000000000000000000000000001';
 export const USER_OPEN_ID = 'ou_user0000000000000000000000000001';
 export const CHAT_ID = 'oc_chat0000000000000000000000000001';
