@@ -21,7 +21,7 @@ import {
   testKeyPair,
   tooManyRequests,
 } from '../helpers/fake-discord.ts';
-import { FakeDiscordGateway } from '../helpers/fake-discord-gateway.ts';
+import { FakeOpGateway } from '../helpers/fake-op-gateway.ts';
 import { FakeHttpServer } from '../helpers/fake-http.ts';
 import { API_TOKEN, removeDir, startTestGateway, type TestGateway } from '../helpers/gateway.ts';
 import { admin, call, eventsOf, waitFor } from '../helpers/http.ts';
@@ -34,7 +34,7 @@ const CONFIGURED_INTENTS = (1 << 9) | (1 << 12) | (1 << 15);
 describe('discord channel, end to end', () => {
   let gw: TestGateway;
   const api = new FakeDiscordApi();
-  const discordGateway = new FakeDiscordGateway(HEARTBEAT_MS, BOT_USER_ID);
+  const discordGateway = new FakeOpGateway(HEARTBEAT_MS, BOT_USER_ID);
   const subscriber = new FakeHttpServer();
   const keys = testKeyPair();
   let nextMessage = 0;
@@ -291,7 +291,7 @@ describe('discord channel, end to end', () => {
 
   it('never writes the bot token or an interaction token to the log', () => {
     const logs = gw.logText();
-    assert.ok(logs.includes('Discord Gateway ready'));
+    assert.ok(logs.includes('the Discord Gateway: ready'), 'the log shows the connection');
     assert.ok(!logs.includes(BOT_TOKEN), 'the bot token is in the log');
     assert.ok(!logs.includes('INTERACTION-TOKEN'), 'an interaction token is in the log');
   });

@@ -9,7 +9,7 @@ import { QQ_DEFAULT_INTENTS } from '../../src/platforms/qq/config.ts';
 describe('qq channel in websocket mode, end to end', () => {
   let gw: TestGateway;
   const api = new FakeQqApi();
-  const gateway = new FakeOpGateway(300);
+  const gateway = new FakeOpGateway(300, 'qq-bot-user');
   const status = async () => (await admin('GET', `${gw.url}/v1/channels`)).json.data.find((c: any) => c.id === 'qq-ws');
   const storedWith = async (platformId: string) => (await eventsOf(gw.url)).filter((e) => e.message.platformId === platformId);
   /** A message dispatch as QQ's gateway sends it: the `d` of a webhook dispatch. */
@@ -68,7 +68,7 @@ describe('qq channel in websocket mode, end to end', () => {
     await waitFor(async () => ((await storedWith('ROBOT1.0_during_drop_2')).length ? true : undefined), 10_000, 'the replay');
     const resume = gateway.sent(6)[resumes]!;
     assert.equal(resume.d.token, 'QQBot qq-token-1');
-    assert.equal(resume.d.session_id, 'session-1');
+    assert.equal(resume.d.session_id, gateway.sessionId);
     for (const id of ['ROBOT1.0_before_drop', 'ROBOT1.0_during_drop_1', 'ROBOT1.0_during_drop_2']) {
       assert.equal((await storedWith(id)).length, 1, id);
     }

@@ -2,7 +2,7 @@ import type { NormalizedEvent } from '../../core/event.ts';
 import type { AdapterDeps, ChannelAdapter, PlatformDefinition } from '../_kit/adapter.ts';
 import { handleDiscordInteraction } from './callback.ts';
 import { discordChannelSchema, type DiscordChannelConfig } from './config.ts';
-import { freshResumeState, holdDiscordGateway, type ResumeState } from './gateway.ts';
+import { freshDiscordGatewayState, holdDiscordGateway, type DiscordGatewayState } from './gateway.ts';
 import { fetchGatewayUrl } from './gateway-url.ts';
 import { INTENT_BITS, intentBitfield } from './intents.ts';
 import { redactInteractionToken } from './interaction.ts';
@@ -32,7 +32,7 @@ export function createDiscordAdapter(config: DiscordChannelConfig, deps: Adapter
     send: (req) => sendDiscordMessage({ config, rest, logger: deps.logger, now }, req),
   };
   if (!config.gateway) return adapter;
-  const state = freshResumeState();
+  const state = freshDiscordGatewayState();
   const intents = intentBitfield(config.intents);
   adapter.connect = (session) =>
     holdDiscordGateway({
@@ -51,7 +51,7 @@ export function createDiscordAdapter(config: DiscordChannelConfig, deps: Adapter
  * Stores the event a dispatch holds, if any. A dispatch imgate cannot read is logged and passed
  * over: failing on it would end the connection, and the RESUME would bring it back for ever.
  */
-async function ingestDispatch(frame: DispatchFrame, bytes: Buffer, state: ResumeState, deps: AdapterDeps): Promise<void> {
+async function ingestDispatch(frame: DispatchFrame, bytes: Buffer, state: DiscordGatewayState, deps: AdapterDeps): Promise<void> {
   let event: NormalizedEvent | null;
   try {
     event = normalizeDiscordDispatch(frame, state.botUserId, new Date());

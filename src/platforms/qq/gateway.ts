@@ -1,43 +1,60 @@
 import type { AdapterDeps, ConnectionSession } from '../_kit/adapter.ts';
-import { holdOpGateway, type GatewayResumeState } from '../_kit/op-gateway.ts';
+import { freshGatewayState, holdOpGateway, type GatewayProtocol } from '../_kit/op-gateway.ts';
 import { openQqGateway, qqCredential } from './api.ts';
 import type { QqChannelConfig } from './config.ts';
 import { normalizeQqDispatch } from './normalize.ts';
 
 /**
- * Close codes after which QQ will not resume the session, so the next connection identifies
- * (event-emit.md, "错误码"): 4006 invalid session id, 4007 invalid seq, 4900–4913 internal errors.
- * 4009 (session timed out) is resumable, as QQ asks.
+ * QQ's close codes (event-emit.md, "错误码"): after 4006 (invalid session id), 4007 (invalid seq) and
+ * 4900–4913 (internal errors) the next connection identifies afresh; 4009 (session timed out) is
+ * resumed, as QQ asks. 4914 and 4915 need the operator.
  */
-const FRESH_SESSION_CODES: ReadonlySet<number> = new Set([4006, 4007, ...Array.from({ length: 14 }, (_, i) => 4900 + i)]);
+const SESSION_ENDING_CLOSES: ReadonlySet<number> = new Set([4006, 4007, ...Array.from({ length: 14 }, (_, i) => 4900 + i)]);
+const FATAL_CLOSES: Readonly<Record<number, string>> = {
+  4914: 'QQ closed the gateway (4914): the bot is offline (下架) and may connect only to the sandbox (apiBase https://sandbox.api.sgroup.qq.com)',
+  4915: 'QQ closed the gateway (4915): the bot is banned (封禁)',
+};
 
 /**
- * WebSocket mode (`mode: websocket`): QQ's gateway, which speaks Discord's op codes. Each
- * connection asks `/gateway` for the URL with a current access token, identifies (or resumes) with
- * `QQBot {token}` and the configured intents, and stores the four message events exactly as webhook
- * mode does; a dispatch counts as seen only once stored, so a drop resumes before anything unstored.
+ * WebSocket mode (`mode: websocket`): QQ's gateway, which speaks Discord's op codes, through the
+ * shared client. Each connection asks `/gateway` for the URL with a current access token,
+ * identifies (or resumes) with `QQBot {token}` and the configured intents, and stores the four
+ * message events exactly as webhook mode does; a dispatch counts as seen only once stored, so a
+ * drop resumes before anything unstored.
  */
 export function qqGatewayConnection(config: QqChannelConfig, deps: Pick<AdapterDeps, 'tokens' | 'sink' | 'logger'>) {
   const credential = qqCredential(config);
-  const state: GatewayResumeState = { sessionId: null, seq: null };
+  const state = freshGatewayState();
   return async (session: ConnectionSession): Promise<void> => {
     const { url, token } = await openQqGateway(deps.tokens, credential);
     if (session.signal.aborted) return;
-    const authorization = `QQBot ${token}`;
-    await holdOpGateway(
-      {
-        url,
-        identify: { token: authorization, intents: config.intents, shard: [0, 1], properties: {} },
-        resume: ({ sessionId, seq }) => ({ token: authorization, session_id: sessionId, seq }),
-        onDispatch: async (type, data, raw) => {
-          const event = normalizeQqDispatch({ op: 0, t: type, d: data }, new Date());
-          if (event !== null) await deps.sink.ingest([event], raw);
-        },
-        freshSessionCodes: FRESH_SESSION_CODES,
-        logger: deps.logger,
-      },
+    await holdOpGateway({
+      url,
+      protocol: qqProtocol(`QQBot ${token}`, config.intents),
       state,
       session,
-    );
+      dispatch: async (frame, bytes) => {
+        let event;
+        try {
+          event = normalizeQqDispatch({ op: 0, t: frame.t, d: frame.d }, new Date());
+        } catch (error) {
+          // Failing on it would end the connection, and the RESUME would bring it back for ever.
+          deps.logger.warn({ err: error, dispatch: frame.t, seq: frame.s }, 'passed over a QQ dispatch that could not be read');
+          return;
+        }
+        if (event !== null) await deps.sink.ingest([event], bytes);
+      },
+      logger: deps.logger,
+    });
+  };
+}
+
+function qqProtocol(authorization: string, intents: number): GatewayProtocol {
+  return {
+    name: "QQ's gateway",
+    identify: { token: authorization, intents, shard: [0, 1], properties: {} },
+    resume: (sessionId, seq) => ({ token: authorization, session_id: sessionId, seq }),
+    fatalCloses: FATAL_CLOSES,
+    sessionEndingCloses: SESSION_ENDING_CLOSES,
   };
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
-import { holdOpGateway, type GatewayResumeState } from '../../../src/platforms/_kit/op-gateway.ts';
+import { freshGatewayState, holdOpGateway } from '../../../src/platforms/_kit/op-gateway.ts';
 import { holdConnection } from '../../../src/runtime/long-connection.ts';
 import type { ChannelStatus } from '../../../src/runtime/channels.ts';
 import { capturingLogger } from '../../helpers/adapter-deps.ts';
@@ -13,7 +13,7 @@ const IDENTIFY = { token: 'Bot test-token', intents: 513 };
 function client(gateway: FakeOpGateway, handle: (type: string, data: any) => Promise<void> = async () => undefined) {
   const controller = new AbortController();
   const status: ChannelStatus = { connected: false, lastEventAt: null, lastError: null };
-  const state: GatewayResumeState = { sessionId: null, seq: null };
+  const state = freshGatewayState();
   const handled: string[] = [];
   const { logger } = capturingLogger();
   const held = holdConnection(
@@ -23,21 +23,23 @@ function client(gateway: FakeOpGateway, handle: (type: string, data: any) => Pro
       reconnect: { initialDelayMs: 20, maxDelayMs: 100 },
       adapter: {
         connect: (session) =>
-          holdOpGateway(
-            {
-              url: gateway.url,
+          holdOpGateway({
+            url: gateway.url,
+            protocol: {
+              name: 'the test gateway',
               identify: IDENTIFY,
-              resume: ({ sessionId, seq }) => ({ token: IDENTIFY.token, session_id: sessionId, seq }),
-              onDispatch: async (type, data) => {
-                await handle(type, data);
-                handled.push(String((data as { id?: string }).id));
-              },
-              freshSessionCodes: new Set([4004]),
-              logger,
+              resume: (sessionId, seq) => ({ token: IDENTIFY.token, session_id: sessionId, seq }),
+              fatalCloses: { 4004: 'the token was refused' },
+              sessionEndingCloses: new Set([4007]),
             },
             state,
             session,
-          ),
+            dispatch: async (frame) => {
+              await handle(frame.t, frame.d);
+              if (frame.t === 'MESSAGE_CREATE') handled.push(String((frame.d as { id?: string }).id));
+            },
+            logger,
+          }),
       },
     },
     controller.signal,
@@ -61,7 +63,7 @@ const running: { stop(): Promise<void> }[] = [];
 
 describe('holdOpGateway', () => {
   // Long enough that a busy test machine does not miss an ACK by accident.
-  const gateway = new FakeOpGateway(300);
+  const gateway = new FakeOpGateway(300, 'bot-user');
   before(() => gateway.start());
   afterEach(async () => {
     for (const c of running.splice(0)) await c.stop();
@@ -72,7 +74,8 @@ describe('holdOpGateway', () => {
     const c = client(gateway);
     await waitFor(() => (c.status.connected ? true : undefined), 5000, 'READY');
     assert.deepEqual(gateway.sent(2).at(-1)?.d, IDENTIFY);
-    assert.equal(c.state.sessionId, 'session-1');
+    const sessionId = gateway.sessionId;
+    assert.equal(c.state.sessionId, sessionId);
     gateway.dispatch('MESSAGE_CREATE', { id: 'm1' });
     gateway.dispatch('MESSAGE_CREATE', { id: 'm2' });
     await waitFor(() => (c.handled.length === 2 ? true : undefined), 5000, 'two dispatches');
@@ -83,12 +86,11 @@ describe('holdOpGateway', () => {
     assert.ok(beats.length > 0);
 
     gateway.drop();
-    // Sent while no client is connected: only a RESUME's replay can deliver them.
-    assert.equal(gateway.current, undefined);
+    // Sent while the connection is down: only a RESUME's replay can deliver them.
     gateway.dispatch('MESSAGE_CREATE', { id: 'm3' });
     gateway.dispatch('MESSAGE_CREATE', { id: 'm4' });
     await waitFor(() => (c.handled.length === 4 ? true : undefined), 5000, 'the replay');
-    assert.deepEqual(gateway.sent(6).at(-1)?.d, { token: IDENTIFY.token, session_id: 'session-1', seq: 3 });
+    assert.deepEqual(gateway.sent(6).at(-1)?.d, { token: IDENTIFY.token, session_id: sessionId, seq: 3 });
     assert.deepEqual(c.handled, ['m1', 'm2', 'm3', 'm4']);
     assert.equal(gateway.sent(2).length, 1, 'no second IDENTIFY');
   });
@@ -97,26 +99,25 @@ describe('holdOpGateway', () => {
     const c = client(gateway);
     await waitFor(() => (c.status.connected ? true : undefined), 5000, 'READY');
     const identifies = gateway.sent(2).length;
-    gateway.acceptResume = false;
-    gateway.drop();
-    await waitFor(() => (gateway.sent(2).length > identifies && c.status.connected ? true : undefined), 5000, 'a new IDENTIFY');
-    assert.equal(c.state.sessionId, `session-${gateway.sent(2).length}`);
-    gateway.acceptResume = true;
+    const before = gateway.sessionId;
+    gateway.invalidateSession();
+    await waitFor(() => (gateway.sent(2).length > identifies && c.state.sessionId === gateway.sessionId ? true : undefined), 5000, 'a new IDENTIFY');
+    assert.notEqual(c.state.sessionId, before);
   });
 
   it('takes a missed heartbeat ACK as a dead connection and resumes', async () => {
     const c = client(gateway);
     await waitFor(() => (c.status.connected ? true : undefined), 5000, 'READY');
-    const connections = gateway.sockets.length;
+    const connections = gateway.connections.length;
     const resumes = gateway.sent(6).length;
     gateway.ackHeartbeats = false;
-    await waitFor(() => (gateway.sockets.length > connections ? true : undefined), 5000, 'a new connection');
+    await waitFor(() => (gateway.connections.length > connections ? true : undefined), 5000, 'a new connection');
     gateway.ackHeartbeats = true;
     await waitFor(() => (gateway.sent(6).length > resumes && c.status.connected ? true : undefined), 5000, 'a RESUME');
-    assert.match(c.status.lastError?.message ?? '', /did not acknowledge the last heartbeat/);
+    assert.match(c.status.lastError?.message ?? '', /did not acknowledge a heartbeat/);
   });
 
-  it('reconnects when a dispatch cannot be stored, and gets it again', async () => {
+  it('reconnects when a dispatch cannot be stored, and gets it again with what followed', async () => {
     let failOnce = true;
     const c = client(gateway, async (_type, data) => {
       if (data.id === 'flaky' && failOnce) {
@@ -127,16 +128,19 @@ describe('holdOpGateway', () => {
     await waitFor(() => (c.status.connected ? true : undefined), 5000, 'READY');
     gateway.dispatch('MESSAGE_CREATE', { id: 'flaky' });
     gateway.dispatch('MESSAGE_CREATE', { id: 'after-flaky' });
-    await waitFor(() => (c.handled.includes('after-flaky') ? true : undefined), 5000, 'the replay');
-    assert.deepEqual(c.handled, ['flaky', 'after-flaky'], 'both handled once each, in order');
+    await waitFor(() => (c.handled.includes('flaky') ? true : undefined), 5000, 'the replay');
+    // Dispatches are stored concurrently: the one after may have been stored before the failure and
+    // comes again with the replay (the store's dedup keeps one). Nothing is lost.
+    assert.deepEqual(new Set(c.handled), new Set(['flaky', 'after-flaky']));
+    assert.equal(c.handled.filter((id) => id === 'flaky').length, 1);
   });
 
   it('obeys RECONNECT', async () => {
     const c = client(gateway);
     await waitFor(() => (c.status.connected ? true : undefined), 5000, 'READY');
-    const connections = gateway.sockets.length;
+    const connections = gateway.connections.length;
+    const resumes = gateway.sent(6).length;
     gateway.push({ op: 7, d: null });
-    await waitFor(() => (gateway.sockets.length > connections && c.status.connected ? true : undefined), 5000, 'a new connection');
-    assert.match(c.status.lastError?.message ?? '', /asked to reconnect/);
+    await waitFor(() => (gateway.connections.length > connections && gateway.sent(6).length > resumes && c.status.connected ? true : undefined), 5000, 'a RESUME on a new connection');
   });
 });

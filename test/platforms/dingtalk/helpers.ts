@@ -1,10 +1,11 @@
 import { createHmac } from 'node:crypto';
 import type { NormalizedEvent, UnifiedEvent } from '../../../src/core/event.ts';
-import type { CallbackOutcome, ChannelAdapter, InboundRequest } from '../../../src/platforms/_kit/adapter.ts';
+import type { ChannelAdapter, InboundRequest } from '../../../src/platforms/_kit/adapter.ts';
 import { createDingtalkAdapter, dingtalk, type DingtalkChannelConfig } from '../../../src/platforms/dingtalk/index.ts';
 import { testAdapterDeps, type TestAdapterDeps } from '../../helpers/adapter-deps.ts';
 import type { FakeResponse, RecordedRequest } from '../../helpers/fake-http.ts';
 import { FakePlatformApi, pathOf } from '../../helpers/fake-platform-api.ts';
+import { onlyEvent, storedEvent } from '../../helpers/callback-outcome.ts';
 
 export const APP_KEY = 'dingimgatetestappkey01';
 export const APP_SECRET = 'dt-app-secret-NEVER-LOGGED-0123456789abcdefghijklmnopqrstuvwxyz';
@@ -90,27 +91,8 @@ export function request(body: unknown, overrides: Partial<InboundRequest> & { ti
   };
 }
 
-export function onlyEvent(outcome: CallbackOutcome): NormalizedEvent {
-  if (outcome.kind !== 'events' || outcome.events.length !== 1 || !outcome.events[0]) {
-    throw new Error(`expected one event, got ${JSON.stringify(outcome)}`);
-  }
-  return outcome.events[0];
-}
 
-/** A normalized event as the store hands it to `send` (ids assigned as the pipeline would). */
-export function stored(event: NormalizedEvent, channelId = 'ding'): UnifiedEvent {
-  return {
-    id: 'evt_test',
-    type: event.type,
-    channel: channelId,
-    platform: 'dingtalk',
-    receivedAt: new Date().toISOString(),
-    message: { ...event.message, id: 'msg_test' },
-    sender: event.sender,
-    conversation: event.conversation,
-    flags: event.flags,
-  };
-}
+export const stored = (event: NormalizedEvent, channelId = 'ding'): UnifiedEvent => storedEvent(event, channelId, 'dingtalk');
 
 /**
  * DingTalk's API host on loopback: `/v1.0/oauth2/accessToken` hands out `dt-token-<n>`; the robot
@@ -163,3 +145,5 @@ export function bodyOf(request: RecordedRequest): any {
 }
 
 export { pathOf } from '../../helpers/fake-platform-api.ts';
+
+export { onlyEvent };

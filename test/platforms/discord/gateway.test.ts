@@ -6,7 +6,7 @@ import { createDiscordAdapter } from '../../../src/platforms/discord/index.ts';
 import { capturingLogger, testAdapterDeps, type TestAdapterDeps } from '../../helpers/adapter-deps.ts';
 import { failsWith } from '../../helpers/errors.ts';
 import { API, BOT_TOKEN, BOT_USER_ID, FakeDiscordApi, messageData } from '../../helpers/fake-discord.ts';
-import { FakeDiscordGateway } from '../../helpers/fake-discord-gateway.ts';
+import { FakeOpGateway } from '../../helpers/fake-op-gateway.ts';
 import { channel } from './helpers.ts';
 
 /** What the runtime lends `connect`, recording what the adapter tells it. */
@@ -28,7 +28,7 @@ function ingestedIds(deps: TestAdapterDeps): string[] {
 }
 
 describe('discord gateway connection', () => {
-  const gateway = new FakeDiscordGateway(100, BOT_USER_ID);
+  const gateway = new FakeOpGateway(100, BOT_USER_ID);
   const api = new FakeDiscordApi();
   const config = (overrides: Record<string, unknown> = {}) => channel({ apiBase: `${api.url}/api`, ...overrides });
 

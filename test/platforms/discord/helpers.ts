@@ -1,7 +1,8 @@
 import type { NormalizedEvent, UnifiedEvent } from '../../../src/core/event.ts';
-import type { CallbackOutcome, InboundRequest } from '../../../src/platforms/_kit/adapter.ts';
+import type { InboundRequest } from '../../../src/platforms/_kit/adapter.ts';
 import { discord, type DiscordChannelConfig } from '../../../src/platforms/discord/index.ts';
 import { BOT_TOKEN, signedInteractionHeaders, type TestKeyPair } from '../../helpers/fake-discord.ts';
+import { onlyEvent, storedEvent } from '../../helpers/callback-outcome.ts';
 
 export function channel(overrides: Record<string, unknown> = {}): DiscordChannelConfig {
   return discord.configSchema.parse({ id: 'dc', platform: 'discord', token: BOT_TOKEN, ...overrides });
@@ -23,24 +24,7 @@ export function interactionRequest(body: unknown, keys: TestKeyPair, overrides: 
   };
 }
 
-export function onlyEvent(outcome: CallbackOutcome): NormalizedEvent {
-  if (outcome.kind !== 'events' || outcome.events.length !== 1 || !outcome.events[0]) {
-    throw new Error(`expected one event, got ${JSON.stringify(outcome)}`);
-  }
-  return outcome.events[0];
-}
 
-/** A normalized event as the store hands it to `send` (ids assigned as the pipeline would). */
-export function stored(event: NormalizedEvent): UnifiedEvent {
-  return {
-    id: 'evt_test',
-    type: event.type,
-    channel: 'dc',
-    platform: 'discord',
-    receivedAt: new Date().toISOString(),
-    message: { ...event.message, id: 'msg_test' },
-    sender: event.sender,
-    conversation: event.conversation,
-    flags: event.flags,
-  };
-}
+export const stored = (event: NormalizedEvent): UnifiedEvent => storedEvent(event, 'dc', 'discord');
+
+export { onlyEvent };

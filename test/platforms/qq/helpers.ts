@@ -1,10 +1,11 @@
 import { createPrivateKey, createPublicKey, sign, type KeyObject } from 'node:crypto';
 import type { NormalizedEvent, UnifiedEvent } from '../../../src/core/event.ts';
-import type { AdapterDeps, CallbackOutcome, ChannelAdapter, InboundRequest } from '../../../src/platforms/_kit/adapter.ts';
+import type { AdapterDeps, ChannelAdapter, InboundRequest } from '../../../src/platforms/_kit/adapter.ts';
 import { createQqAdapter, qq, type QqChannelConfig } from '../../../src/platforms/qq/index.ts';
 import { testAdapterDeps } from '../../helpers/adapter-deps.ts';
 import type { FakeResponse, RecordedRequest } from '../../helpers/fake-http.ts';
 import { FakePlatformApi, pathOf } from '../../helpers/fake-platform-api.ts';
+import { onlyEvent, storedEvent } from '../../helpers/callback-outcome.ts';
 
 export const APP_ID = '102000001';
 export const SECRET = 'qqTestSecretNEVERlogged0123456789';
@@ -112,27 +113,8 @@ export function request(body: unknown, overrides: Partial<InboundRequest> & { ti
   };
 }
 
-export function onlyEvent(outcome: CallbackOutcome): NormalizedEvent {
-  if (outcome.kind !== 'events' || outcome.events.length !== 1 || !outcome.events[0]) {
-    throw new Error(`expected one event, got ${JSON.stringify(outcome)}`);
-  }
-  return outcome.events[0];
-}
 
-/** A normalized event as the store hands it to `send`. */
-export function stored(event: NormalizedEvent): UnifiedEvent {
-  return {
-    id: `evt_${event.dedupKey}`,
-    type: event.type,
-    channel: 'qq',
-    platform: 'qq',
-    receivedAt: new Date().toISOString(),
-    message: { ...event.message, id: `msg_${event.dedupKey}` },
-    sender: event.sender,
-    conversation: event.conversation,
-    flags: event.flags,
-  };
-}
+export const stored = (event: NormalizedEvent): UnifiedEvent => storedEvent(event, 'qq', 'qq');
 
 /**
  * QQ's two hosts on loopback: `{TOKEN_PREFIX}/app/getAppAccessToken` hands out `qq-token-<n>` (with
@@ -178,3 +160,5 @@ export function bodyOf(request: RecordedRequest): any {
 }
 
 export { pathOf } from '../../helpers/fake-platform-api.ts';
+
+export { onlyEvent };

@@ -2,10 +2,11 @@ import { readFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import type { NormalizedEvent } from '../../../src/core/event.ts';
-import type { CallbackOutcome, ChannelAdapter, InboundRequest } from '../../../src/platforms/_kit/adapter.ts';
+import type { ChannelAdapter, InboundRequest } from '../../../src/platforms/_kit/adapter.ts';
 import { wechatPad } from '../../../src/platforms/wechat-pad/index.ts';
 import type { WechatPadChannelConfig } from '../../../src/platforms/wechat-pad/config.ts';
 import { testAdapterDeps } from '../../helpers/adapter-deps.ts';
+import { onlyEvent } from '../../helpers/callback-outcome.ts';
 
 export const BOT = 'wxid_bot123';
 export const ROOM = '12345678901@chatroom';
@@ -50,14 +51,10 @@ export function request(body: Buffer | string, overrides: Partial<InboundRequest
 }
 
 /** The one event of an outcome, failing when the outcome is anything else. */
-export function onlyEvent(outcome: CallbackOutcome): NormalizedEvent {
-  if (outcome.kind !== 'events' || outcome.events.length !== 1 || !outcome.events[0]) {
-    throw new Error(`expected one event, got ${JSON.stringify(outcome)}`);
-  }
-  return outcome.events[0];
-}
 
 /** Normalizes a fixture through an unauthenticated channel of the default bot. */
 export async function normalizeFixture(name: string, overrides: Record<string, unknown> = {}): Promise<NormalizedEvent> {
   return onlyEvent(await adapterFor(channel(overrides)).handleCallback(request(fixture(name))));
 }
+
+export { onlyEvent };

@@ -1,13 +1,14 @@
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import type { NormalizedEvent } from '../../../src/core/event.ts';
-import type { CallbackOutcome, ChannelAdapter, InboundRequest } from '../../../src/platforms/_kit/adapter.ts';
+import type { ChannelAdapter, InboundRequest } from '../../../src/platforms/_kit/adapter.ts';
 import { parseXmlSafely } from '../../../src/platforms/_kit/xml.ts';
 import type { LimiterClock } from '../../../src/outbound/send-rate-limiter.ts';
 import { createWecomRobotAdapter, wecomRobot, type WecomRobotChannelConfig } from '../../../src/platforms/wecom-robot/index.ts';
 import { normalizeRobotMessage } from '../../../src/platforms/wecom-robot/normalize.ts';
 import { testAdapterDeps } from '../../helpers/adapter-deps.ts';
 import { WECOM_KEYS, wecomCallback, type WecomCallbackRequest } from '../../helpers/wecom.ts';
+import { onlyEvent } from '../../helpers/callback-outcome.ts';
 
 export const WEBHOOK_KEY = 'a1b2c3d4-robot-key-0000-channelkey01';
 export const REPLY_KEY = 'e5f6a7b8-robot-key-1111-callbackkey2';
@@ -95,9 +96,4 @@ export function request(callback: { query: string; body: string }, overrides: Pa
   };
 }
 
-export function onlyEvent(outcome: CallbackOutcome): NormalizedEvent {
-  if (outcome.kind !== 'events' || outcome.events.length !== 1 || !outcome.events[0]) {
-    throw new Error(`expected one event, got ${JSON.stringify(outcome)}`);
-  }
-  return outcome.events[0];
-}
+export { onlyEvent };

@@ -1,9 +1,9 @@
-import type { NormalizedEvent } from '../../../src/core/event.ts';
-import type { CallbackOutcome, ChannelAdapter } from '../../../src/platforms/_kit/adapter.ts';
+import type { ChannelAdapter } from '../../../src/platforms/_kit/adapter.ts';
 import type { WecomChannelConfig } from '../../../src/platforms/wecom/config.ts';
 import { wecom } from '../../../src/platforms/wecom/index.ts';
 import { testAdapterDeps, type TestAdapterDeps } from '../../helpers/adapter-deps.ts';
 import { WECOM_KEYS } from '../../helpers/wecom.ts';
+import { onlyEvent } from '../../helpers/callback-outcome.ts';
 
 export const CORP_SECRET = 'wecom-app-secret-never-logged';
 export const AGENT_ID = 1000002;
@@ -25,12 +25,6 @@ export function adapterFor(config: WecomChannelConfig, deps: TestAdapterDeps = t
   return wecom.create(config, deps);
 }
 
-export function onlyEvent(outcome: CallbackOutcome): NormalizedEvent {
-  if (outcome.kind !== 'events' || outcome.events.length !== 1 || !outcome.events[0]) {
-    throw new Error(`expected one event, got ${JSON.stringify(outcome)}`);
-  }
-  return outcome.events[0];
-}
 
 const head = (type: string, createTime = '1348831860') =>
   `<ToUserName><![CDATA[${WECOM_KEYS.corpId}]]></ToUserName><FromUserName><![CDATA[zhangsan]]></FromUserName><CreateTime>${createTime}</CreateTime><MsgType><![CDATA[${type}]]></MsgType>`;
@@ -52,3 +46,5 @@ export const DECRYPTED = {
   click: `<xml>${head('event')}<Event><![CDATA[click]]></Event><EventKey><![CDATA[MENU_HELP]]></EventKey><AgentID>1000002</AgentID></xml>`,
   location_event: `<xml>${head('event')}<Event><![CDATA[LOCATION]]></Event><Latitude>23.104105</Latitude><Longitude>113.320107</Longitude><Precision>65.000000</Precision><AgentID>1000002</AgentID><AppType><![CDATA[wxwork]]></AppType></xml>`,
 } as const;
+
+export { onlyEvent };

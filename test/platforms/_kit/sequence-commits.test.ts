@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { SequenceCommits } from '../../../src/platforms/discord/sequence-commits.ts';
+import { SequenceCommits } from '../../../src/platforms/_kit/sequence-commits.ts';
 
 describe('SequenceCommits', () => {
   it('moves to a sequence number only once every dispatch before it is done', () => {
