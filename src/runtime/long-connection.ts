@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { ImgateError } from '../core/errors.ts';
 import { withJitter } from '../delivery/retry-delay.ts';
 import type { Logger } from '../core/logger.ts';
 import type { ChannelAdapter } from '../platforms/_kit/adapter.ts';
@@ -18,18 +19,25 @@ export interface HeldConnection {
 
 /**
  * Holds one channel's long connection until `signal` aborts: connects, and whenever the connection
- * ends (error or not) records why, waits a backoff (doubling from `initialDelayMs` to
- * `maxDelayMs`, ±20 %, back to the start once a connection was accepted) and connects again.
+ * ends (error or not) records why, waits and connects again. The wait doubles from
+ * `initialDelayMs` to `maxDelayMs` (±20 %) and starts again from the shortest once a connection was
+ * accepted and stayed up at least `maxDelayMs` (a connection dropped right after its handshake is a
+ * failure, or a flapping platform would be asked every second). A refusal (the platform rejected
+ * the credentials, intents or bot) waits the longest: retrying sooner cannot help until the
+ * operator acts, and some platforms count every attempt (Discord's daily session starts).
  * This is the one place a long connection lives, so that a cluster can hand it to one node.
  */
 export async function holdConnection(channel: HeldConnection, signal: AbortSignal, logger: Logger): Promise<void> {
+  const { initialDelayMs, maxDelayMs } = channel.reconnect;
   let failures = 0;
   while (!signal.aborted) {
+    let acceptedAt: number | null = null;
+    let refused = false;
     try {
       await channel.adapter.connect({
         signal,
         connected: () => {
-          failures = 0;
+          acceptedAt ??= Date.now();
           channel.status.connected = true;
           logger.info({ channel: channel.id }, 'long connection established');
         },
@@ -42,15 +50,18 @@ export async function holdConnection(channel: HeldConnection, signal: AbortSigna
       if (!signal.aborted) logger.warn({ channel: channel.id }, 'long connection closed by the platform');
     } catch (error) {
       if (!signal.aborted) {
+        refused = error instanceof ImgateError && error.code === 'IMG_ERR_PLATFORM_REJECTED';
         recordChannelError(channel.status, error);
         logger.warn({ channel: channel.id, err: error }, 'long connection failed');
       }
     }
     channel.status.connected = false;
     if (signal.aborted) break;
-    const delay = withJitter(Math.min(channel.reconnect.maxDelayMs, channel.reconnect.initialDelayMs * 2 ** failures));
+    if (acceptedAt !== null && Date.now() - acceptedAt >= maxDelayMs) failures = 0;
+    const delay = refused ? maxDelayMs : Math.min(maxDelayMs, initialDelayMs * 2 ** failures);
     failures += 1;
-    logger.info({ channel: channel.id, delayMs: delay }, 'reconnecting after a pause');
-    await sleep(delay, undefined, { signal }).catch(() => undefined);
+    const pause = withJitter(delay);
+    logger.info({ channel: channel.id, delayMs: pause }, 'reconnecting after a pause');
+    await sleep(pause, undefined, { signal }).catch(() => undefined);
   }
 }

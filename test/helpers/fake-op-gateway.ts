@@ -88,6 +88,11 @@ export class FakeOpGateway {
     this.current?.socket.send(JSON.stringify(payload));
   }
 
+  /** Closes the current connection with a gateway close code. */
+  closeWith(code: number): void {
+    this.current?.socket.close(code);
+  }
+
   /** Drops the current connection as a network failure would: no close frame. */
   drop(): void {
     this.current?.socket.terminate();

@@ -138,11 +138,15 @@ describe('dingtalk channel in Stream mode, end to end', () => {
     assert.equal(deliveredWith('msgAcrossDrop==').length, 1);
   });
 
-  it('reconnects when DingTalk announces a disconnect', async () => {
+  it('moves to a new connection when DingTalk announces a disconnect, closing the old one cleanly and reporting no error', async () => {
     const connections = stream.sockets.length;
+    const closes = stream.closeCodes.length;
+    const errorBefore = (await status()).lastError;
     stream.pushSystem('disconnect', '{}');
     await waitFor(() => (stream.sockets.length > connections && stream.current ? true : undefined), 10_000, 'a new connection');
-    assert.ok(stream.closeCodes.includes(1000));
+    assert.equal(stream.closeCodes.length, closes + 1);
+    assert.equal(stream.closeCodes.at(-1), 1000);
+    assert.deepEqual((await status()).lastError, errorBefore, 'a move is not a failure');
   });
 
   it('replies to a stream message through its sessionWebhook', async () => {

@@ -186,7 +186,7 @@ describe('discord channel, end to end', () => {
     const resume = await discordGateway.waitForFrame(connectionsBefore + 1, 6);
     assert.equal(resume.d.session_id, discordGateway.sessionId);
     await discordGateway.waitFor(() => zombie.closeCode !== null, 'the zombie closed');
-    assert.equal(zombie.closeCode, 4900, 'closed with a resumable code, not 1000');
+    assert.equal(zombie.closeCode, 4999, 'closed with a resumable code, not 1000');
     await waitFor(async () => ((await channelStatus())?.connected === true ? true : undefined));
   });
 

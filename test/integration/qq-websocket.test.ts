@@ -83,6 +83,36 @@ describe('qq channel in websocket mode, end to end', () => {
     assert.equal((await eventsOf(gw.url)).length, before + 1);
   });
 
+  it('passes over a message it cannot read and goes on, without reconnecting', async () => {
+    const connections = gateway.connections.length;
+    gateway.dispatch('C2C_MESSAGE_CREATE', { content: 'no id', author: { user_openid: 'U1' } });
+    gateway.dispatch('C2C_MESSAGE_CREATE', messageData('ROBOT1.0_after_unreadable'));
+    await waitFor(async () => ((await storedWith('ROBOT1.0_after_unreadable')).length ? true : undefined), 5000, 'the next message');
+    assert.equal(gateway.connections.length, connections);
+  });
+
+  it('identifies afresh after close code 4006 (invalid session), and resumes after 4009 (session timed out)', async () => {
+    const identifies = gateway.sent(2).length;
+    const resumes = gateway.sent(6).length;
+    gateway.closeWith(4009);
+    await waitFor(() => (gateway.sent(6).length > resumes ? true : undefined), 5000, 'a RESUME');
+    assert.equal(gateway.sent(2).length, identifies);
+    await waitFor(async () => ((await status()).connected ? true : undefined), 5000, 'connected again');
+    gateway.closeWith(4006);
+    await waitFor(() => (gateway.sent(2).length > identifies ? true : undefined), 5000, 'an IDENTIFY');
+    await waitFor(async () => ((await status()).connected ? true : undefined), 5000, 'connected again');
+  });
+
+  it('explains a close code that needs the operator', async () => {
+    gateway.closeWith(4914);
+    const shown = await waitFor(async () => {
+      const current = await status();
+      return current.lastError?.code === 'IMG_ERR_PLATFORM_REJECTED' ? current : undefined;
+    }, 5000, 'the explanation');
+    assert.match(shown.lastError.message, /4914.*offline.*sandbox/);
+    await waitFor(async () => ((await status()).connected ? true : undefined), 5000, 'connected again');
+  });
+
   it('refuses webhook callbacks on a websocket-mode channel', async () => {
     const body = JSON.stringify(dispatch('C2C_MESSAGE_CREATE'));
     const answer = await call('POST', `${gw.url}/hooks/qq-ws`, { body, headers: signedHeaders(body) });

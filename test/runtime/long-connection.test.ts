@@ -38,24 +38,50 @@ describe('holdConnection', () => {
     assert.equal(attemptsAt.length, 4);
   });
 
-  it('starts the backoff afresh once a connection was accepted', async () => {
+  it('starts the backoff afresh only after a connection that stayed up', async () => {
     const status = freshStatus();
     const controller = new AbortController();
     const attemptsAt: number[] = [];
     const { logger } = capturingLogger();
+    // 1, 2 refused; 3 accepted and closed at once (a failure too); 4 accepted and up past maxDelayMs; 5 seen.
     const connect = async (session: ConnectionSession): Promise<void> => {
       attemptsAt.push(Date.now());
-      if (attemptsAt.length === 4) controller.abort();
-      if (attemptsAt.length === 3) {
+      const attempt = attemptsAt.length;
+      if (attempt === 5) controller.abort();
+      if (attempt === 3) {
         session.connected();
-        return; // accepted, then closed by the platform
+        return;
+      }
+      if (attempt === 4) {
+        session.connected();
+        await new Promise((resolve) => setTimeout(resolve, 1100));
+        return;
       }
       throw new Error('refused');
     };
-    await holdConnection({ id: 'c1', adapter: { connect }, status, reconnect: { initialDelayMs: 50, maxDelayMs: 10_000 } }, controller.signal, logger);
-    const lastPause = (attemptsAt[3] ?? 0) - (attemptsAt[2] ?? 0);
-    assert.ok(lastPause < 100, `the pause after an accepted connection is the shortest again (${lastPause} ms)`);
-    assert.deepEqual(status.lastError?.code, 'IMG_ERR_INTERNAL', 'errors that are not imgate\'s show as internal');
+    await holdConnection({ id: 'c1', adapter: { connect }, status, reconnect: { initialDelayMs: 100, maxDelayMs: 1000 } }, controller.signal, logger);
+    const pauses = attemptsAt.slice(1).map((at, i) => at - (attemptsAt[i] ?? at));
+    // After 3 (accepted, closed at once) the pause keeps growing: 400 ms ±20 %, not the shortest.
+    assert.ok((pauses[2] ?? 0) >= 320, `pause after a connection closed at once: ${pauses[2]} ms`);
+    // After 4 (up for 1.1 s) it is the shortest again: 100 ms ±20 %, far below the 800 ms that would follow.
+    assert.ok((pauses[3] ?? 0) - 1100 < 400, `pause after a connection that stayed up: ${(pauses[3] ?? 0) - 1100} ms`);
+    assert.deepEqual(status.lastError?.code, 'IMG_ERR_INTERNAL', "errors that are not imgate's show as internal");
+  });
+
+  it('waits the longest delay after a refusal, which retrying sooner cannot mend', async () => {
+    const status = freshStatus();
+    const controller = new AbortController();
+    const attemptsAt: number[] = [];
+    const { logger } = capturingLogger();
+    const connect = async (): Promise<void> => {
+      attemptsAt.push(Date.now());
+      if (attemptsAt.length === 2) controller.abort();
+      throw new ImgateError('IMG_ERR_PLATFORM_REJECTED', { message: 'the bot token was refused' });
+    };
+    await holdConnection({ id: 'c1', adapter: { connect }, status, reconnect: { initialDelayMs: 10, maxDelayMs: 400 } }, controller.signal, logger);
+    const pause = (attemptsAt[1] ?? 0) - (attemptsAt[0] ?? 0);
+    assert.ok(pause >= 320, `pause after a refusal: ${pause} ms`);
+    assert.equal(status.lastError?.message, 'the bot token was refused');
   });
 
   it('lets a self-reconnecting client report a drop without returning', async () => {

@@ -18,10 +18,10 @@ export const channelBaseSchema = z.strictObject({
     .strictObject({
       initialDelayMs: configNumber(z.number().int().positive())
         .default(1000)
-        .describe('Wait before the first reconnect; doubled after each failed attempt.'),
+        .describe('Wait before the first reconnect; doubled after each failed attempt, back to this once a connection stayed up maxDelayMs.'),
       maxDelayMs: configNumber(z.number().int().positive())
         .default(60000)
-        .describe('Longest wait between reconnects.'),
+        .describe('Longest wait between reconnects; also the wait after the platform refused the connection (credentials, intents).'),
     })
     .prefault({})
     .describe(

@@ -28,9 +28,10 @@ const CLOSE_GRACE_MS = 1_000;
 const MAX_FRAME_BYTES = 4 * 1024 * 1024;
 /**
  * Closing with 1000 or 1001 ends the session on the platform's side; any other code keeps it
- * resumable (Discord, "Resuming"). 4900 is ours, outside the codes the platforms send.
+ * resumable (Discord, "Resuming"). 4999 is ours, outside the codes Discord (4000–4014) and QQ
+ * (4001–4915) send.
  */
-const RESUMABLE_CLOSE = 4900;
+const RESUMABLE_CLOSE = 4999;
 const FINAL_CLOSE = 1000;
 
 /** What a RESUME needs, kept by the adapter from one connection to the next. */
@@ -134,11 +135,15 @@ class GatewayConnection {
 
   private onFrame(data: Buffer): void {
     if (this.ending !== null) return;
-    let frame: { op?: unknown; d?: unknown; s?: unknown; t?: unknown };
+    let parsed: unknown;
     try {
-      frame = JSON.parse(data.toString('utf8')) as typeof frame;
+      parsed = JSON.parse(data.toString('utf8'));
     } catch {
-      void this.end(unreachable(`${this.name} sent a frame that is not JSON`));
+      parsed = null;
+    }
+    const frame = jsonObject(parsed);
+    if (frame === null) {
+      void this.end(unreachable(`${this.name} sent a frame that is not a JSON object`));
       return;
     }
     switch (frame.op) {
@@ -200,7 +205,7 @@ class GatewayConnection {
     void this.end(null);
   }
 
-  private onDispatch(frame: { d?: unknown; s?: unknown; t?: unknown }, bytes: Buffer): void {
+  private onDispatch(frame: Json, bytes: Buffer): void {
     const seq = typeof frame.s === 'number' ? frame.s : null;
     const name = typeof frame.t === 'string' ? frame.t : '';
     if (seq !== null) this.lastSeq = seq;

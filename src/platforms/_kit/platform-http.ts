@@ -14,6 +14,8 @@ export interface PlatformRequestOptions {
   timeoutMs?: number;
   /** Secrets that may appear in the URL path or be echoed back (e.g. a bot token); blanked in errors. */
   redact?: string[];
+  /** Ends the request early (a shutdown while a long connection is being opened). */
+  signal?: AbortSignal;
 }
 
 const DEFAULT_TIMEOUT_MS = 10_000;
@@ -46,7 +48,7 @@ export async function platformRequest(options: PlatformRequestOptions): Promise<
       body: payload,
       headersTimeout: timeoutMs,
       bodyTimeout: timeoutMs,
-      signal: AbortSignal.timeout(timeoutMs),
+      signal: options.signal ? AbortSignal.any([options.signal, AbortSignal.timeout(timeoutMs)]) : AbortSignal.timeout(timeoutMs),
     });
     status = response.statusCode;
     responseHeaders = response.headers;

@@ -14,6 +14,8 @@ export const ROBOT_TOPIC = '/v1.0/im/bot/messages/get';
 const KEEPALIVE_MS = 30_000;
 /** Robot messages are a few KiB; a frame beyond this is not DingTalk's and closes the connection. */
 const MAX_FRAME_BYTES = 4 * 1024 * 1024;
+/** How long a close handshake may take before the socket is dropped. */
+const CLOSE_GRACE_MS = 1_000;
 
 /** A frame DingTalk pushes down the stream (PLATFORMS.md §4, "Stream mode"). */
 interface DownstreamFrame {
@@ -36,15 +38,23 @@ interface StreamDeps {
  * after its event is stored, and an unacknowledged one is pushed again by DingTalk (within ~60 s).
  */
 export async function holdDingtalkStream(config: DingtalkChannelConfig, deps: StreamDeps, session: ConnectionSession): Promise<void> {
-  const { endpoint, ticket } = await openStreamTicket(config);
-  if (session.signal.aborted) return;
+  let ticketed;
+  try {
+    ticketed = await openStreamTicket(config, session.signal);
+  } catch (error) {
+    if (session.signal.aborted) return;
+    throw error;
+  }
+  const { endpoint, ticket } = ticketed;
   const url = new URL(endpoint);
   url.searchParams.set('ticket', ticket);
   const socket = new WebSocket(url, { handshakeTimeout: 10_000, maxPayload: MAX_FRAME_BYTES });
   const storing = new Set<Promise<void>>();
   let socketError: Error | undefined;
+  /** Set when DingTalk announced it is moving the connection: its close is expected, not a failure. */
+  let moving = false;
 
-  const stop = () => socket.close(1000, 'imgate is stopping');
+  const stop = () => closeSoon(socket, 'imgate is stopping');
   session.signal.addEventListener('abort', stop, { once: true });
   let awaitingPong = false;
   let keepalive: NodeJS.Timeout | undefined;
@@ -72,6 +82,14 @@ export async function holdDingtalkStream(config: DingtalkChannelConfig, deps: St
       deps.logger.warn('DingTalk stream sent a frame that is not JSON; ignored');
       return;
     }
+    if (frame.type === 'SYSTEM' && scalarText(frame.headers.topic) === 'disconnect') {
+      // DingTalk moves the connection (a server going away): the callbacks being stored are
+      // acknowledged first, then the runtime opens a new connection.
+      deps.logger.info('DingTalk stream asks to reconnect');
+      moving = true;
+      void Promise.allSettled(storing).then(() => closeSoon(socket, 'reconnecting on request'));
+      return;
+    }
     const work = handleFrame(frame, socket, deps).finally(() => storing.delete(work));
     storing.add(work);
   });
@@ -84,7 +102,7 @@ export async function holdDingtalkStream(config: DingtalkChannelConfig, deps: St
   // Callbacks still being stored: their acks cannot go out any more, so DingTalk pushes them again
   // on the next connection and dedup (on msgId) keeps one. Waiting lets a shutdown drain them.
   await Promise.allSettled(storing);
-  if (session.signal.aborted) return;
+  if (session.signal.aborted || moving) return;
   throw new ImgateError('IMG_ERR_PLATFORM_UNREACHABLE', {
     message: `DingTalk stream closed (${closed.code}${closed.reason ? ` ${closed.reason}` : ''})${socketError ? `: ${socketError.message}` : ''}`,
   });
@@ -94,8 +112,9 @@ export async function holdDingtalkStream(config: DingtalkChannelConfig, deps: St
  * `POST {gatewayUrl}/v1.0/gateway/connections/open` with the app's credentials and the topics
  * wanted → the WebSocket endpoint and a one-time ticket.
  */
-async function openStreamTicket(config: DingtalkChannelConfig): Promise<{ endpoint: string; ticket: string }> {
+async function openStreamTicket(config: DingtalkChannelConfig, signal: AbortSignal): Promise<{ endpoint: string; ticket: string }> {
   const answer = await platformRequest({
+    signal,
     url: `${gatewayBaseOf(config)}/v1.0/gateway/connections/open`,
     body: {
       clientId: config.appKey,
@@ -119,11 +138,6 @@ async function handleFrame(frame: DownstreamFrame, socket: WebSocket, deps: Stre
   const topic = scalarText(frame.headers.topic);
   if (frame.type === 'SYSTEM') {
     if (topic === 'ping') reply(socket, { code: 200, headers: frame.headers, message: 'OK', data: frame.data });
-    if (topic === 'disconnect') {
-      // DingTalk is about to close this connection (a server going away): the runtime opens a new one.
-      deps.logger.info('DingTalk stream asks to reconnect');
-      socket.close(1000, 'reconnecting on request');
-    }
     return;
   }
   const messageId = scalarText(frame.headers.messageId);
@@ -165,6 +179,16 @@ function parseCallbackBody(data: string): DingtalkCallbackBody {
 /** The answer that stops DingTalk from pushing a callback again. */
 function acknowledge(socket: WebSocket, messageId: string): void {
   reply(socket, { code: 200, headers: { contentType: 'application/json', messageId }, message: 'OK', data: JSON.stringify({ response: null }) });
+}
+
+/** Closes with 1000, and drops the socket if the other side has not answered the close within a second. */
+function closeSoon(socket: WebSocket, reason: string): void {
+  if (socket.readyState === WebSocket.CONNECTING) {
+    socket.terminate();
+    return;
+  }
+  socket.close(1000, reason);
+  setTimeout(() => socket.terminate(), CLOSE_GRACE_MS).unref();
 }
 
 function reply(socket: WebSocket, frame: Record<string, unknown>): void {

@@ -2,6 +2,7 @@ import { createHmac } from 'node:crypto';
 import { ImgateError } from '../../core/errors.ts';
 import type { InboundRequest } from '../_kit/adapter.ts';
 import { safeEqual } from '../_kit/timing-safe.ts';
+import { requestHeader } from '../_kit/request-header.ts';
 
 /** A millisecond timestamp: 1 to 16 digits (16 reach the year 318857). */
 const TIMESTAMP = /^\d{1,16}$/;
@@ -23,8 +24,8 @@ export function dingtalkSign(timestamp: string, appSecret: string): string {
  * the window check is kept even where clocks drift (0 turns it off, with a startup warning).
  */
 export function verifyDingtalkRequest(appSecret: string, timestampWindowSeconds: number, req: InboundRequest): void {
-  const timestamp = header(req, 'timestamp')?.trim();
-  const sign = header(req, 'sign')?.trim();
+  const timestamp = requestHeader(req, 'timestamp')?.trim();
+  const sign = requestHeader(req, 'sign')?.trim();
   if (!timestamp || !sign) {
     throw new ImgateError('IMG_ERR_INBOUND_BAD_SIGNATURE', { message: 'the timestamp and sign headers are required' });
   }
@@ -34,9 +35,4 @@ export function verifyDingtalkRequest(appSecret: string, timestampWindowSeconds:
   if (!Number.isFinite(sentAt) || Math.abs(req.receivedAt.getTime() - sentAt) > timestampWindowSeconds * 1000) {
     throw new ImgateError('IMG_ERR_INBOUND_STALE_TIMESTAMP');
   }
-}
-
-function header(req: InboundRequest, name: string): string | undefined {
-  const value = req.headers[name];
-  return Array.isArray(value) ? value[0] : value;
 }

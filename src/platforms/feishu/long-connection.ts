@@ -8,6 +8,10 @@ import { normalizeFeishuEvent } from './normalize.ts';
 import { sdkLogger } from './sdk-logger.ts';
 import { wsEndpointHttp } from './ws-endpoint.ts';
 
+const HANDSHAKE_TIMEOUT_MS = 15_000;
+/** Seconds after a ping within which Feishu must have sent something (its pong), or the connection is dropped. */
+const PONG_TIMEOUT_SECONDS = 30;
+
 type LongConnectionDeps = Pick<AdapterDeps, 'sink' | 'logger' | 'reportError'>;
 
 /**
@@ -49,6 +53,10 @@ export async function holdFeishuLongConnection(ctx: FeishuCallbackContext, deps:
     domain: feishuGatewayBase(config),
     logger,
     loggerLevel: sdk.LoggerLevel.trace,
+    // Both off by default in the SDK: a stalled handshake would hang the client for ever, and a
+    // half-open connection would look connected until the kernel gave up on it.
+    handshakeTimeoutMs: HANDSHAKE_TIMEOUT_MS,
+    wsConfig: { pingTimeout: PONG_TIMEOUT_SECONDS },
     httpInstance: wsEndpointHttp(config.appSecret, (error) => {
       endpointError = error;
       if (error !== null) session.disconnected(error);

@@ -6,6 +6,7 @@ import type { QqChannelConfig } from './config.ts';
 import { normalizeQqDispatch } from './normalize.ts';
 import { qqSign, verifyQqSignature } from './signature.ts';
 import type { QqPayload, QqValidationData } from './types.ts';
+import { requestHeader } from '../_kit/request-header.ts';
 
 const OP_DISPATCH = 0;
 const OP_CALLBACK_ACK = 12;
@@ -45,7 +46,7 @@ export function handleQqCallback(config: QqChannelConfig, req: InboundRequest): 
       message: `channel "${config.id}" is in websocket mode and takes no callbacks; set mode: webhook to receive them here`,
     });
   }
-  const signature = header(req, 'x-signature-ed25519');
+  const signature = requestHeader(req, 'x-signature-ed25519');
   const signed = signature !== undefined;
   if (signed) checkSignature(config.secret, req, signature);
 
@@ -62,7 +63,7 @@ export function handleQqCallback(config: QqChannelConfig, req: InboundRequest): 
 
 /** QQ documents no timestamp window: the timestamp is signed with the body, and dedup stops replays. */
 function checkSignature(secret: string, req: InboundRequest, signature: string): void {
-  const timestamp = header(req, 'x-signature-timestamp');
+  const timestamp = requestHeader(req, 'x-signature-timestamp');
   if (timestamp === undefined || !verifyQqSignature(secret, timestamp, req.rawBody, signature.trim())) {
     throw new ImgateError('IMG_ERR_INBOUND_BAD_SIGNATURE');
   }
@@ -87,11 +88,6 @@ function parseJsonObject(raw: Buffer): Json {
   const body = jsonObject(parseJsonBody(raw));
   if (body === null) throw new ImgateError('IMG_ERR_INBOUND_MALFORMED', { message: 'the QQ callback body is not a JSON object' });
   return body;
-}
-
-function header(req: InboundRequest, name: string): string | undefined {
-  const value = req.headers[name];
-  return Array.isArray(value) ? value[0] : value;
 }
 
 function unsupported(message: string): ImgateError {

@@ -7,10 +7,15 @@ import { normalizeQqDispatch } from './normalize.ts';
 /**
  * QQ's close codes (event-emit.md, "错误码"): after 4006 (invalid session id), 4007 (invalid seq) and
  * 4900–4913 (internal errors) the next connection identifies afresh; 4009 (session timed out) is
- * resumed, as QQ asks. 4914 and 4915 need the operator.
+ * resumed, as QQ asks. 4010–4014, 4914 and 4915 need the operator.
  */
 const SESSION_ENDING_CLOSES: ReadonlySet<number> = new Set([4006, 4007, ...Array.from({ length: 14 }, (_, i) => 4900 + i)]);
 const FATAL_CLOSES: Readonly<Record<number, string>> = {
+  4010: 'QQ refused the shard (4010)',
+  4011: 'the bot is in too many guilds for one gateway connection (4011): imgate does not shard',
+  4012: 'QQ refused the gateway version (4012)',
+  4013: "QQ refused the intents (4013): check the channel's intents",
+  4014: "QQ refused an intent the bot may not use (4014): leave it out of the channel's intents (PUBLIC_GUILD_MESSAGES for public bots, GUILD_MESSAGES for private ones)",
   4914: 'QQ closed the gateway (4914): the bot is offline (下架) and may connect only to the sandbox (apiBase https://sandbox.api.sgroup.qq.com)',
   4915: 'QQ closed the gateway (4915): the bot is banned (封禁)',
 };

@@ -59,11 +59,12 @@ async function sendToUserOrGroup(sender: QqSender, req: SendRequest, target: QqT
   const image = req.image === undefined ? null : imageUrl(req);
   checkReplyWindow(target.kind, reply, sender.now());
   const msgId = reply.message.platformId;
+  const base = `/v2/${target.kind === 'user' ? 'users' : 'groups'}/${encodeURIComponent(target.id)}`;
+  // Uploaded before a msg_seq is taken too: a failed upload must not use up one of the five replies.
+  const message = image === null ? v2TextMessage(req) : await v2MediaMessage(sender, base, image);
   const { seq, retry } = await sender.replies.next(msgId, req.idempotencyKey);
   checkReplyCount(target.kind, seq);
 
-  const base = `/v2/${target.kind === 'user' ? 'users' : 'groups'}/${encodeURIComponent(target.id)}`;
-  const message = image === null ? v2TextMessage(req) : await v2MediaMessage(sender, base, image);
   let answer: Json;
   try {
     answer = await callQqApi(sender.tokens, sender.credential, `${base}/messages`, { ...message, msg_id: msgId, msg_seq: seq });

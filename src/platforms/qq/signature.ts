@@ -1,7 +1,6 @@
-import { createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
+import { createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
+import { ed25519PrivateKey, timestampedMessage } from '../_kit/ed25519.ts';
 
-/** An Ed25519 private key in PKCS#8 DER is this prefix followed by the 32-byte seed (RFC 8410). */
-const PKCS8_ED25519_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
 const SEED_BYTES = 32;
 const SIGNATURE_BYTES = 64;
 const HEX = /^[0-9a-fA-F]*$/;
@@ -25,7 +24,7 @@ export function qqKeys(secret: string): QqKeys {
     if (bytes.length === 0) throw new Error('the QQ bot secret is empty');
     const seed = Buffer.alloc(SEED_BYTES);
     for (let i = 0; i < SEED_BYTES; i += 1) seed[i] = bytes[i % bytes.length] as number;
-    const privateKey = createPrivateKey({ key: Buffer.concat([PKCS8_ED25519_PREFIX, seed]), format: 'der', type: 'pkcs8' });
+    const privateKey = ed25519PrivateKey(seed);
     keys = { privateKey, publicKey: createPublicKey(privateKey) };
     keysBySecret.set(secret, keys);
   }
@@ -46,6 +45,5 @@ export function verifyQqSignature(secret: string, timestamp: string, rawBody: Bu
   if (!HEX.test(signatureHex) || signatureHex.length !== SIGNATURE_BYTES * 2) return false;
   const signature = Buffer.from(signatureHex, 'hex');
   if (((signature[SIGNATURE_BYTES - 1] as number) & 0xe0) !== 0) return false;
-  const message = Buffer.concat([Buffer.from(timestamp, 'utf8'), rawBody]);
-  return verify(null, message, qqKeys(secret).publicKey, signature);
+  return verify(null, timestampedMessage(timestamp, rawBody), qqKeys(secret).publicKey, signature);
 }

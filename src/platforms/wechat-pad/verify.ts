@@ -3,6 +3,7 @@ import { ImgateError } from '../../core/errors.ts';
 import type { InboundRequest } from '../_kit/adapter.ts';
 import { safeEqual } from '../_kit/timing-safe.ts';
 import type { WechatPadChannelConfig } from './config.ts';
+import { requestHeader } from '../_kit/request-header.ts';
 
 /** Timestamps above this are milliseconds: 1e12 s is the year 33658, 1e12 ms is 2001. */
 const MILLISECOND_THRESHOLD = 1e12;
@@ -26,10 +27,10 @@ function verifySignature(config: WechatPadChannelConfig, req: InboundRequest): v
   const secret = config.secret;
   if (!secret) throw new ImgateError('IMG_ERR_INBOUND_BAD_SIGNATURE', { message: 'the channel has no secret' });
 
-  const padSignature = header(req, 'x-webhook-signature');
+  const padSignature = requestHeader(req, 'x-webhook-signature');
   if (padSignature !== undefined) return verifyTimestampedSignature(config, secret, padSignature, req);
 
-  const abotSignature = header(req, 'x-wechat-abot-signature');
+  const abotSignature = requestHeader(req, 'x-wechat-abot-signature');
   if (abotSignature !== undefined) {
     // OpenClaw wechat_abot contract (seeds/000): `sha256=` + hex HMAC-SHA256 over the raw body only.
     const expected = `sha256=${createHmac('sha256', secret).update(req.rawBody).digest('hex')}`;
@@ -52,7 +53,7 @@ function verifyTimestampedSignature(
   signature: string,
   req: InboundRequest,
 ): void {
-  const timestamp = header(req, 'x-webhook-timestamp');
+  const timestamp = requestHeader(req, 'x-webhook-timestamp');
   if (timestamp === undefined) {
     throw new ImgateError('IMG_ERR_INBOUND_BAD_SIGNATURE', {
       message: 'X-Webhook-Timestamp is required with X-Webhook-Signature',
@@ -73,10 +74,4 @@ function timestampMs(value: string): number | null {
   if (!/^\d{1,16}$/.test(value.trim())) return null;
   const n = Number(value.trim());
   return n > MILLISECOND_THRESHOLD ? n : n * 1000;
-}
-
-function header(req: InboundRequest, name: string): string | undefined {
-  const value = req.headers[name];
-  if (Array.isArray(value)) return value[0];
-  return value;
 }

@@ -79,7 +79,7 @@ describe('discord gateway connection', () => {
     gateway.dispatch('MESSAGE_CREATE', messageData({ id: '2002', content: 'second' }));
     gateway.dispatch('MESSAGE_CREATE', messageData({ id: '2003', content: 'third' }));
     await assert.rejects(held, failsWith('IMG_ERR_OVERLOADED'));
-    assert.equal(gateway.connections[start - 1]!.closeCode, 4900, 'closed so that the session can be resumed');
+    assert.equal(gateway.connections[start - 1]!.closeCode, 4999, 'closed so that the session can be resumed');
 
     const second = session();
     const resumed = adapter.connect!(second);
@@ -120,7 +120,7 @@ describe('discord gateway connection', () => {
     asked.socket.send(JSON.stringify({ op: 7, d: null }));
     await held;
     await gateway.waitFor(() => asked.closeCode !== null, 'the close');
-    assert.equal(asked.closeCode, 4900);
+    assert.equal(asked.closeCode, 4999);
     const second = session();
     const resumed = adapter.connect!(second);
     await gateway.waitForFrame(gateway.connections.indexOf(asked) + 2, 6);
