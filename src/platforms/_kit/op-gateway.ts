@@ -4,6 +4,7 @@ import { ImgateError } from '../../core/errors.ts';
 import type { ConnectionSession } from './adapter.ts';
 import { jsonObject, scalarText, type Json } from './payload-values.ts';
 import { SequenceCommits } from './sequence-commits.ts';
+import { wsMessageBytes } from './ws-data.ts';
 
 /*
  * A client of Discord's Gateway protocol, which QQ's WebSocket gateway copies op code for op code.
@@ -126,7 +127,7 @@ class GatewayConnection {
       };
       const socket = new WebSocket(this.options.url, { handshakeTimeout: HANDSHAKE_TIMEOUT_MS, maxPayload: MAX_FRAME_BYTES });
       this.socket = socket;
-      socket.on('message', (data) => this.onFrame(toBuffer(data)));
+      socket.on('message', (data) => this.onFrame(wsMessageBytes(data)));
       socket.on('close', (code, reason) => this.onClose(code, reason.toString('utf8')));
       socket.on('error', (error) => void this.end(unreachable(`the connection to ${this.name} failed: ${reasonOf(error)}`)));
       this.helloTimeout = setTimeout(() => void this.end(unreachable(`${this.name} sent no HELLO within ${HELLO_TIMEOUT_MS / 1000} s`)), HELLO_TIMEOUT_MS);
@@ -298,9 +299,4 @@ function unreachable(message: string, closeCode?: number): ImgateError {
 function reasonOf(error: Error): string {
   const code = (error as { code?: unknown }).code;
   return typeof code === 'string' ? code : error.message;
-}
-
-function toBuffer(data: WebSocket.RawData): Buffer {
-  if (Array.isArray(data)) return Buffer.concat(data);
-  return Buffer.from(data instanceof ArrayBuffer ? new Uint8Array(data) : data);
 }

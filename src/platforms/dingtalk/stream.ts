@@ -3,6 +3,7 @@ import { ImgateError } from '../../core/errors.ts';
 import type { ConnectionSession, EventSink } from '../_kit/adapter.ts';
 import { isJsonObject, scalarText } from '../_kit/payload-values.ts';
 import { platformRequest } from '../_kit/platform-http.ts';
+import { wsMessageBytes } from '../_kit/ws-data.ts';
 import type { Logger } from '../../core/logger.ts';
 import { gatewayBaseOf, type DingtalkChannelConfig } from './config.ts';
 import { normalizeDingtalkMessage } from './normalize.ts';
@@ -77,7 +78,7 @@ export async function holdDingtalkStream(config: DingtalkChannelConfig, deps: St
   });
   socket.on('message', (data, isBinary) => {
     if (isBinary) return;
-    const frame = parseFrame(rawText(data));
+    const frame = parseFrame(wsMessageBytes(data).toString('utf8'));
     if (frame === null) {
       deps.logger.warn('DingTalk stream sent a frame that is not JSON; ignored');
       return;
@@ -204,9 +205,4 @@ function parseFrame(text: string): DownstreamFrame | null {
   }
   if (!isJsonObject(parsed) || typeof parsed.type !== 'string' || !isJsonObject(parsed.headers)) return null;
   return { type: parsed.type, headers: parsed.headers, data: typeof parsed.data === 'string' ? parsed.data : '' };
-}
-
-function rawText(data: WebSocket.RawData): string {
-  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
-  return Buffer.from(data instanceof ArrayBuffer ? new Uint8Array(data) : data).toString('utf8');
 }

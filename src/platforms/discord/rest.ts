@@ -51,7 +51,8 @@ function waitOf(limit: RateLimitData): number {
   return Math.max(limit.timeToReset, limit.retryAfter, limit.sublimitTimeout);
 }
 
-function discordError(error: unknown, what: string, secrets: string[]): unknown {
+function discordError(error: unknown, what: string, secrets: string[]): ImgateError {
+  if (error instanceof ImgateError) return error;
   if (error instanceof RateLimitError) {
     return new ImgateError('IMG_ERR_PLATFORM_RATE_LIMITED', {
       message: `Discord's rate limit holds ${what} back ${error.global ? '(the global limit) ' : ''}for longer than rateLimit.maxWaitSeconds`,
@@ -80,7 +81,9 @@ function discordError(error: unknown, what: string, secrets: string[]): unknown 
   if (reason !== null) {
     return new ImgateError('IMG_ERR_PLATFORM_UNREACHABLE', { message: `${what} failed: ${reason}`, details: { reason } });
   }
-  return error;
+  // Anything else is wrapped, its text redacted: it may name the request's URL, which can hold an interaction token.
+  const text = error instanceof Error ? error.message : String(error);
+  return new ImgateError('IMG_ERR_INTERNAL', { message: redact(`${what} failed: ${text}`, secrets) });
 }
 
 /** A timeout or a network error (which carry a `code` such as ECONNREFUSED); null for anything else. */
