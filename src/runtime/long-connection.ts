@@ -22,9 +22,9 @@ export interface HeldConnection {
  * ends (error or not) records why, waits and connects again. The wait doubles from
  * `initialDelayMs` to `maxDelayMs` (±20 %) and starts again from the shortest once a connection was
  * accepted and stayed up at least `maxDelayMs` (a connection dropped right after its handshake is a
- * failure, or a flapping platform would be asked every second). A refusal (the platform rejected
- * the credentials, intents or bot) waits the longest: retrying sooner cannot help until the
- * operator acts, and some platforms count every attempt (Discord's daily session starts).
+ * failure, or a flapping platform would be asked every second). A refusal (see isRefusal) waits the
+ * longest: retrying sooner cannot help until the operator acts, and some platforms count every
+ * attempt (Discord's daily session starts). A `retryAfter` the platform gave is waited out.
  * This is the one place a long connection lives, so that a cluster can hand it to one node.
  */
 export async function holdConnection(channel: HeldConnection, signal: AbortSignal, logger: Logger): Promise<void> {
@@ -33,6 +33,7 @@ export async function holdConnection(channel: HeldConnection, signal: AbortSigna
   while (!signal.aborted) {
     let acceptedAt: number | null = null;
     let refused = false;
+    let retryAfterMs = 0;
     try {
       await channel.adapter.connect({
         signal,
@@ -50,7 +51,8 @@ export async function holdConnection(channel: HeldConnection, signal: AbortSigna
       if (!signal.aborted) logger.warn({ channel: channel.id }, 'long connection closed by the platform');
     } catch (error) {
       if (!signal.aborted) {
-        refused = error instanceof ImgateError && error.code === 'IMG_ERR_PLATFORM_REJECTED';
+        refused = isRefusal(error);
+        retryAfterMs = error instanceof ImgateError && error.retryAfter !== undefined ? error.retryAfter * 1000 : 0;
         recordChannelError(channel.status, error);
         logger.warn({ channel: channel.id, err: error }, 'long connection failed');
       }
@@ -60,8 +62,20 @@ export async function holdConnection(channel: HeldConnection, signal: AbortSigna
     if (acceptedAt !== null && Date.now() - acceptedAt >= maxDelayMs) failures = 0;
     const delay = refused ? maxDelayMs : Math.min(maxDelayMs, initialDelayMs * 2 ** failures);
     failures += 1;
-    const pause = withJitter(delay);
+    // A platform that said when to come back (a rate limit on new sessions) is not asked sooner.
+    const pause = Math.max(withJitter(delay), retryAfterMs);
     logger.info({ channel: channel.id, delayMs: pause }, 'reconnecting after a pause');
     await sleep(pause, undefined, { signal }).catch(() => undefined);
   }
+}
+
+/**
+ * The platform refused the connection itself (HTTP 401 or 403 on the way to it, or an error its
+ * adapter marked `details.refused`: a fatal close code, Feishu's wrong-credentials code), as
+ * opposed to failing for a while (5xx, timeouts, a dropped socket).
+ */
+function isRefusal(error: unknown): boolean {
+  if (!(error instanceof ImgateError) || error.code !== 'IMG_ERR_PLATFORM_REJECTED') return false;
+  const details = error.details ?? {};
+  return details.refused === true || details.httpStatus === 401 || details.httpStatus === 403;
 }

@@ -76,12 +76,27 @@ describe('holdConnection', () => {
     const connect = async (): Promise<void> => {
       attemptsAt.push(Date.now());
       if (attemptsAt.length === 2) controller.abort();
-      throw new ImgateError('IMG_ERR_PLATFORM_REJECTED', { message: 'the bot token was refused' });
+      throw new ImgateError('IMG_ERR_PLATFORM_REJECTED', { message: 'the bot token was refused', details: { httpStatus: 401 } });
     };
     await holdConnection({ id: 'c1', adapter: { connect }, status, reconnect: { initialDelayMs: 10, maxDelayMs: 400 } }, controller.signal, logger);
     const pause = (attemptsAt[1] ?? 0) - (attemptsAt[0] ?? 0);
     assert.ok(pause >= 320, `pause after a refusal: ${pause} ms`);
     assert.equal(status.lastError?.message, 'the bot token was refused');
+  });
+
+  it('does not take a passing platform error (HTTP 5xx) for a refusal', async () => {
+    const status = freshStatus();
+    const controller = new AbortController();
+    const attemptsAt: number[] = [];
+    const { logger } = capturingLogger();
+    const connect = async (): Promise<void> => {
+      attemptsAt.push(Date.now());
+      if (attemptsAt.length === 2) controller.abort();
+      throw new ImgateError('IMG_ERR_PLATFORM_REJECTED', { message: 'HTTP 500', details: { httpStatus: 500 } });
+    };
+    await holdConnection({ id: 'c1', adapter: { connect }, status, reconnect: { initialDelayMs: 20, maxDelayMs: 2000 } }, controller.signal, logger);
+    const pause = (attemptsAt[1] ?? 0) - (attemptsAt[0] ?? 0);
+    assert.ok(pause < 1000, `pause after an HTTP 500: ${pause} ms (the longest would be 1600–2400)`);
   });
 
   it('lets a self-reconnecting client report a drop without returning', async () => {

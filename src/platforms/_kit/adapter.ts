@@ -104,7 +104,8 @@ export interface ConnectionSession {
   signal: AbortSignal;
   /**
    * The platform accepted the connection (handshake done, session ready): `/v1/channels` shows
-   * `connected: true` and the reconnect backoff starts again from its shortest delay.
+   * `connected: true`; once it has stayed up `reconnect.maxDelayMs`, the next reconnect waits the
+   * shortest delay again.
    */
   connected(): void;
   /** The connection is down but the adapter's client library is reconnecting by itself. */

@@ -125,7 +125,13 @@ class GatewayConnection {
         if (error === null) resolve();
         else reject(error);
       };
-      const socket = new WebSocket(this.options.url, { handshakeTimeout: HANDSHAKE_TIMEOUT_MS, maxPayload: MAX_FRAME_BYTES });
+      let socket: WebSocket;
+      try {
+        socket = new WebSocket(this.options.url, { handshakeTimeout: HANDSHAKE_TIMEOUT_MS, maxPayload: MAX_FRAME_BYTES });
+      } catch (error) {
+        void this.end(unreachable(`${this.name} cannot be reached at its URL: ${error instanceof Error ? error.message : String(error)}`));
+        return;
+      }
       this.socket = socket;
       socket.on('message', (data) => this.onFrame(wsMessageBytes(data)));
       socket.on('close', (code, reason) => this.onClose(code, reason.toString('utf8')));
@@ -174,6 +180,7 @@ class GatewayConnection {
 
   /** Starts the heartbeat (the first after a random part of the interval, as Discord asks), then identifies or resumes. */
   private onHello(intervalMs: number): void {
+    if (this.helloSeen) return;
     if (!Number.isFinite(intervalMs) || intervalMs <= 0) {
       void this.end(unreachable(`${this.name} sent a HELLO without heartbeat_interval`));
       return;
@@ -226,7 +233,8 @@ class GatewayConnection {
   private onReady(data: Json): void {
     const { state } = this.options;
     state.sessionId = scalarText(data.session_id);
-    state.resumeUrl = scalarText(data.resume_gateway_url);
+    const resumeUrl = scalarText(data.resume_gateway_url);
+    state.resumeUrl = resumeUrl !== null && /^wss?:\/\//.test(resumeUrl) ? resumeUrl : null;
     state.seq = null;
     this.options.onReady?.(data);
     this.options.logger.info(`${this.name}: ready`);
@@ -239,7 +247,7 @@ class GatewayConnection {
     const fatal = protocol.fatalCloses[code];
     if (fatal !== undefined) {
       clearSession(state);
-      void this.end(new ImgateError('IMG_ERR_PLATFORM_REJECTED', { message: fatal, details: { closeCode: code } }));
+      void this.end(new ImgateError('IMG_ERR_PLATFORM_REJECTED', { message: fatal, details: { closeCode: code, refused: true } }));
       return;
     }
     if (protocol.sessionEndingCloses.has(code)) clearSession(state);

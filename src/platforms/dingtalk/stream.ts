@@ -54,8 +54,14 @@ export async function holdDingtalkStream(config: DingtalkChannelConfig, deps: St
   let socketError: Error | undefined;
   /** Set when DingTalk announced it is moving the connection: its close is expected, not a failure. */
   let moving = false;
-
-  const stop = () => closeSoon(socket, 'imgate is stopping');
+  /** Set once the connection is being closed: frames that come meanwhile are left unacknowledged, for DingTalk to push again. */
+  let closing = false;
+  // The callbacks being stored are acknowledged before the connection closes.
+  const closeAfterStoring = (reason: string) => {
+    closing = true;
+    void Promise.allSettled(storing).then(() => closeSoon(socket, reason));
+  };
+  const stop = () => closeAfterStoring('imgate is stopping');
   session.signal.addEventListener('abort', stop, { once: true });
   let awaitingPong = false;
   let keepalive: NodeJS.Timeout | undefined;
@@ -77,18 +83,17 @@ export async function holdDingtalkStream(config: DingtalkChannelConfig, deps: St
     socketError = error;
   });
   socket.on('message', (data, isBinary) => {
-    if (isBinary) return;
+    if (isBinary || closing) return;
     const frame = parseFrame(wsMessageBytes(data).toString('utf8'));
     if (frame === null) {
       deps.logger.warn('DingTalk stream sent a frame that is not JSON; ignored');
       return;
     }
     if (frame.type === 'SYSTEM' && scalarText(frame.headers.topic) === 'disconnect') {
-      // DingTalk moves the connection (a server going away): the callbacks being stored are
-      // acknowledged first, then the runtime opens a new connection.
+      // DingTalk moves the connection (a server going away): the runtime opens a new one.
       deps.logger.info('DingTalk stream asks to reconnect');
       moving = true;
-      void Promise.allSettled(storing).then(() => closeSoon(socket, 'reconnecting on request'));
+      closeAfterStoring('reconnecting on request');
       return;
     }
     const work = handleFrame(frame, socket, deps).finally(() => storing.delete(work));
@@ -100,8 +105,8 @@ export async function holdDingtalkStream(config: DingtalkChannelConfig, deps: St
   });
   clearInterval(keepalive);
   session.signal.removeEventListener('abort', stop);
-  // Callbacks still being stored: their acks cannot go out any more, so DingTalk pushes them again
-  // on the next connection and dedup (on msgId) keeps one. Waiting lets a shutdown drain them.
+  // After a drop, callbacks still being stored cannot be acknowledged any more: DingTalk pushes them
+  // again on the next connection and dedup (on msgId) keeps one.
   await Promise.allSettled(storing);
   if (session.signal.aborted || moving) return;
   throw new ImgateError('IMG_ERR_PLATFORM_UNREACHABLE', {

@@ -71,7 +71,8 @@ function refusalChecked(answer: unknown, outcome: EndpointOutcome): Record<strin
   outcome(
     new ImgateError('IMG_ERR_PLATFORM_REJECTED', {
       message: `Feishu callback/ws/endpoint answered code ${code}: ${msg}${hint === undefined ? '' : ` (${hint})`}`,
-      details: { code, msg },
+      // Wrong credentials and a missing permission stay so until the operator acts.
+      details: { code, msg, refused: code === 514 || code === 403 },
     }),
   );
   return { ...body, data: jsonObject(body.data) ?? {} };

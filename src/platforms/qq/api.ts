@@ -94,9 +94,9 @@ export function callQqApi(tokens: TokenService, credential: QqCredential, path: 
  * What a WebSocket-mode connection needs: `GET {apiBase}/gateway` → `{url}`, and the access token it
  * was asked with, which IDENTIFY and RESUME carry (`QQBot {token}`; event-emit.md, "WebSocket方式").
  */
-export function openQqGateway(tokens: TokenService, credential: QqCredential): Promise<{ url: string; token: string }> {
+export function openQqGateway(tokens: TokenService, credential: QqCredential, signal: AbortSignal): Promise<{ url: string; token: string }> {
   return tokens.withToken(qqTokenSource(credential), async (token) => {
-    const url = scalarText((await requestWithToken(credential, '/gateway', token)).url);
+    const url = scalarText((await requestWithToken(credential, '/gateway', token, undefined, signal)).url);
     if (url === null || !/^wss?:\/\//.test(url)) {
       throw new ImgateError('IMG_ERR_PLATFORM_REJECTED', { message: 'QQ /gateway answered without a WebSocket url' });
     }
@@ -105,9 +105,10 @@ export function openQqGateway(tokens: TokenService, credential: QqCredential): P
 }
 
 /** `Authorization: QQBot {token}`; POST with a body, GET without; a refused token becomes TokenRejectedError. */
-async function requestWithToken(credential: QqCredential, path: string, token: string, body?: Json): Promise<Json> {
+async function requestWithToken(credential: QqCredential, path: string, token: string, body?: Json, signal?: AbortSignal): Promise<Json> {
   try {
     const answer = await platformRequest({
+      signal,
       method: body === undefined ? 'GET' : 'POST',
       url: `${credential.apiBase}${path}`,
       headers: { authorization: `QQBot ${token}` },

@@ -31,8 +31,14 @@ export function qqGatewayConnection(config: QqChannelConfig, deps: Pick<AdapterD
   const credential = qqCredential(config);
   const state = freshGatewayState();
   return async (session: ConnectionSession): Promise<void> => {
-    const { url, token } = await openQqGateway(deps.tokens, credential);
-    if (session.signal.aborted) return;
+    let opened;
+    try {
+      opened = await openQqGateway(deps.tokens, credential, session.signal);
+    } catch (error) {
+      if (session.signal.aborted) return;
+      throw error;
+    }
+    const { url, token } = opened;
     await holdOpGateway({
       url,
       protocol: qqProtocol(`QQBot ${token}`, config.intents),

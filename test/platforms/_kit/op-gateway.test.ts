@@ -111,8 +111,11 @@ describe('holdOpGateway', () => {
     const connections = gateway.connections.length;
     const resumes = gateway.sent(6).length;
     gateway.ackHeartbeats = false;
-    await waitFor(() => (gateway.connections.length > connections ? true : undefined), 5000, 'a new connection');
-    gateway.ackHeartbeats = true;
+    try {
+      await waitFor(() => (gateway.connections.length > connections ? true : undefined), 5000, 'a new connection');
+    } finally {
+      gateway.ackHeartbeats = true;
+    }
     await waitFor(() => (gateway.sent(6).length > resumes && c.status.connected ? true : undefined), 5000, 'a RESUME');
     assert.match(c.status.lastError?.message ?? '', /did not acknowledge a heartbeat/);
   });

@@ -33,7 +33,7 @@ describe('the long connection endpoint request, made for the SDK', () => {
     assert.deepEqual(answer, { code: 403, msg: 'forbidden', data: {} });
     assert.equal(outcomes[0]?.code, 'IMG_ERR_PLATFORM_REJECTED');
     assert.match(outcomes[0]!.message, /code 403: forbidden \(the app may not use the long connection/);
-    assert.deepEqual(outcomes[0]!.details, { code: 403, msg: 'forbidden' });
+    assert.deepEqual(outcomes[0]!.details, { code: 403, msg: 'forbidden', refused: true }, 'a refusal the operator must mend');
   });
 
   it('reports an unreachable host and throws, the App Secret blanked', async () => {
