@@ -138,6 +138,17 @@ describe('holdOpGateway', () => {
     assert.equal(c.handled.filter((id) => id === 'flaky').length, 1);
   });
 
+  it('explains a fatal close code, ends the session and identifies afresh next time', async () => {
+    const c = client(gateway);
+    await waitFor(() => (c.status.connected ? true : undefined), 5000, 'READY');
+    const identifies = gateway.sent(2).length;
+    gateway.closeWith(4004);
+    await waitFor(() => (c.status.lastError?.code === 'IMG_ERR_PLATFORM_REJECTED' ? true : undefined), 5000, 'the explanation');
+    assert.equal(c.status.lastError?.message, 'the token was refused');
+    // A refusal waits the longest reconnect delay (100 ms here), then starts a new session.
+    await waitFor(() => (gateway.sent(2).length > identifies && c.status.connected ? true : undefined), 5000, 'a new IDENTIFY');
+  });
+
   it('obeys RECONNECT', async () => {
     const c = client(gateway);
     await waitFor(() => (c.status.connected ? true : undefined), 5000, 'READY');

@@ -154,6 +154,18 @@ describe('qq send', () => {
     assert.equal(last(USER_MESSAGES).msg_seq, 2);
   });
 
+  it('takes no msg_seq for a reply whose image upload failed', async () => {
+    const message = received('GROUP_AT_MESSAGE_CREATE', now);
+    api.route(GROUP_FILES, () => ({ status: 400, body: { code: 850027, message: 'the image could not be fetched' } }));
+    try {
+      await assert.rejects(async () => adapter.send!(sendRequest({ ...replyTo(message), image: { url: 'https://img.example/gone.png' } })));
+    } finally {
+      api.route(GROUP_FILES, null);
+    }
+    await adapter.send!(sendRequest({ ...replyTo(message), text: 'the chart is not ready' }));
+    assert.equal(last(GROUP_MESSAGES).msg_seq, 1, 'the failed upload used no number');
+  });
+
   it('refuses image.base64, mentions in C2C and group messages, and a `to` without its kind', async () => {
     const message = received('C2C_MESSAGE_CREATE', now);
     const base64 = await rejection(adapter.send!(sendRequest({ ...replyTo(message), image: { base64: 'iVBORw0KGgo=' } })));
