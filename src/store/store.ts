@@ -176,8 +176,6 @@ export interface Store {
    * A delivery in flight is left alone: replaying it would send it twice at once.
    */
   replayDelivery(id: string, now: number): Promise<'replayed' | 'in_flight' | 'not_found'>;
-  /** Creates a delivery outside ingest (test deliveries, replays of an event to a new subscriber). */
-  insertDelivery(delivery: { id: string; eventId: string; subscriptionId: string }, now: number): Promise<void>;
 
   // API keys
   replaceApiKeys(keys: ApiKeyRecord[]): Promise<void>;

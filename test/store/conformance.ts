@@ -420,31 +420,6 @@ export function describeStoreConformance(engine: string, factory: StoreFactory):
         assert.equal((await store.listAttempts(deliveryId)).length, 1, 'the attempt log is kept');
       });
 
-      it('inserts a delivery outside ingest, pending and due now', async () => {
-        const item = ingestItem({ subscriptionIds: [] });
-        await store.ingestBatch([item]);
-        const now = Date.now();
-        const id = newId('dlv');
-
-        await store.insertDelivery({ id, eventId: item.stored.event.id, subscriptionId: 'sub_test' }, now);
-        assert.deepEqual(await store.getDelivery(id), {
-          id,
-          eventId: item.stored.event.id,
-          subscriptionId: 'sub_test',
-          status: 'pending',
-          attempts: 0,
-          nextAttemptAt: now,
-          leaseUntil: null,
-          lastError: null,
-          createdAt: now,
-          updatedAt: now,
-        });
-        assert.deepEqual(
-          (await store.claimDeliveries([id], now, now + 30_000)).map((d) => d.id),
-          [id],
-        );
-      });
-
       it('lists deliveries newest first, pages with before and filters', async () => {
         const one = ingestItem({ channel: 'wx-one', subscriptionIds: ['sub_a', 'sub_b'] });
         const two = ingestItem({ channel: 'wx-two', subscriptionIds: ['sub_a'] });

@@ -373,13 +373,6 @@ export class SqliteStore implements Store {
     return this.one<{ id: string }>('SELECT id FROM deliveries WHERE id = ?', id) ? 'in_flight' : 'not_found';
   }
 
-  async insertDelivery(
-    delivery: { id: string; eventId: string; subscriptionId: string },
-    now: number,
-  ): Promise<void> {
-    this.insertPendingDelivery(delivery.id, delivery.eventId, delivery.subscriptionId, now);
-  }
-
   private insertPendingDelivery(id: string, eventId: string, subscriptionId: string, now: number): void {
     this.run(
       `INSERT INTO deliveries (id, event_id, subscription_id, status, attempts, next_attempt_at, created_at, updated_at)
