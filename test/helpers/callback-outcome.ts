@@ -1,5 +1,5 @@
 import type { NormalizedEvent, UnifiedEvent } from '../../src/core/event.ts';
-import type { CallbackOutcome } from '../../src/platforms/_kit/adapter.ts';
+import type { CallbackOutcome, InboundRequest } from '../../src/platforms/_kit/adapter.ts';
 
 /** The one event a callback produced; throws when it produced none or several, or a reply. */
 export function onlyEvent(outcome: CallbackOutcome): NormalizedEvent {
@@ -22,4 +22,9 @@ export function storedEvent(event: NormalizedEvent, channel: string, platform: s
     conversation: event.conversation,
     flags: event.flags,
   };
+}
+
+/** A POST callback as the `/hooks` route hands it to an adapter: this body and these headers, then `overrides`. */
+export function inboundPost(text: string, headers: InboundRequest['headers'], overrides: Partial<InboundRequest> = {}): InboundRequest {
+  return { method: 'POST', headers, query: {}, rawQuery: '', pathToken: undefined, rawBody: Buffer.from(text, 'utf8'), receivedAt: new Date(), ...overrides };
 }

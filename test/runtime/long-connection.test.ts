@@ -68,34 +68,30 @@ describe('holdConnection', () => {
     assert.deepEqual(status.lastError?.code, 'IMG_ERR_INTERNAL', "errors that are not imgate's show as internal");
   });
 
-  it('waits the longest delay after a refusal, which retrying sooner cannot mend', async () => {
-    const status = freshStatus();
+  /** The pause between a failed connection (failing with `error`) and the next attempt. */
+  async function pauseAfter(error: Error, reconnect: { initialDelayMs: number; maxDelayMs: number }, status = freshStatus()): Promise<number> {
     const controller = new AbortController();
     const attemptsAt: number[] = [];
-    const { logger } = capturingLogger();
     const connect = async (): Promise<void> => {
       attemptsAt.push(Date.now());
       if (attemptsAt.length === 2) controller.abort();
-      throw new ImgateError('IMG_ERR_PLATFORM_REJECTED', { message: 'the bot token was refused', details: { httpStatus: 401 } });
+      throw error;
     };
-    await holdConnection({ id: 'c1', adapter: { connect }, status, reconnect: { initialDelayMs: 10, maxDelayMs: 400 } }, controller.signal, logger);
-    const pause = (attemptsAt[1] ?? 0) - (attemptsAt[0] ?? 0);
+    await holdConnection({ id: 'c1', adapter: { connect }, status, reconnect }, controller.signal, capturingLogger().logger);
+    return (attemptsAt[1] ?? 0) - (attemptsAt[0] ?? 0);
+  }
+
+  it('waits the longest delay after a refusal, which retrying sooner cannot mend', async () => {
+    const status = freshStatus();
+    const refusal = new ImgateError('IMG_ERR_PLATFORM_REJECTED', { message: 'the bot token was refused', details: { httpStatus: 401 } });
+    const pause = await pauseAfter(refusal, { initialDelayMs: 10, maxDelayMs: 400 }, status);
     assert.ok(pause >= 320, `pause after a refusal: ${pause} ms`);
     assert.equal(status.lastError?.message, 'the bot token was refused');
   });
 
   it('does not take a passing platform error (HTTP 5xx) for a refusal', async () => {
-    const status = freshStatus();
-    const controller = new AbortController();
-    const attemptsAt: number[] = [];
-    const { logger } = capturingLogger();
-    const connect = async (): Promise<void> => {
-      attemptsAt.push(Date.now());
-      if (attemptsAt.length === 2) controller.abort();
-      throw new ImgateError('IMG_ERR_PLATFORM_REJECTED', { message: 'HTTP 500', details: { httpStatus: 500 } });
-    };
-    await holdConnection({ id: 'c1', adapter: { connect }, status, reconnect: { initialDelayMs: 20, maxDelayMs: 2000 } }, controller.signal, logger);
-    const pause = (attemptsAt[1] ?? 0) - (attemptsAt[0] ?? 0);
+    const serverError = new ImgateError('IMG_ERR_PLATFORM_REJECTED', { message: 'HTTP 500', details: { httpStatus: 500 } });
+    const pause = await pauseAfter(serverError, { initialDelayMs: 20, maxDelayMs: 2000 });
     assert.ok(pause < 1000, `pause after an HTTP 500: ${pause} ms (the longest would be 1600–2400)`);
   });
 

@@ -5,7 +5,7 @@ import { createDingtalkAdapter, dingtalk, type DingtalkChannelConfig } from '../
 import { testAdapterDeps, type TestAdapterDeps } from '../../helpers/adapter-deps.ts';
 import type { FakeResponse, RecordedRequest } from '../../helpers/fake-http.ts';
 import { FakePlatformApi, pathOf } from '../../helpers/fake-platform-api.ts';
-import { onlyEvent, storedEvent } from '../../helpers/callback-outcome.ts';
+import { inboundPost, onlyEvent, storedEvent } from '../../helpers/callback-outcome.ts';
 
 export const APP_KEY = 'dingimgatetestappkey01';
 export const APP_SECRET = 'dt-app-secret-NEVER-LOGGED-0123456789abcdefghijklmnopqrstuvwxyz';
@@ -79,16 +79,7 @@ export function signedHeaders(options: { timestamp?: number | string; secret?: s
 
 export function request(body: unknown, overrides: Partial<InboundRequest> & { timestamp?: number | string; secret?: string } = {}): InboundRequest {
   const { timestamp, secret, ...rest } = overrides;
-  return {
-    method: 'POST',
-    headers: signedHeaders({ timestamp, secret }),
-    query: {},
-    rawQuery: '',
-    pathToken: undefined,
-    rawBody: Buffer.from(typeof body === 'string' ? body : JSON.stringify(body), 'utf8'),
-    receivedAt: new Date(),
-    ...rest,
-  };
+  return inboundPost(typeof body === 'string' ? body : JSON.stringify(body), signedHeaders({ timestamp, secret }), rest);
 }
 
 

@@ -2,7 +2,7 @@ import type { NormalizedEvent, UnifiedEvent } from '../../../src/core/event.ts';
 import type { InboundRequest } from '../../../src/platforms/_kit/adapter.ts';
 import { discord, type DiscordChannelConfig } from '../../../src/platforms/discord/index.ts';
 import { BOT_TOKEN, signedInteractionHeaders, type TestKeyPair } from '../../helpers/fake-discord.ts';
-import { onlyEvent, storedEvent } from '../../helpers/callback-outcome.ts';
+import { inboundPost, onlyEvent, storedEvent } from '../../helpers/callback-outcome.ts';
 
 export function channel(overrides: Record<string, unknown> = {}): DiscordChannelConfig {
   return discord.configSchema.parse({ id: 'dc', platform: 'discord', token: BOT_TOKEN, ...overrides });
@@ -12,16 +12,7 @@ export function channel(overrides: Record<string, unknown> = {}): DiscordChannel
 export function interactionRequest(body: unknown, keys: TestKeyPair, overrides: Partial<InboundRequest> & { timestamp?: string } = {}): InboundRequest {
   const text = typeof body === 'string' ? body : JSON.stringify(body);
   const { timestamp, ...rest } = overrides;
-  return {
-    method: 'POST',
-    headers: signedInteractionHeaders(keys, text, timestamp),
-    query: {},
-    rawQuery: '',
-    pathToken: undefined,
-    rawBody: Buffer.from(text, 'utf8'),
-    receivedAt: new Date(),
-    ...rest,
-  };
+  return inboundPost(text, signedInteractionHeaders(keys, text, timestamp), rest);
 }
 
 

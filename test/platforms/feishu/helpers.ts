@@ -3,6 +3,7 @@ import type { InboundRequest } from '../../../src/platforms/_kit/adapter.ts';
 import { feishu, lark, type FeishuChannelConfig } from '../../../src/platforms/feishu/index.ts';
 import type { FakeResponse, RecordedRequest } from '../../helpers/fake-http.ts';
 import { FakePlatformApi, pathOf } from '../../helpers/fake-platform-api.ts';
+import { inboundPost } from '../../helpers/callback-outcome.ts';
 
 /** An app's keys for tests. */
 export const FEISHU_KEYS = {
@@ -127,16 +128,7 @@ export function feishuCallback(payload: unknown, options: { encryptKey?: string;
 
 /** An inbound request as `/hooks/:id` hands it to the adapter. */
 export function feishuRequest(callback: PostedCallback, overrides: Partial<InboundRequest> = {}): InboundRequest {
-  return {
-    method: 'POST',
-    headers: callback.headers,
-    query: {},
-    rawQuery: '',
-    pathToken: undefined,
-    rawBody: Buffer.from(callback.body, 'utf8'),
-    receivedAt: new Date(),
-    ...overrides,
-  };
+  return inboundPost(callback.body, callback.headers, overrides);
 }
 
 /**

@@ -5,7 +5,7 @@ import { createQqAdapter, qq, type QqChannelConfig } from '../../../src/platform
 import { testAdapterDeps } from '../../helpers/adapter-deps.ts';
 import type { FakeResponse, RecordedRequest } from '../../helpers/fake-http.ts';
 import { FakePlatformApi, pathOf } from '../../helpers/fake-platform-api.ts';
-import { onlyEvent, storedEvent } from '../../helpers/callback-outcome.ts';
+import { inboundPost, onlyEvent, storedEvent } from '../../helpers/callback-outcome.ts';
 
 export const APP_ID = '102000001';
 export const SECRET = 'qqTestSecretNEVERlogged0123456789';
@@ -101,16 +101,7 @@ export function dispatch(eventType: MessageEventType, d: Record<string, unknown>
 export function request(body: unknown, overrides: Partial<InboundRequest> & { timestamp?: string; secret?: string; unsigned?: boolean } = {}): InboundRequest {
   const { timestamp, secret, unsigned, ...rest } = overrides;
   const text = typeof body === 'string' ? body : JSON.stringify(body);
-  return {
-    method: 'POST',
-    headers: unsigned ? { 'content-type': 'application/json' } : signedHeaders(text, { timestamp, secret }),
-    query: {},
-    rawQuery: '',
-    pathToken: undefined,
-    rawBody: Buffer.from(text, 'utf8'),
-    receivedAt: new Date(),
-    ...rest,
-  };
+  return inboundPost(text, unsigned ? { 'content-type': 'application/json' } : signedHeaders(text, { timestamp, secret }), rest);
 }
 
 
