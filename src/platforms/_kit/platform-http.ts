@@ -56,7 +56,7 @@ export async function platformRequest(options: PlatformRequestOptions): Promise<
   } catch (error) {
     const reason = networkReason(error);
     throw new ImgateError('IMG_ERR_PLATFORM_UNREACHABLE', {
-      message: redact(`${target} failed: ${reason}`, options.redact),
+      message: redactSecrets(`${target} failed: ${reason}`, options.redact),
       details: { reason },
     });
   }
@@ -64,20 +64,20 @@ export async function platformRequest(options: PlatformRequestOptions): Promise<
   if (status >= 200 && status < 300) return parseResponseBody(text);
   if (GATEWAY_STATUSES.has(status)) {
     throw new ImgateError('IMG_ERR_PLATFORM_UNREACHABLE', {
-      message: redact(`${target} answered HTTP ${status}`, options.redact),
+      message: redactSecrets(`${target} answered HTTP ${status}`, options.redact),
       details: { httpStatus: status },
     });
   }
   if (status === 429) {
     throw new ImgateError('IMG_ERR_PLATFORM_RATE_LIMITED', {
-      message: redact(`${target} answered HTTP 429`, options.redact),
+      message: redactSecrets(`${target} answered HTTP 429`, options.redact),
       details: { httpStatus: status },
       retryAfter: retryAfterSeconds(responseHeaders['retry-after'], text),
     });
   }
   throw new ImgateError('IMG_ERR_PLATFORM_REJECTED', {
-    message: redact(`${target} answered HTTP ${status}`, options.redact),
-    details: { httpStatus: status, body: redact(text.slice(0, BODY_EXCERPT_CHARS), options.redact) },
+    message: redactSecrets(`${target} answered HTTP ${status}`, options.redact),
+    details: { httpStatus: status, body: redactSecrets(text.slice(0, BODY_EXCERPT_CHARS), options.redact) },
   });
 }
 
@@ -139,7 +139,8 @@ function networkReason(error: unknown): string {
   return 'network error';
 }
 
-function redact(text: string, secrets: string[] | undefined): string {
+/** `text` with every secret in it replaced by `[redacted]`. */
+export function redactSecrets(text: string, secrets: string[] | undefined): string {
   let out = text;
   for (const secret of secrets ?? []) {
     if (secret) out = out.split(secret).join('[redacted]');

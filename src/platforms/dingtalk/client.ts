@@ -1,7 +1,7 @@
 import { ImgateError } from '../../core/errors.ts';
 import { credentialKey } from '../../tokens/credential-key.ts';
 import { TokenRejectedError, type TokenService, type TokenSource } from '../../tokens/token-service.ts';
-import { platformRequest } from '../_kit/platform-http.ts';
+import { platformRequest, redactSecrets } from '../_kit/platform-http.ts';
 import { apiBaseOf, type DingtalkChannelConfig } from './config.ts';
 import { isJsonObject } from '../_kit/payload-values.ts';
 
@@ -102,7 +102,7 @@ function withDingtalkCode(error: unknown, what: string, secrets: string[]): unkn
   const parsed = parseErrorBody(error.details?.body);
   if (parsed === null) return error;
   const code = typeof parsed.code === 'string' ? parsed.code : '';
-  const platformMessage = redact(typeof parsed.message === 'string' ? parsed.message : '', secrets);
+  const platformMessage = redactSecrets(typeof parsed.message === 'string' ? parsed.message : '', secrets);
   const details: Json = { httpStatus, code, message: platformMessage };
   if (typeof parsed.requestid === 'string') details.requestId = parsed.requestid;
   const message = EXPLAIN[code] ?? `DingTalk ${what} answered HTTP ${httpStatus} ${code}: ${platformMessage}`;
@@ -125,8 +125,4 @@ function parseErrorBody(body: unknown): Json | null {
   } catch {
     return null;
   }
-}
-
-function redact(text: string, secrets: string[]): string {
-  return secrets.reduce((out, secret) => (secret ? out.split(secret).join('[redacted]') : out), text);
 }

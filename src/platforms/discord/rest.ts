@@ -1,5 +1,6 @@
 import { DiscordAPIError, HTTPError, REST, RateLimitError, type RateLimitData } from '@discordjs/rest';
 import { ImgateError } from '../../core/errors.ts';
+import { redactSecrets } from '../_kit/platform-http.ts';
 import { apiBaseOf, type DiscordChannelConfig } from './config.ts';
 
 /** Milliseconds one Discord API call may take, as for every other platform call (platform-http.ts). */
@@ -62,7 +63,7 @@ function discordError(error: unknown, what: string, secrets: string[]): ImgateEr
   }
   if (error instanceof DiscordAPIError) {
     const code = typeof error.code === 'number' ? error.code : null;
-    const platformMessage = redact(error.message, secrets);
+    const platformMessage = redactSecrets(error.message, secrets);
     const details = { httpStatus: error.status, code: error.code, message: platformMessage };
     if (error.status === 401) {
       return new ImgateError('IMG_ERR_PLATFORM_REJECTED', { message: `Discord refused the bot token (401) for ${what}: check the channel's token`, details });
@@ -83,7 +84,7 @@ function discordError(error: unknown, what: string, secrets: string[]): ImgateEr
   }
   // Anything else is wrapped, its text redacted: it may name the request's URL, which can hold an interaction token.
   const text = error instanceof Error ? error.message : String(error);
-  return new ImgateError('IMG_ERR_INTERNAL', { message: redact(`${what} failed: ${text}`, secrets) });
+  return new ImgateError('IMG_ERR_INTERNAL', { message: redactSecrets(`${what} failed: ${text}`, secrets) });
 }
 
 /** A timeout or a network error (which carry a `code` such as ECONNREFUSED); null for anything else. */
@@ -92,8 +93,4 @@ function networkReason(error: unknown): string | null {
   if (error.name === 'AbortError' || error.name === 'TimeoutError') return 'timed out';
   const code = (error as { code?: unknown }).code ?? (error.cause as { code?: unknown } | undefined)?.code;
   return typeof code === 'string' ? code : null;
-}
-
-function redact(text: string, secrets: string[]): string {
-  return secrets.reduce((out, secret) => (secret ? out.split(secret).join('[redacted]') : out), text);
 }
