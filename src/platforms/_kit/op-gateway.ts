@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import WebSocket from 'ws';
 import { ImgateError } from '../../core/errors.ts';
 import type { ConnectionSession } from './adapter.ts';
+import { InFlight } from './in-flight.ts';
 import { jsonObject, scalarText, type Json } from './payload-values.ts';
 import { SequenceCommits } from './sequence-commits.ts';
 import { wsMessageBytes } from './ws-data.ts';
@@ -100,7 +101,7 @@ class GatewayConnection {
   /** The last sequence number received: what a heartbeat carries. */
   private lastSeq: number | null;
   private readonly commits: SequenceCommits;
-  private readonly inFlight = new Set<Promise<void>>();
+  private readonly inFlight = new InFlight();
   private ending: Promise<void> | null = null;
   /** Resolves or rejects the promise `run` returned. */
   private settle: (error: unknown) => void = () => undefined;
@@ -226,8 +227,7 @@ class GatewayConnection {
     const done = this.commits.begin(seq);
     // The failure handler must not wait for `end`, which waits for this very work to settle.
     const work = this.options.dispatch({ t: name, s: seq, d: frame.d }, bytes).then(done, (error: unknown) => void this.end(error));
-    this.inFlight.add(work);
-    void work.finally(() => this.inFlight.delete(work));
+    void this.inFlight.track(work);
   }
 
   private onReady(data: Json): void {
@@ -267,7 +267,7 @@ class GatewayConnection {
     // A resume URL that failed before even saying HELLO is given up for the main one (RESUME works there too).
     if (error !== null && !this.helloSeen) this.options.state.resumeUrl = null;
     this.ending ??= this.close(closeCode).then(async () => {
-      await Promise.allSettled([...this.inFlight]);
+      await this.inFlight.settled();
       this.settle(error);
     });
     return this.ending;

@@ -1,6 +1,7 @@
 import WebSocket from 'ws';
 import { ImgateError } from '../../core/errors.ts';
 import type { ConnectionSession, EventSink } from '../_kit/adapter.ts';
+import { InFlight } from '../_kit/in-flight.ts';
 import { isJsonObject, scalarText } from '../_kit/payload-values.ts';
 import { platformRequest } from '../_kit/platform-http.ts';
 import { wsMessageBytes } from '../_kit/ws-data.ts';
@@ -50,7 +51,7 @@ export async function holdDingtalkStream(config: DingtalkChannelConfig, deps: St
   const url = new URL(endpoint);
   url.searchParams.set('ticket', ticket);
   const socket = new WebSocket(url, { handshakeTimeout: 10_000, maxPayload: MAX_FRAME_BYTES });
-  const storing = new Set<Promise<void>>();
+  const storing = new InFlight();
   let socketError: Error | undefined;
   /** Set when DingTalk announced it is moving the connection: its close is expected, not a failure. */
   let moving = false;
@@ -59,7 +60,7 @@ export async function holdDingtalkStream(config: DingtalkChannelConfig, deps: St
   // The callbacks being stored are acknowledged before the connection closes.
   const closeAfterStoring = (reason: string) => {
     closing = true;
-    void Promise.allSettled(storing).then(() => closeSoon(socket, reason));
+    void storing.settled().then(() => closeSoon(socket, reason));
   };
   const stop = () => closeAfterStoring('imgate is stopping');
   session.signal.addEventListener('abort', stop, { once: true });
@@ -96,8 +97,7 @@ export async function holdDingtalkStream(config: DingtalkChannelConfig, deps: St
       closeAfterStoring('reconnecting on request');
       return;
     }
-    const work = handleFrame(frame, socket, deps).finally(() => storing.delete(work));
-    storing.add(work);
+    void storing.track(handleFrame(frame, socket, deps));
   });
 
   const closed = await new Promise<{ code: number; reason: string }>((resolve) => {
@@ -107,7 +107,7 @@ export async function holdDingtalkStream(config: DingtalkChannelConfig, deps: St
   session.signal.removeEventListener('abort', stop);
   // After a drop, callbacks still being stored cannot be acknowledged any more: DingTalk pushes them
   // again on the next connection and dedup (on msgId) keeps one.
-  await Promise.allSettled(storing);
+  await storing.settled();
   if (session.signal.aborted || moving) return;
   throw new ImgateError('IMG_ERR_PLATFORM_UNREACHABLE', {
     message: `DingTalk stream closed (${closed.code}${closed.reason ? ` ${closed.reason}` : ''})${socketError ? `: ${socketError.message}` : ''}`,

@@ -1,6 +1,7 @@
 import type { NormalizedEvent } from '../../core/event.ts';
 import { ImgateError } from '../../core/errors.ts';
 import type { AdapterDeps, ConnectionSession } from '../_kit/adapter.ts';
+import { InFlight } from '../_kit/in-flight.ts';
 import { jsonObject } from '../_kit/payload-values.ts';
 import { openFeishuPayload, type FeishuCallbackContext } from './callback.ts';
 import { feishuGatewayBase } from './config.ts';
@@ -35,7 +36,7 @@ export async function holdFeishuLongConnection(ctx: FeishuCallbackContext, deps:
   if (session.signal.aborted) return;
   const { config } = ctx;
   const logger = sdkLogger(deps.logger, [config.appSecret]);
-  const storing = new PendingWork();
+  const storing = new InFlight();
 
   class StoringDispatcher extends sdk.EventDispatcher {
     // The SDK's own dispatcher would reshape the event per handler; imgate wants it as Feishu sent it.
@@ -113,22 +114,4 @@ function eventOfPush(ctx: FeishuCallbackContext, data: unknown): NormalizedEvent
   // Schema 1.0 events and anything else without a 2.0 header are acknowledged, as in webhook mode.
   if (jsonObject(payload.header) === null) return null;
   return normalizeFeishuEvent(payload, { receivedAt: new Date(), botOpenId: ctx.bot.openId });
-}
-
-/** Promises still running, to wait for at the end; their failures are the SDK's to answer. */
-class PendingWork {
-  private readonly running = new Set<Promise<unknown>>();
-
-  track<T>(work: Promise<T>): Promise<T> {
-    const done: Promise<boolean> = work.then(
-      () => this.running.delete(done),
-      () => this.running.delete(done),
-    );
-    this.running.add(done);
-    return work;
-  }
-
-  async settled(): Promise<void> {
-    await Promise.all(this.running);
-  }
 }
