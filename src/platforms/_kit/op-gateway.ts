@@ -5,7 +5,7 @@ import type { ConnectionSession } from './adapter.ts';
 import { InFlight } from './in-flight.ts';
 import { jsonObject, scalarText, type Json } from './payload-values.ts';
 import { SequenceCommits } from './sequence-commits.ts';
-import { wsMessageBytes } from './ws-data.ts';
+import { closeWebSocket, wsMessageBytes } from './websocket.ts';
 
 /*
  * A client of Discord's Gateway protocol, which QQ's WebSocket gateway copies op code for op code.
@@ -24,8 +24,6 @@ const OP = { DISPATCH: 0, HEARTBEAT: 1, IDENTIFY: 2, RESUME: 6, RECONNECT: 7, IN
 const HANDSHAKE_TIMEOUT_MS = 15_000;
 /** The gateway sends HELLO at once; one that has not within this is treated as down. */
 const HELLO_TIMEOUT_MS = 20_000;
-/** How long a close handshake may take before the socket is dropped. */
-const CLOSE_GRACE_MS = 1_000;
 /** Frames are a few KiB; one beyond this is not the platform's and closes the connection. */
 const MAX_FRAME_BYTES = 4 * 1024 * 1024;
 /**
@@ -277,20 +275,7 @@ class GatewayConnection {
     if (this.helloTimeout) clearTimeout(this.helloTimeout);
     if (this.firstBeat) clearTimeout(this.firstBeat);
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
-    const socket = this.socket;
-    if (socket === null || socket.readyState === WebSocket.CLOSED) return Promise.resolve();
-    return new Promise<void>((resolve) => {
-      const grace = setTimeout(() => {
-        socket.terminate();
-        resolve();
-      }, CLOSE_GRACE_MS);
-      socket.once('close', () => {
-        clearTimeout(grace);
-        resolve();
-      });
-      if (socket.readyState === WebSocket.CONNECTING) socket.terminate();
-      else socket.close(code);
-    });
+    return this.socket === null ? Promise.resolve() : closeWebSocket(this.socket, code);
   }
 }
 

@@ -4,7 +4,7 @@ import type { ConnectionSession, EventSink } from '../_kit/adapter.ts';
 import { InFlight } from '../_kit/in-flight.ts';
 import { isJsonObject, scalarText } from '../_kit/payload-values.ts';
 import { platformRequest } from '../_kit/platform-http.ts';
-import { wsMessageBytes } from '../_kit/ws-data.ts';
+import { closeWebSocket, wsMessageBytes } from '../_kit/websocket.ts';
 import type { Logger } from '../../core/logger.ts';
 import { gatewayBaseOf, type DingtalkChannelConfig } from './config.ts';
 import { normalizeDingtalkMessage } from './normalize.ts';
@@ -16,8 +16,6 @@ export const ROBOT_TOPIC = '/v1.0/im/bot/messages/get';
 const KEEPALIVE_MS = 30_000;
 /** Robot messages are a few KiB; a frame beyond this is not DingTalk's and closes the connection. */
 const MAX_FRAME_BYTES = 4 * 1024 * 1024;
-/** How long a close handshake may take before the socket is dropped. */
-const CLOSE_GRACE_MS = 1_000;
 
 /** A frame DingTalk pushes down the stream (PLATFORMS.md §4, "Stream mode"). */
 interface DownstreamFrame {
@@ -60,7 +58,7 @@ export async function holdDingtalkStream(config: DingtalkChannelConfig, deps: St
   // The callbacks being stored are acknowledged before the connection closes.
   const closeAfterStoring = (reason: string) => {
     closing = true;
-    void storing.settled().then(() => closeSoon(socket, reason));
+    void storing.settled().then(() => closeWebSocket(socket, 1000, reason));
   };
   const stop = () => closeAfterStoring('imgate is stopping');
   session.signal.addEventListener('abort', stop, { once: true });
@@ -185,16 +183,6 @@ function parseCallbackBody(data: string): DingtalkCallbackBody {
 /** The answer that stops DingTalk from pushing a callback again. */
 function acknowledge(socket: WebSocket, messageId: string): void {
   reply(socket, { code: 200, headers: { contentType: 'application/json', messageId }, message: 'OK', data: JSON.stringify({ response: null }) });
-}
-
-/** Closes with 1000, and drops the socket if the other side has not answered the close within a second. */
-function closeSoon(socket: WebSocket, reason: string): void {
-  if (socket.readyState === WebSocket.CONNECTING) {
-    socket.terminate();
-    return;
-  }
-  socket.close(1000, reason);
-  setTimeout(() => socket.terminate(), CLOSE_GRACE_MS).unref();
 }
 
 function reply(socket: WebSocket, frame: Record<string, unknown>): void {
