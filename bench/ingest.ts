@@ -46,6 +46,10 @@ interface RunResult {
   unanswered: number;
   p50: number;
   p99: number;
+  /** CPU the server child used during the window, in cores (null off Linux). */
+  serverCores: number | null;
+  /** CPU this process (the load generator) used during the window, in cores. */
+  loadCores: number;
   /** CPU the rest of the machine used during the window, in cores (null off Linux). */
   otherCores: number | null;
 }
@@ -136,21 +140,37 @@ function buildPool(channel: WechatPadChannelConfig): SignedRequest[] {
   return pool;
 }
 
-/** Busy CPU ms of the whole machine and of this process plus `pids` (Linux /proc, USER_HZ 100), to see other load. */
-function cpuSnapshot(pids: number[]): { machine: number; ours: number | null } {
+interface CpuSnapshot {
+  /** Busy CPU ms of the whole machine. */
+  machine: number;
+  /** CPU ms of this process (the load generator). */
+  load: number;
+  /** CPU ms of the server child (Linux /proc, USER_HZ 100), null elsewhere. */
+  server: number | null;
+}
+
+function cpuSnapshot(pid: number): CpuSnapshot {
   const machine = cpus().reduce((sum, { times: t }) => sum + t.user + t.nice + t.sys + t.irq, 0);
   const self = process.cpuUsage();
-  let ours: number | null = (self.user + self.system) / 1000;
-  for (const pid of pids) {
-    try {
-      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-      ours += (Number(fields[11]) + Number(fields[12])) * 10;
-    } catch {
-      ours = null;
-      break;
-    }
+  let server: number | null = null;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    server = (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    // not Linux: no per-process figure for the child
   }
-  return { machine, ours };
+  return { machine, load: (self.user + self.system) / 1000, server };
+}
+
+/** The cores the server, the load generator and everything else used between two snapshots. */
+function cpuShares(before: CpuSnapshot, after: CpuSnapshot, windowMs: number): Pick<RunResult, 'serverCores' | 'loadCores' | 'otherCores'> {
+  const loadMs = after.load - before.load;
+  const serverMs = after.server === null || before.server === null ? null : after.server - before.server;
+  return {
+    serverCores: serverMs === null ? null : serverMs / windowMs,
+    loadCores: loadMs / windowMs,
+    otherCores: serverMs === null ? null : Math.max(0, after.machine - before.machine - loadMs - serverMs) / windowMs,
+  };
 }
 
 /**
@@ -164,7 +184,7 @@ function load(url: string, path: string, seconds: number, pool: SignedRequest[],
   let inWindow = true;
   let okInWindow = 0;
   const started = performance.now();
-  const cpuBefore = cpuSnapshot([pid]);
+  const cpuBefore = cpuSnapshot(pid);
   let cpuAfter = cpuBefore;
   let windowMs = seconds * 1000;
   return new Promise((resolve, reject) => {
@@ -199,10 +219,7 @@ function load(url: string, path: string, seconds: number, pool: SignedRequest[],
           unanswered: Math.max(0, result.requests.sent - answered),
           p50: result.latency.p50,
           p99: result.latency.p99,
-          otherCores:
-            cpuAfter.ours === null || cpuBefore.ours === null
-              ? null
-              : Math.max(0, cpuAfter.machine - cpuBefore.machine - (cpuAfter.ours - cpuBefore.ours)) / windowMs,
+          ...cpuShares(cpuBefore, cpuAfter, windowMs),
         });
       },
     );
@@ -212,7 +229,7 @@ function load(url: string, path: string, seconds: number, pool: SignedRequest[],
     setTimeout(() => {
       inWindow = false;
       windowMs = performance.now() - started;
-      cpuAfter = cpuSnapshot([pid]);
+      cpuAfter = cpuSnapshot(pid);
       for (const client of clients) {
         const internals = client as unknown as { reqsMade: number; responseMax?: number };
         internals.responseMax = Math.max(1, internals.reqsMade);
@@ -242,6 +259,7 @@ function countEvents(dbPath: string): number {
 const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 /** autocannon keeps latencies in whole milliseconds. */
 const ms = (n: number) => (n < 1 ? '<1' : fmt(n));
+const cores = (n: number | null) => (n === null ? 'n/a' : `${n.toFixed(2)} cores`);
 
 async function main(): Promise<number> {
   const cpu = cpus();
@@ -285,10 +303,10 @@ async function main(): Promise<number> {
     ['bare node:http', bareResult.run],
     ['imgate (SQLite)', imgateResult.run],
   ];
-  const header = ['target', '2xx req/s', 'p50 ms', 'p99 ms', '2xx', 'non-2xx', 'errors', 'other load'];
+  const header = ['target', '2xx req/s', 'p50 ms', 'p99 ms', '2xx', 'non-2xx', 'errors', 'server', 'load gen', 'other load'];
   const cells = [
     header,
-    ...rows.map(([name, r]) => [name, fmt(r.rps), ms(r.p50), ms(r.p99), fmt(r.ok), fmt(r.non2xx), fmt(r.errors), r.otherCores === null ? 'n/a' : `${r.otherCores.toFixed(2)} cores`]),
+    ...rows.map(([name, r]) => [name, fmt(r.rps), ms(r.p50), ms(r.p99), fmt(r.ok), fmt(r.non2xx), fmt(r.errors), cores(r.serverCores), cores(r.loadCores), cores(r.otherCores)]),
   ];
   const widths = header.map((_, i) => Math.max(...cells.map((row) => row[i]!.length)));
   process.stdout.write('\n');

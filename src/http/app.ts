@@ -26,13 +26,14 @@ export function buildApp(ctx: AppContext): FastifyInstance {
   registerRequestLog(app, ctx.logger);
   registerErrorHandling(app, ctx.logger);
   // A request whose headers arrived before the shutdown began is in flight and is finished.
-  app.addHook('onRequest', async () => {
-    if (ctx.lifecycle.shuttingDown) throw new ImgateError('IMG_ERR_SHUTTING_DOWN');
+  app.addHook('onRequest', (_request, _reply, done) => {
+    done(ctx.lifecycle.shuttingDown ? new ImgateError('IMG_ERR_SHUTTING_DOWN') : undefined);
   });
   // Without this a keep-alive connection that finishes its last request during the shutdown stays
   // open for the whole keep-alive timeout (72 s in fastify), and so does the shutdown.
-  app.addHook('onSend', async (_request, reply) => {
+  app.addHook('onSend', (_request, reply, payload, done) => {
     if (ctx.lifecycle.shuttingDown) reply.header('connection', 'close');
+    done(null, payload);
   });
   // Each route module is its own encapsulated context: the inbound one swaps the body parsers.
   for (const routes of [

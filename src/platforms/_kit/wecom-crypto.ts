@@ -1,6 +1,6 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import { ImgateError } from '../../core/errors.ts';
-import { safeEqual } from './timing-safe.ts';
+import { signatureEquals } from './timing-safe.ts';
 
 /**
  * WeCom's callback crypto (WXBizMsgCrypt), https://developer.work.weixin.qq.com/document/path/90968:
@@ -32,7 +32,7 @@ export function verifyWecomSignature(
   encrypt: string,
 ): void {
   const { msg_signature: signature, timestamp, nonce } = query;
-  if (!signature || !timestamp || !nonce || !safeEqual(signature.toLowerCase(), wecomSignature(token, timestamp, nonce, encrypt))) {
+  if (!signature || !timestamp || !nonce || !signatureEquals(signature.toLowerCase(), wecomSignature(token, timestamp, nonce, encrypt))) {
     throw new ImgateError('IMG_ERR_INBOUND_BAD_SIGNATURE');
   }
 }

@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { ImgateError } from '../../core/errors.ts';
 import type { InboundRequest } from '../_kit/adapter.ts';
-import { safeEqual } from '../_kit/timing-safe.ts';
+import { signatureEquals } from '../_kit/timing-safe.ts';
 import { requestHeader } from '../_kit/request-header.ts';
 
 /** A millisecond timestamp: 1 to 16 digits (16 reach the year 318857). */
@@ -29,7 +29,7 @@ export function verifyDingtalkRequest(appSecret: string, timestampWindowSeconds:
   if (!timestamp || !sign) {
     throw new ImgateError('IMG_ERR_INBOUND_BAD_SIGNATURE', { message: 'the timestamp and sign headers are required' });
   }
-  if (!safeEqual(sign, dingtalkSign(timestamp, appSecret))) throw new ImgateError('IMG_ERR_INBOUND_BAD_SIGNATURE');
+  if (!signatureEquals(sign, dingtalkSign(timestamp, appSecret))) throw new ImgateError('IMG_ERR_INBOUND_BAD_SIGNATURE');
   if (timestampWindowSeconds === 0) return;
   const sentAt = TIMESTAMP.test(timestamp) ? Number(timestamp) : NaN;
   if (!Number.isFinite(sentAt) || Math.abs(req.receivedAt.getTime() - sentAt) > timestampWindowSeconds * 1000) {

@@ -1,6 +1,6 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import { ImgateError } from '../../core/errors.ts';
-import { safeEqual } from '../_kit/timing-safe.ts';
+import { signatureEquals } from '../_kit/timing-safe.ts';
 
 /**
  * Feishu's event crypto (PLATFORMS.md §3, "Encryption" and "Signature"; the official SDK's
@@ -61,7 +61,7 @@ export function verifyLarkSignature(encryptKey: string, headers: LarkSignatureHe
       message: 'the event has no X-Lark-Signature, X-Lark-Request-Timestamp or X-Lark-Request-Nonce, which an app with an Encrypt Key always sends',
     });
   }
-  if (!safeEqual(signature.toLowerCase(), larkSignature(timestamp, nonce, encryptKey, rawBody))) {
+  if (!signatureEquals(signature.toLowerCase(), larkSignature(timestamp, nonce, encryptKey, rawBody))) {
     throw new ImgateError('IMG_ERR_INBOUND_BAD_SIGNATURE');
   }
 }

@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { ImgateError } from '../../core/errors.ts';
 import type { InboundRequest } from '../_kit/adapter.ts';
-import { safeEqual } from '../_kit/timing-safe.ts';
+import { safeEqual, signatureEquals } from '../_kit/timing-safe.ts';
 import type { WechatPadChannelConfig } from './config.ts';
 import { requestHeader } from '../_kit/request-header.ts';
 
@@ -34,7 +34,7 @@ function verifySignature(config: WechatPadChannelConfig, req: InboundRequest): v
   if (abotSignature !== undefined) {
     // OpenClaw wechat_abot contract (seeds/000): `sha256=` + hex HMAC-SHA256 over the raw body only.
     const expected = `sha256=${createHmac('sha256', secret).update(req.rawBody).digest('hex')}`;
-    if (!safeEqual(abotSignature.trim().toLowerCase(), expected)) throw new ImgateError('IMG_ERR_INBOUND_BAD_SIGNATURE');
+    if (!signatureEquals(abotSignature.trim().toLowerCase(), expected)) throw new ImgateError('IMG_ERR_INBOUND_BAD_SIGNATURE');
     return;
   }
   throw new ImgateError('IMG_ERR_INBOUND_BAD_SIGNATURE', {
@@ -61,7 +61,7 @@ function verifyTimestampedSignature(
   }
   const separator = config.signatureFormat === 'concat' ? '' : ':';
   const expected = createHmac('sha256', secret).update(`${timestamp}${separator}`).update(req.rawBody).digest('hex');
-  if (!safeEqual(signature.trim().toLowerCase(), expected)) throw new ImgateError('IMG_ERR_INBOUND_BAD_SIGNATURE');
+  if (!signatureEquals(signature.trim().toLowerCase(), expected)) throw new ImgateError('IMG_ERR_INBOUND_BAD_SIGNATURE');
 
   const sentAtMs = timestampMs(timestamp);
   const windowMs = config.timestampWindowSeconds * 1000;

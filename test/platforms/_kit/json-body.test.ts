@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ImgateError } from '../../../src/core/errors.ts';
 import { parseJsonBody } from '../../../src/platforms/_kit/json-body.ts';
+import { parse as losslessParse } from 'lossless-json';
 
 const parse = (text: string) => parseJsonBody(Buffer.from(text, 'utf8'));
 
@@ -33,5 +34,52 @@ describe('parseJsonBody', () => {
         (error: unknown) => error instanceof ImgateError && error.code === 'IMG_ERR_INBOUND_MALFORMED' && !error.message.includes(text || '\u0000'),
       );
     }
+  });
+});
+
+describe('parseJsonBody against lossless-json', () => {
+  // A seeded generator of documents full of what trips a hand-written scanner: long and short
+  // numbers in every position, decimals and exponents, digits and escaped quotes inside strings.
+  function generator(seed: number) {
+    let state = seed;
+    const next = () => {
+      state = (state * 1103515245 + 12345) % 2147483648;
+      return state / 2147483648;
+    };
+    const digits = (n: number) => Array.from({ length: n }, (_, i) => String(i === 0 ? 1 + Math.floor(next() * 9) : Math.floor(next() * 10))).join('');
+    const number = (): string => {
+      const sign = next() < 0.2 ? '-' : '';
+      const int = digits(1 + Math.floor(next() * 22));
+      const fraction = next() < 0.2 ? `.${digits(1 + Math.floor(next() * 6))}` : '';
+      const exponent = next() < 0.1 ? `e${next() < 0.5 ? '-' : '+'}${digits(1)}` : '';
+      return `${sign}${int}${fraction}${exponent}`;
+    };
+    const string = (): string => {
+      const parts = ['a', ' ', digits(18), '\\"', '\\\\', ':', ',', '[', '{', '你好', '\\u0041', '\\n'];
+      return `"${Array.from({ length: Math.floor(next() * 6) }, () => parts[Math.floor(next() * parts.length)]).join('')}"`;
+    };
+    const value = (depth: number): string => {
+      const pick = next();
+      if (depth > 3 || pick < 0.35) return number();
+      if (pick < 0.55) return string();
+      if (pick < 0.62) return ['true', 'false', 'null'][Math.floor(next() * 3)] as string;
+      if (pick < 0.8) return `[ ${Array.from({ length: Math.floor(next() * 4) }, () => value(depth + 1)).join(' , ')} ]`;
+      return `{${Array.from({ length: Math.floor(next() * 4) }, (_, i) => `${string().slice(0, -1)}${i}":${value(depth + 1)}`).join(',')}}`;
+    };
+    return () => `{"id":${number()},"v":${value(0)}}`;
+  }
+
+  // lossless-json hands every number token to this, so it applies the rule with its own parser.
+  const keepLongIntegers = (token: string) => (/^-?\d{16,}$/.test(token) ? token : Number(token));
+
+  it('gives the same value as lossless-json for 2,000 generated documents', () => {
+    const document = generator(20261123);
+    let withLongIntegers = 0;
+    for (let n = 0; n < 2000; n++) {
+      const text = document();
+      if (/[:,[]\s*-?\d{16,}(?![.eE\d])/.test(text)) withLongIntegers++;
+      assert.deepEqual(parse(text), losslessParse(text, null, keepLongIntegers), text);
+    }
+    assert.ok(withLongIntegers > 500, `only ${withLongIntegers} documents had a long integer`);
   });
 });
