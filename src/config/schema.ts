@@ -40,8 +40,12 @@ const storageSchema = z
       .describe('`sqlite:<path>` (embedded default, created on first start; `sqlite::memory:` for throwaway runs).'),
     retentionHours: configNumber(z.number().int().min(24, 'at least 24: dedup keys must outlive every platform retry'))
       .default(168)
-      .describe('Events, deliveries, attempts and sends older than this are purged. Dedup keys live as long as their event.'),
-    purgeIntervalMinutes: configNumber(z.number().int().positive()).default(60).describe('How often the purge runs.'),
+      .describe(
+        'Events, deliveries, attempts and sends older than this are purged; an event whose delivery is still being retried stays until it succeeds or is dead-lettered. Dedup keys live as long as their event.',
+      ),
+    purgeIntervalMinutes: configNumber(z.number().int().positive().max(35_791, 'at most 35791 (24.8 days, the longest timer Node keeps)'))
+      .default(60)
+      .describe('How often the purge runs.'),
   })
   .prefault({})
   .describe('Where events, deliveries and sends are kept.');

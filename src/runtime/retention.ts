@@ -3,9 +3,10 @@ import type { Store } from '../store/store.ts';
 
 /**
  * Purges events (with their deliveries and attempts) and sends older than the retention, in the
- * background. Dedup keys are the events' own unique keys, so they live exactly as long as the
- * events; the config schema keeps the retention at 24 h or more, longer than any platform retries
- * (Feishu's last retry comes about 7 h after the first push, PLATFORMS.md §3).
+ * background; an event whose delivery is still being retried stays until it is done. Dedup keys
+ * are the events' own unique keys, so they live at least as long as the retention; the config
+ * schema keeps it at 24 h or more, longer than any platform retries (Feishu's last retry comes
+ * about 7 h after the first push, PLATFORMS.md §3).
  */
 export function startRetention(
   store: Store,

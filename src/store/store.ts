@@ -220,7 +220,8 @@ export interface Store {
 
   /**
    * Deletes events (with their deliveries and attempts), sends, and counters last counted, older
-   * than `cutoff`.
+   * than `cutoff`. An event with a delivery still pending or in flight is kept until that delivery
+   * has succeeded or been dead-lettered.
    */
   purgeOlderThan(cutoff: number): Promise<PurgeResult>;
 }

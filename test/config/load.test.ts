@@ -84,6 +84,12 @@ describe('config loading', () => {
     assert.match(problems[0]!, /^storage\.retentionHours: at least 24/);
   });
 
+  it('refuses a purge interval longer than a Node timer can wait (it would fire every millisecond)', () => {
+    const problems = problemsOf(() => parseConfig({ storage: { purgeIntervalMinutes: 43_200 } }, 'test', {}));
+    assert.match(problems[0]!, /^storage\.purgeIntervalMinutes: at most 35791/);
+    assert.doesNotThrow(() => parseConfig({ storage: { purgeIntervalMinutes: 35_791 } }, 'test', {}));
+  });
+
   it('reports YAML syntax errors with the file name', () => {
     const dir = makeTempDir();
     const path = join(dir, 'bad.yaml');

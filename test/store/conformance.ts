@@ -607,6 +607,9 @@ export function describeStoreConformance(engine: string, factory: StoreFactory):
           await store.claimDeliveries([deliveryId], cutoff, cutoff + 1);
           await store.recordAttempt(attempt(deliveryId, 1, cutoff), { status: 'succeeded' }, cutoff);
         }
+        const deadId = (old.deliveries[1] as { id: string }).id;
+        await store.claimDeliveries([deadId], cutoff, cutoff + 1);
+        await store.recordAttempt(attempt(deadId, 1, cutoff), { status: 'dead', error: 'HTTP 500' }, cutoff);
         await store.claimIdempotencyKey('key_1', 'old', 'h', cutoff - 1, 0);
         await store.claimIdempotencyKey('key_1', 'fresh', 'h', cutoff, 0);
         const oldSend = sampleOutbound({ createdAt: cutoff - 1 });
@@ -620,7 +623,7 @@ export function describeStoreConformance(engine: string, factory: StoreFactory):
         assert.deepEqual(await store.purgeOlderThan(cutoff), {
           events: 1,
           deliveries: 2,
-          attempts: 1,
+          attempts: 2,
           idempotency: 1,
           outbound: 1,
           counters: 1,
@@ -646,6 +649,40 @@ export function describeStoreConformance(engine: string, factory: StoreFactory):
           outbound: 0,
           counters: 0,
         });
+      });
+
+      it('keeps an old event while one of its deliveries is pending or in flight, and purges it once done', async () => {
+        const cutoff = Date.now() - 86_400_000;
+        const retrying = ingestItem({ receivedAt: cutoff - 1000, subscriptionIds: ['sub_a', 'sub_b'] });
+        const sending = ingestItem({ receivedAt: cutoff - 1000 });
+        await store.ingestBatch([retrying, sending]);
+        const [doneId, retryId] = retrying.deliveries.map((d) => d.id) as [string, string];
+        await store.claimDeliveries([doneId, retryId], cutoff, cutoff + 1);
+        await store.recordAttempt(attempt(doneId, 1, cutoff), { status: 'succeeded' }, cutoff);
+        await store.recordAttempt(attempt(retryId, 1, cutoff), { status: 'pending', nextAttemptAt: Date.now() + 3600_000, error: 'HTTP 503' }, cutoff);
+        await store.claimDeliveries([firstDeliveryId(sending)], Date.now(), Date.now() + 60_000);
+
+        assert.equal((await store.purgeOlderThan(cutoff)).events, 0);
+        assert.deepEqual(await store.getEvent(retrying.stored.event.id), retrying.stored);
+        assert.deepEqual(await store.getEvent(sending.stored.event.id), sending.stored);
+        assert.equal((await store.getDelivery(doneId))?.status, 'succeeded', 'the finished delivery of a kept event stays too');
+        assert.equal((await store.listAttempts(retryId)).length, 1);
+
+        await store.recordAttempt(attempt(retryId, 2, Date.now()), { status: 'dead', error: 'HTTP 503' }, Date.now());
+        await store.recordAttempt(attempt(firstDeliveryId(sending), 1, Date.now()), { status: 'succeeded' }, Date.now());
+        assert.deepEqual(await store.purgeOlderThan(cutoff), { events: 2, deliveries: 3, attempts: 4, idempotency: 0, outbound: 0, counters: 0 });
+        assert.equal(await store.getEvent(retrying.stored.event.id), null);
+        assert.equal(await store.getEvent(sending.stored.event.id), null);
+      });
+
+      it('purges a backlog of thousands of events and nothing newer', async () => {
+        const cutoff = Date.now() - 86_400_000;
+        const backlog = Array.from({ length: 2500 }, (_, i) => ingestItem({ receivedAt: cutoff - 10_000 + i, subscriptionIds: [] }));
+        const fresh = ingestItem({ subscriptionIds: [] });
+        await store.ingestBatch([...backlog, fresh]);
+        assert.equal((await store.purgeOlderThan(cutoff)).events, 2500);
+        assert.equal(await store.getEvent((backlog[2499] as IngestItem).stored.event.id), null);
+        assert.deepEqual(await store.getEvent(fresh.stored.event.id), fresh.stored);
       });
     });
 

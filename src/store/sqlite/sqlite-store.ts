@@ -92,6 +92,9 @@ interface OutboundMessageRow {
   created_at: number;
 }
 
+/** Old events deleted per purge transaction. */
+const PURGE_CHUNK = 1000;
+
 /**
  * The embedded store. better-sqlite3 is synchronous, so every method does its work at once inside
  * an async shell; one connection per process, writes serialized by SQLite.
@@ -549,25 +552,51 @@ export class SqliteStore implements Store {
   // Retention
 
   async purgeOlderThan(cutoff: number): Promise<PurgeResult> {
-    return this.db
-      .transaction((): PurgeResult => {
-        const attempts = this.run(
-          `DELETE FROM delivery_attempts WHERE delivery_id IN (
-             SELECT deliveries.id FROM deliveries JOIN events ON events.id = deliveries.event_id
-             WHERE events.received_at < ?)`,
-          cutoff,
-        ).changes;
-        const deliveries = this.run(
-          'DELETE FROM deliveries WHERE event_id IN (SELECT id FROM events WHERE received_at < ?)',
-          cutoff,
-        ).changes;
-        const events = this.run('DELETE FROM events WHERE received_at < ?', cutoff).changes;
-        const idempotency = this.run('DELETE FROM idempotency_keys WHERE created_at < ?', cutoff).changes;
-        const outbound = this.run('DELETE FROM outbound_messages WHERE created_at < ?', cutoff).changes;
-        const counters = this.run('DELETE FROM counters WHERE updated_at < ?', cutoff).changes;
-        return { events, deliveries, attempts, idempotency, outbound, counters };
+    const total: PurgeResult = { events: 0, deliveries: 0, attempts: 0, idempotency: 0, outbound: 0, counters: 0 };
+    // Events go in chunks, each its own transaction, with the event loop let go in between: a
+    // single transaction over a long backlog (the first purge after a long stop) held up every
+    // callback for seconds.
+    for (;;) {
+      const chunk = this.db.transaction(() => this.purgeEventChunk(cutoff)).immediate();
+      total.events += chunk.events;
+      total.deliveries += chunk.deliveries;
+      total.attempts += chunk.attempts;
+      if (chunk.events < PURGE_CHUNK) break;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    this.db
+      .transaction(() => {
+        total.idempotency = this.run('DELETE FROM idempotency_keys WHERE created_at < ?', cutoff).changes;
+        total.outbound = this.run('DELETE FROM outbound_messages WHERE created_at < ?', cutoff).changes;
+        total.counters = this.run('DELETE FROM counters WHERE updated_at < ?', cutoff).changes;
       })
       .immediate();
+    return total;
+  }
+
+  /**
+   * Up to PURGE_CHUNK old events with their deliveries and attempts. An event with a delivery still
+   * pending or in flight stays, however old, until that delivery succeeds or is dead-lettered: a
+   * long retry schedule (or a subscriber's Retry-After) can outlast the retention.
+   */
+  private purgeEventChunk(cutoff: number): Pick<PurgeResult, 'events' | 'deliveries' | 'attempts'> {
+    const ids = this.many<{ id: string }>(
+      `SELECT id FROM events WHERE received_at < ? AND NOT EXISTS (
+         SELECT 1 FROM deliveries WHERE deliveries.event_id = events.id AND deliveries.status IN ('pending', 'in_flight'))
+       LIMIT ?`,
+      cutoff,
+      PURGE_CHUNK,
+    );
+    if (ids.length === 0) return { events: 0, deliveries: 0, attempts: 0 };
+    const list = JSON.stringify(ids.map((row) => row.id));
+    const attempts = this.run(
+      `DELETE FROM delivery_attempts WHERE delivery_id IN (
+         SELECT id FROM deliveries WHERE event_id IN (SELECT value FROM json_each(?)))`,
+      list,
+    ).changes;
+    const deliveries = this.run('DELETE FROM deliveries WHERE event_id IN (SELECT value FROM json_each(?))', list).changes;
+    const events = this.run('DELETE FROM events WHERE id IN (SELECT value FROM json_each(?))', list).changes;
+    return { events, deliveries, attempts };
   }
 
   // Statements are prepared on first use (the tables may not exist before migrate) and then reused.
