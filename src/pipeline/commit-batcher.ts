@@ -55,17 +55,38 @@ export class CommitBatcher {
     this.flushing = true;
     const batch = this.queue.splice(0, this.options.maxBatch);
     try {
-      const outcomes = await this.store.ingestBatch(batch.map((w) => w.item));
-      batch.forEach((waiting, index) => waiting.resolve(outcomes[index] as IngestOutcome));
+      await this.commit(batch);
     } catch (error) {
-      // Nothing of the batch is stored; every caller answers 503 so the platform retries.
+      // Nothing of the batch is stored. One event the store refuses must not fail the callbacks that
+      // only shared its commit, so each is tried again on its own.
       this.logger.error({ err: error, batch: batch.length }, 'ingest commit failed');
-      const failure = new ImgateError('IMG_ERR_OVERLOADED', { cause: error });
-      batch.forEach((waiting) => waiting.reject(failure));
+      if (batch.length > 1) await this.commitEach(batch);
+      else batch.forEach((waiting) => waiting.reject(overloaded(error)));
     } finally {
       this.flushing = false;
     }
     if (this.queue.length > 0) this.schedule();
     else this.idle.splice(0).forEach((resolve) => resolve());
   }
+
+  private async commit(batch: Waiting[]): Promise<void> {
+    const outcomes = await this.store.ingestBatch(batch.map((w) => w.item));
+    batch.forEach((waiting, index) => waiting.resolve(outcomes[index] as IngestOutcome));
+  }
+
+  private async commitEach(batch: Waiting[]): Promise<void> {
+    for (const waiting of batch) {
+      try {
+        await this.commit([waiting]);
+      } catch (error) {
+        // This caller answers 503 so that its platform retries; its batch-mates are stored.
+        this.logger.error({ err: error, channel: waiting.item.channel }, 'ingest commit of one event failed');
+        waiting.reject(overloaded(error));
+      }
+    }
+  }
+}
+
+function overloaded(cause: unknown): ImgateError {
+  return new ImgateError('IMG_ERR_OVERLOADED', { cause });
 }
