@@ -93,14 +93,19 @@ export class TokenService {
     }
   }
 
-  private fetchOnce(source: TokenSource, rejected: string | undefined): Promise<TokenLease> {
+  private async fetchOnce(source: TokenSource, rejected: string | undefined): Promise<TokenLease> {
     const running = this.fetching.get(source.key);
-    if (running) return running;
+    if (running) {
+      const lease = await running;
+      // A fetch that began before this rejection can bring back the very token refused (a
+      // `tokenUrl` service that has not heard of the rejection yet): then fetch again, saying so.
+      return rejected !== undefined && lease.value === rejected ? this.fetchOnce(source, rejected) : lease;
+    }
     const fetching = (async () => {
       // A caller that read the store just before another fetch stored its token arrives here after
       // that fetch finished: the fresh token is taken, not fetched again.
       const stored = await this.store.getToken(source.key);
-      if (stored && stored.expiresAt > this.now()) return stored;
+      if (stored && stored.expiresAt > this.now() && stored.value !== rejected) return stored;
       const grant = await source.fetch(rejected);
       const lifetimeMs = grant.expiresInSeconds * 1000;
       const expiresAt = this.now() + lifetimeMs - Math.min(REFRESH_AHEAD_MS, lifetimeMs / 10);

@@ -104,6 +104,29 @@ describe('TokenService', () => {
     assert.equal(source.fetches, 2);
   });
 
+  it('fetches again for a caller whose rejected token an earlier fetch brings back', async () => {
+    const tokens = new TokenService(await memoryStore(), silent);
+    // Like a `tokenUrl` service: it keeps handing out its cached token until told it was refused.
+    let open: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    const asked: (string | undefined)[] = [];
+    const source: TokenSource = {
+      key: 'test:app:shared',
+      async fetch(rejected) {
+        asked.push(rejected);
+        await gate;
+        return { value: rejected === 'tok-old' ? 'tok-new' : 'tok-old', expiresInSeconds: 7200 };
+      },
+    };
+    const plain = tokens.get(source);
+    await new Promise((resolve) => setImmediate(resolve));
+    const afterRejection = tokens.get(source, 'tok-old');
+    open();
+    assert.equal(await plain, 'tok-old');
+    assert.equal(await afterRejection, 'tok-new');
+    assert.deepEqual(asked, [undefined, 'tok-old']);
+  });
+
   it('withToken re-fetches once when the platform rejects the token, and retries', async () => {
     const tokens = new TokenService(await memoryStore(), silent);
     const source = countingSource();
