@@ -63,6 +63,13 @@ const deliverySchema = z
   .prefault({})
   .describe('The worker that sends events to subscribers.');
 
+/** Standard Webhooks secrets are `whsec_` + base64; a typo there would sign with a key no subscriber has. */
+const WHSEC = /^whsec_(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=|[A-Za-z0-9+/]{4})$/;
+const signingSecret = z
+  .string()
+  .min(1)
+  .refine((secret) => !secret.startsWith('whsec_') || WHSEC.test(secret), 'after "whsec_" the secret must be base64 (Standard Webhooks)');
+
 const subscriptionSchema = z.strictObject({
   id: z
     .string()
@@ -70,7 +77,7 @@ const subscriptionSchema = z.strictObject({
     .describe('Names the subscription in the API and in delivery records.'),
   url: z.url().describe('Where events are POSTed.'),
   secret: z
-    .union([z.string().min(1), z.array(z.string().min(1)).min(1).max(2)])
+    .union([signingSecret, z.array(signingSecret).min(1).max(2)])
     .describe('Signing secret; two during a rotation (both signatures are sent with `standard`, the first is used otherwise).'),
   signing: z
     .enum(['standard', 'abot', 'padpro'])

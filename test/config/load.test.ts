@@ -84,6 +84,15 @@ describe('config loading', () => {
     assert.match(problems[0]!, /^storage\.retentionHours: at least 24/);
   });
 
+  it('refuses a whsec_ secret that is not base64, without echoing it', () => {
+    const subscription = (secret: string) => ({ subscriptions: [{ id: 's', url: 'http://127.0.0.1:1/in', secret }] });
+    const problems = problemsOf(() => parseConfig(subscription('whsec_not*base64!'), 'test', {}));
+    assert.match(problems[0]!, /^subscriptions\[0\]\.secret: after "whsec_" the secret must be base64/);
+    assert.ok(!problems.join('\n').includes('not*base64'));
+    assert.doesNotThrow(() => parseConfig(subscription('whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw'), 'test', {}));
+    assert.doesNotThrow(() => parseConfig(subscription('any plain secret'), 'test', {}));
+  });
+
   it('refuses a purge interval longer than a Node timer can wait (it would fire every millisecond)', () => {
     const problems = problemsOf(() => parseConfig({ storage: { purgeIntervalMinutes: 43_200 } }, 'test', {}));
     assert.match(problems[0]!, /^storage\.purgeIntervalMinutes: at most 35791/);
