@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config/schema.ts';
 import { createLogger, type Logger } from './core/logger.ts';
-import { DeliveryWorker } from './delivery/worker.ts';
+import { DEFAULT_STOP_GRACE_MS, DeliveryWorker } from './delivery/worker.ts';
 import { buildApp } from './http/app.ts';
 import { SendService } from './outbound/send-service.ts';
 import { CommitBatcher } from './pipeline/commit-batcher.ts';
@@ -47,8 +47,11 @@ async function startOnStore(config: Config, logger: Logger, store: Store): Promi
   await subscriptions.load();
   subscriptions.startRefreshing(SUBSCRIPTION_REFRESH_MS);
 
+  // Attempts in flight at shutdown get a fifth of the shutdown's time, 2 s by default, before they
+  // are aborted and recorded: the rest is left for the HTTP server, the commits and the store.
+  const stopGraceMs = Math.min(DEFAULT_STOP_GRACE_MS, Math.floor(config.server.shutdownTimeoutMs / 5));
   const worker = config.delivery.enabled
-    ? new DeliveryWorker(store, subscriptions, logger.child({ role: 'delivery' }), config.delivery)
+    ? new DeliveryWorker(store, subscriptions, logger.child({ role: 'delivery' }), { ...config.delivery, stopGraceMs })
     : undefined;
   const batcher = new CommitBatcher(store, logger, { maxBatch: MAX_COMMIT_BATCH, maxPending: config.server.maxPendingIngest });
   const pipeline = new IngestPipeline(store, batcher, subscriptions, (deliveries) => worker?.notify(deliveries));
@@ -83,7 +86,11 @@ async function startOnStore(config: Config, logger: Logger, store: Store): Promi
   const close = () => {
     closing ??= (async () => {
       lifecycle.shuttingDown = true;
+      // app.close() does not wait for a send whose client hung up, and every send must record its
+      // result before the store closes: sends get half of the shutdown's time.
+      const sendsDrained = sendService.drain(config.server.shutdownTimeoutMs / 2);
       await app.close();
+      await sendsDrained;
       await stopBackgroundWork();
       await batcher.drain();
       await worker?.stop();

@@ -27,7 +27,9 @@ const serverSchema = z
       .describe('Inbound events waiting for a commit beyond which callbacks get 503 instead of being accepted.'),
     shutdownTimeoutMs: configNumber(z.number().int().positive())
       .default(10000)
-      .describe('How long a graceful shutdown waits for in-flight work.'),
+      .describe(
+        'How long a graceful shutdown waits for in-flight work: sends get half of it, delivery attempts a fifth (2 s at most) before they are aborted and recorded for a retry after the restart.',
+      ),
   })
   .prefault({})
   .describe('The HTTP server: platform callbacks, the send API and the management API.');
@@ -94,7 +96,7 @@ const subscriptionSchema = z.strictObject({
     .describe('Only these message types: unified names or WeChat numbers (1, 3, 34, 43, 47, 49, 10000, 10002).'),
   includeSelf: configBoolean().default(false).describe("Also deliver the bot account's own messages."),
   groups: z.enum(['all', 'mention', 'none']).default('all').describe('Group messages: all, only those mentioning the bot, none.'),
-  enabled: configBoolean().default(true).describe('A disabled subscription gets nothing; a 410 answer disables it.'),
+  enabled: configBoolean().default(true).describe('A disabled subscription gets nothing; a 410 answer disables it, unless it was changed while that attempt ran.'),
   timeoutMs: configNumber(z.number().int().positive().max(60000))
     .default(10000)
     .describe('An attempt that has no answer in this time failed.'),

@@ -1,8 +1,15 @@
+import { parseHttpDate } from './http-date.ts';
+
+/** Longest `Retry-After` obeyed, so a subscriber cannot park a delivery for ever. */
+export const MAX_RETRY_AFTER_S = 24 * 3600;
+
 /**
  * When to try again. `attemptsMade` counts the attempt that just failed; the schedule's entry for
  * it (seconds) gets ±20 % jitter so that subscribers recovering from an outage are not hit by every
- * retry in the same second. A `Retry-After` from the subscriber replaces the scheduled delay.
- * Returns null when the schedule is used up: the delivery is dead-lettered.
+ * retry in the same second. A `Retry-After` from the subscriber is a minimum (RFC 9110 §10.2.3: how
+ * long the client ought to wait), capped at 24 h: it can put a retry off, never bring it forward, so
+ * `Retry-After: 0` does not collapse the schedule. Returns null when the schedule is used up: the
+ * delivery is dead-lettered.
  */
 export function calculateRetryDelay(
   schedule: readonly number[],
@@ -12,8 +19,9 @@ export function calculateRetryDelay(
 ): number | null {
   const scheduled = schedule[attemptsMade - 1];
   if (scheduled === undefined) return null;
-  if (retryAfterSeconds !== null) return Math.round(retryAfterSeconds * 1000);
-  return withJitter(scheduled * 1000, random);
+  const jittered = withJitter(scheduled * 1000, random);
+  if (retryAfterSeconds === null) return jittered;
+  return Math.max(jittered, Math.round(Math.min(retryAfterSeconds, MAX_RETRY_AFTER_S) * 1000));
 }
 
 /** `ms` give or take 20 %, so that many clients recovering from one outage do not retry in step. */
@@ -21,11 +29,15 @@ export function withJitter(ms: number, random: () => number = Math.random): numb
   return Math.round(ms * (1 + (random() * 2 - 1) * 0.2));
 }
 
-/** `Retry-After` as seconds: either delta-seconds or an HTTP date. Null when absent or unreadable. */
+/**
+ * `Retry-After` as seconds from `now`: delta-seconds (digits only) or an HTTP-date, 0 for a date in
+ * the past. Null when absent or anything else: `Date.parse` was tried and reads "-1", "+5" or
+ * "foo 12" as dates in the past, which then cut every wait to nothing.
+ */
 export function parseRetryAfter(header: string | string[] | undefined, now: number): number | null {
-  const value = Array.isArray(header) ? header[0] : header;
+  const value = (Array.isArray(header) ? header[0] : header)?.trim();
   if (!value) return null;
-  if (/^\d+(\.\d+)?$/.test(value.trim())) return Number(value);
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? null : Math.max(0, (date - now) / 1000);
+  if (/^\d+$/.test(value)) return Number(value);
+  const date = parseHttpDate(value, now);
+  return date === null ? null : Math.max(0, (date - now) / 1000);
 }

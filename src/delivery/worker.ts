@@ -1,7 +1,7 @@
 import type { Logger } from '../core/logger.ts';
 import type { AttemptRecord, AttemptResolution, DeliveryRecord, Store, SubscriptionRecord } from '../store/store.ts';
 import type { SubscriptionRegistry } from '../subscriptions/registry.ts';
-import { postWebhook } from './post-webhook.ts';
+import { postWebhook, type PostResult } from './post-webhook.ts';
 import { renderDelivery } from './render.ts';
 import { calculateRetryDelay, parseRetryAfter } from './retry-delay.ts';
 import { signDelivery } from './sign.ts';
@@ -9,7 +9,22 @@ import { signDelivery } from './sign.ts';
 export interface WorkerOptions {
   concurrencyPerSubscription: number;
   pollIntervalMs: number;
+  /**
+   * How long `stop` lets attempts in flight run before aborting them; each aborted attempt is
+   * recorded and due again at once, so the next start sends it promptly.
+   * @defaultValue DEFAULT_STOP_GRACE_MS
+   */
+  stopGraceMs?: number;
 }
+
+/**
+ * Well inside the default `server.shutdownTimeoutMs` (10 s): waiting out a subscriber's own timeout
+ * (up to 60 s) outlasted it, the process exited with the attempt unrecorded and still claimed, and
+ * the delivery was sent again only once its lease ran out.
+ */
+export const DEFAULT_STOP_GRACE_MS = 2000;
+/** What an attempt cut short by `stop` records; the delivery stays pending, due at once. */
+const ABORTED_BY_SHUTDOWN = 'aborted: the gateway shut down';
 
 /** Retries due within this long get a timer of their own; later ones are found by the poll. */
 const LOCAL_TIMER_LIMIT_MS = 60_000;
@@ -19,8 +34,6 @@ const LOCAL_TIMER_LIMIT_MS = 60_000;
  * picked up again within seconds of a restart.
  */
 const LEASE_MARGIN_MS = 5_000;
-/** Longest `Retry-After` obeyed, so a subscriber cannot park a delivery for ever. */
-const MAX_RETRY_AFTER_S = 24 * 3600;
 const POLL_BATCH = 200;
 
 interface Lane {
@@ -40,7 +53,14 @@ export class DeliveryWorker {
   private readonly lanes = new Map<string, Lane>();
   private readonly queued = new Set<string>();
   private readonly timers = new Set<NodeJS.Timeout>();
-  private readonly inFlight = new Set<Promise<void>>();
+  private readonly inFlight = new Set<Promise<unknown>>();
+  /**
+   * One controller per POST in flight, aborted by `stop` once the grace period is over. Not one
+   * shared signal combined into each POST's with AbortSignal.any: on Node 20 every such call leaves
+   * an entry on the long-lived signal that is never removed (nodejs/node#55351).
+   */
+  private readonly posts = new Set<AbortController>();
+  private aborting = false;
   private pollTimer: NodeJS.Timeout | undefined;
   private polling: Promise<void> | undefined;
   private stopped = false;
@@ -58,12 +78,24 @@ export class DeliveryWorker {
     void this.poll();
   }
 
-  /** Stops taking work and waits for attempts in flight (bounded by their timeouts). */
+  /**
+   * Stops taking work and waits for attempts in flight, for `stopGraceMs` at most: then they are
+   * aborted and recorded as such, pending and due at once.
+   */
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.pollTimer);
     for (const timer of this.timers) clearTimeout(timer);
-    await Promise.allSettled([...this.inFlight, this.polling]);
+    const grace = setTimeout(() => {
+      this.logger.warn({ attempts: this.inFlight.size }, 'delivery attempts still in flight at shutdown: aborting them');
+      this.aborting = true;
+      for (const post of this.posts) post.abort();
+    }, this.options.stopGraceMs ?? DEFAULT_STOP_GRACE_MS);
+    try {
+      await Promise.allSettled([...this.inFlight, this.polling]);
+    } finally {
+      clearTimeout(grace);
+    }
   }
 
   notify(deliveries: { id: string; subscriptionId: string }[]): void {
@@ -76,11 +108,17 @@ export class DeliveryWorker {
    */
   async createAndAttempt(deliveryId: string, subscriptionId: string, create: () => Promise<void>): Promise<AttemptRecord | null> {
     this.queued.add(deliveryId);
-    try {
+    const run = (async () => {
       await create();
       const [claimed] = await this.store.claimDeliveries([deliveryId], Date.now(), this.leaseUntil(subscriptionId));
       return claimed ? await this.attempt(claimed) : null;
+    })();
+    // Tracked like the lanes' attempts, so that `stop` waits for it and aborts it too.
+    this.inFlight.add(run);
+    try {
+      return await run;
     } finally {
+      this.inFlight.delete(run);
       this.queued.delete(deliveryId);
     }
   }
@@ -180,7 +218,7 @@ export class DeliveryWorker {
       'x-imgate-delivery-id': delivery.id,
       ...signDelivery(sub, { messageId: delivery.eventId, timestamp: Math.floor(startedAt / 1000), body }),
     };
-    const result = await postWebhook(url, headers, body, sub.timeoutMs);
+    const result = await this.post(url, headers, body, sub.timeoutMs);
     const record: AttemptRecord = {
       deliveryId: delivery.id,
       attempt: attemptNumber,
@@ -188,9 +226,13 @@ export class DeliveryWorker {
       latencyMs: result.latencyMs,
       statusCode: result.statusCode,
       responseBody: result.responseBody,
-      error: result.error,
+      error: result.aborted ? ABORTED_BY_SHUTDOWN : result.error,
     };
-    const resolution = await this.resolve(sub, attemptNumber, result);
+    // Cut short by `stop`: the subscriber may or may not have it, so it is sent again, first thing
+    // after the restart, rather than waiting for the lease to run out or for the next scheduled try.
+    const resolution: AttemptResolution = result.aborted
+      ? { status: 'pending', nextAttemptAt: Date.now(), error: ABORTED_BY_SHUTDOWN }
+      : await this.resolve(sub, delivery.id, attemptNumber, result);
     await this.store.recordAttempt(record, resolution, Date.now());
     this.logger.info(
       {
@@ -201,7 +243,7 @@ export class DeliveryWorker {
         status: result.statusCode,
         outcome: resolution.status,
         latencyMs: result.latencyMs,
-        error: result.error ?? undefined,
+        error: record.error ?? undefined,
       },
       'delivery attempt',
     );
@@ -209,23 +251,49 @@ export class DeliveryWorker {
     return record;
   }
 
-  private async resolve(
-    sub: SubscriptionRecord,
-    attemptNumber: number,
-    result: Awaited<ReturnType<typeof postWebhook>>,
-  ): Promise<AttemptResolution> {
+  private async post(url: string, headers: Record<string, string>, body: Buffer, timeoutMs: number): Promise<PostResult> {
+    const controller = new AbortController();
+    if (this.aborting) controller.abort();
+    this.posts.add(controller);
+    try {
+      return await postWebhook(url, headers, body, timeoutMs, controller.signal);
+    } finally {
+      this.posts.delete(controller);
+    }
+  }
+
+  private async resolve(sub: SubscriptionRecord, deliveryId: string, attemptNumber: number, result: PostResult): Promise<AttemptResolution> {
     const status = result.statusCode;
     if (status !== null && status >= 200 && status < 300) return { status: 'succeeded' };
-    if (status === 410) {
-      // 410 Gone: the subscriber says it wants nothing more. Standard Webhooks and Svix do the same.
+    if (status === 410) return this.resolveGone(sub, deliveryId);
+    const error = result.error ?? `subscriber answered HTTP ${status}`;
+    return retryOrDeadLetter(sub.retrySchedule, attemptNumber, parseRetryAfter(result.retryAfter, Date.now()), error);
+  }
+
+  /**
+   * 410 Gone: the subscriber says it wants nothing more, so the subscription is disabled (Standard
+   * Webhooks and Svix do the same), but only if it is still the one the attempt was made with. An
+   * operator who moved it to a new URL while the old one was answering 410 would otherwise find
+   * the new, healthy subscription disabled. A moved subscription gets the delivery at its new URL.
+   * (A change landing between the re-read and the update below still goes unnoticed.)
+   */
+  private async resolveGone(sub: SubscriptionRecord, deliveryId: string): Promise<AttemptResolution> {
+    const current = await this.store.getSubscription(sub.id);
+    const log = { subscription: sub.id, deliveryId };
+    if (current && current.url === sub.url && current.updatedAt === sub.updatedAt) {
       await this.store.setSubscriptionEnabled(sub.id, false);
       await this.subscriptions.load();
-      this.logger.warn({ subscription: sub.id }, 'subscriber answered 410 Gone: subscription disabled');
+      this.logger.warn(log, 'subscriber answered 410 Gone: subscription disabled, delivery dead-lettered');
       return { status: 'dead', error: 'subscriber answered 410 Gone; subscription disabled' };
     }
-    const error = result.error ?? `subscriber answered HTTP ${status}`;
-    const retryAfter = parseRetryAfter(result.retryAfter, Date.now());
-    return retryOrDeadLetter(sub.retrySchedule, attemptNumber, retryAfter === null ? null : Math.min(retryAfter, MAX_RETRY_AFTER_S), error);
+    if (current?.enabled && current.url !== sub.url) {
+      // The retry must not find the old URL in the registry, which may lag a change made on another node.
+      await this.subscriptions.load();
+      this.logger.warn(log, 'subscriber answered 410 Gone at a URL the subscription has since left: subscription kept, delivery retried at the new URL');
+      return { status: 'pending', nextAttemptAt: Date.now(), error: 'subscriber answered 410 Gone at the old URL; retrying at the new one' };
+    }
+    this.logger.warn(log, 'subscriber answered 410 Gone but the subscription changed meanwhile: subscription left as it is, delivery dead-lettered');
+    return { status: 'dead', error: 'subscriber answered 410 Gone; the subscription changed meanwhile and was left as it is' };
   }
 
   private scheduleRetry(delivery: DeliveryRecord, nextAttemptAt: number): void {

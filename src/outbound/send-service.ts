@@ -1,11 +1,14 @@
-import { createHash, randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { createHash, randomBytes } from 'node:crypto';
 import { ImgateError } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
 import type { Logger } from '../core/logger.ts';
-import type { ChannelAdapter, SendResult } from '../platforms/_kit/adapter.ts';
+import type { ChannelAdapter, SendRequest, SendResult } from '../platforms/_kit/adapter.ts';
+import { InFlight } from '../platforms/_kit/in-flight.ts';
+import { sendOutcomeOf } from '../platforms/_kit/platform-http.ts';
 import type { ApiKeyRecord, Store } from '../store/store.ts';
 import type { SendInput } from './send-input.ts';
+import { callWithRetry, mayHaveSent } from './send-retry.ts';
+import { recordedError, shutdownRecord, unknownOutcomeError, unknownOutcomeRecord } from './unknown-outcome.ts';
 
 export interface SendResponse {
   messageId: string;
@@ -25,8 +28,11 @@ export interface SendChannel {
  */
 const ABANDONED_CLAIM_MS = 120_000;
 
-/** Waits before the 2nd and 3rd platform call when the platform was unreachable (502/503/network). */
-const RETRY_BACKOFF_MS = [250, 1000];
+/** An idempotency claim this process holds while its send runs. */
+interface OpenClaim {
+  scope: string;
+  key: string;
+}
 
 /**
  * The one outbound path: authorize, deduplicate by idempotency key, resolve `replyTo`, call the
@@ -35,6 +41,11 @@ const RETRY_BACKOFF_MS = [250, 1000];
 export class SendService {
   /** The last send under way in this process for each idempotency scope+key. */
   private readonly running = new Map<string, Promise<void>>();
+  /** Every send under way, for `drain`. */
+  private readonly inFlight = new InFlight();
+  /** Claims taken and not yet completed or released: what `drain` marks when it gives up waiting. */
+  private readonly openClaims = new Set<OpenClaim>();
+  private stopping = false;
 
   constructor(
     private readonly store: Store,
@@ -42,14 +53,44 @@ export class SendService {
     private readonly logger: Logger,
   ) {}
 
-  async send(input: SendInput, apiKey: ApiKeyRecord, idempotencyKey: string | undefined): Promise<SendResponse> {
+  send(input: SendInput, apiKey: ApiKeyRecord, idempotencyKey: string | undefined): Promise<SendResponse> {
+    if (this.stopping) return Promise.reject(new ImgateError('IMG_ERR_SHUTTING_DOWN'));
+    return this.inFlight.track(this.authorizedSend(input, apiKey, idempotencyKey));
+  }
+
+  /**
+   * Takes no more sends and waits up to `timeoutMs` for those under way, including those whose
+   * client has hung up (the HTTP server's close does not wait for them), so that each records its
+   * result before the store closes. A send still waiting for its platform after that has its
+   * idempotency key recorded as "outcome unknown": a retry after the restart then cannot send the
+   * message a second time.
+   */
+  async drain(timeoutMs: number): Promise<void> {
+    this.stopping = true;
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
+    const finished = await Promise.race([this.inFlight.settled().then(() => true), timedOut]);
+    clearTimeout(timer);
+    if (finished) return;
+    const claims = [...this.openClaims];
+    this.logger.warn({ idempotencyKeys: claims.length }, 'sends are still waiting for their platform at shutdown; their idempotency keys now answer that the outcome is unknown');
+    await Promise.all(
+      claims.map((claim) =>
+        this.store
+          .completeIdempotencyKey(claim.scope, claim.key, shutdownRecord())
+          .catch((error: unknown) => this.logger.error({ err: error }, 'could not record an unfinished send')),
+      ),
+    );
+  }
+
+  private async authorizedSend(input: SendInput, apiKey: ApiKeyRecord, idempotencyKey: string | undefined): Promise<SendResponse> {
     if (!apiKey.channels.includes('*') && !apiKey.channels.includes(input.channel)) {
       throw new ImgateError('IMG_ERR_AUTH_SCOPE', { details: { channel: input.channel } });
     }
     const channel = this.channels(input.channel);
     if (!channel) throw new ImgateError('IMG_ERR_SEND_UNKNOWN_CHANNEL', { details: { channel: input.channel } });
     const key = idempotencyKey ?? input.requestId;
-    if (key === undefined) return this.deliver(channel, input, randomUUID());
+    if (key === undefined) return this.deliver(channel, input, randomBytes(32).toString('hex'), false);
 
     const scope = `${apiKey.id}:${input.channel}`;
     // Sends with one key queue up in this process: the gate is set before the first await, so a
@@ -71,20 +112,35 @@ export class SendService {
   private async sendOnce(channel: SendChannel, input: SendInput, scope: string, key: string): Promise<SendResponse> {
     const now = Date.now();
     const claim = await this.store.claimIdempotencyKey(scope, key, requestHash(input), now, now - ABANDONED_CLAIM_MS);
-    if (claim.state === 'done') return claim.response as SendResponse;
+    if (claim.state === 'done') {
+      const recorded = recordedError(claim.response);
+      if (recorded) throw recorded;
+      return claim.response as SendResponse;
+    }
     if (claim.state === 'conflict') throw new ImgateError('IMG_ERR_IDEMPOTENCY_CONFLICT');
     if (claim.state === 'in_progress') throw new ImgateError('IMG_ERR_IDEMPOTENCY_IN_PROGRESS');
 
+    const open: OpenClaim = { scope, key };
+    this.openClaims.add(open);
     let response: SendResponse;
     try {
-      response = await this.deliver(channel, input, key);
+      response = await this.deliver(channel, input, platformKey(scope, key), true);
     } catch (error) {
-      // Not sent: the caller may try again with the same key.
-      await this.store.releaseIdempotencyKey(scope, key).catch((releaseError: unknown) =>
-        this.logger.error({ err: releaseError, channel: channel.id }, 'could not release an idempotency key'),
-      );
+      this.openClaims.delete(open);
+      if (error instanceof ImgateError && sendOutcomeOf(error) === 'unknown') {
+        // The platform may have it: the key keeps this answer, so no retry can send it again.
+        await this.store.completeIdempotencyKey(scope, key, unknownOutcomeRecord(error)).catch((recordError: unknown) =>
+          this.logger.error({ err: recordError, channel: channel.id }, 'could not record a send of unknown outcome'),
+        );
+      } else {
+        // Not sent: the caller may try again with the same key.
+        await this.store.releaseIdempotencyKey(scope, key).catch((releaseError: unknown) =>
+          this.logger.error({ err: releaseError, channel: channel.id }, 'could not release an idempotency key'),
+        );
+      }
       throw error;
     }
+    this.openClaims.delete(open);
     // Sent: from here on the key must never be released, or a retry would send the message twice.
     await this.store.completeIdempotencyKey(scope, key, response).catch((error: unknown) =>
       this.logger.error({ err: error, channel: channel.id, messageId: response.messageId }, 'could not record an idempotent send'),
@@ -92,7 +148,8 @@ export class SendService {
     return response;
   }
 
-  private async deliver(channel: SendChannel, input: SendInput, idempotencyKey: string): Promise<SendResponse> {
+  /** `keyed`: the send has an idempotency key (its answer is recorded under it). */
+  private async deliver(channel: SendChannel, input: SendInput, idempotencyKey: string, keyed: boolean): Promise<SendResponse> {
     const { adapter } = channel;
     if (!adapter.send) throw new ImgateError('IMG_ERR_SEND_UNSUPPORTED', { message: 'this channel cannot send' });
     if (input.news && !adapter.sendsNews) {
@@ -103,7 +160,7 @@ export class SendService {
       throw new ImgateError('IMG_ERR_SEND_UNKNOWN_MESSAGE', { details: { replyTo: input.replyTo } });
     }
     const started = performance.now();
-    const request = {
+    const request: SendRequest = {
       to: input.to,
       text: input.text,
       markdown: input.markdown,
@@ -114,12 +171,23 @@ export class SendService {
       replyToRaw: replyTo?.raw ?? null,
       idempotencyKey,
     };
+    // Asked once, before the first call: the way a send goes may depend on the time (a Discord
+    // interaction followup until its token expires), and the answer must hold for every attempt.
+    const dedupedByPlatform = adapter.dedupedByPlatform?.(request) ?? false;
     let result: SendResult;
     try {
-      result = await callWithRetry(() => adapter.send!(request));
-    } catch (error) {
+      result = await callWithRetry(() => adapter.send!(request), { dedupedByPlatform, stopping: () => this.stopping });
+    } catch (caught) {
+      const error = caught instanceof ImgateError && mayHaveSent(caught) ? unknownOutcomeError(caught, keyed) : caught;
       this.logger.warn(
-        { channel: channel.id, conversationId: input.to, status: error instanceof ImgateError ? error.status : 500, latencyMs: elapsed(started), code: (error as ImgateError).code },
+        {
+          channel: channel.id,
+          conversationId: input.to,
+          status: error instanceof ImgateError ? error.status : 500,
+          latencyMs: elapsed(started),
+          code: (error as ImgateError).code,
+          outcome: sendOutcomeOf(error) ?? undefined,
+        },
         'send failed',
       );
       throw error;
@@ -141,16 +209,13 @@ export class SendService {
   }
 }
 
-async function callWithRetry(call: () => Promise<SendResult>): Promise<SendResult> {
-  for (let attempt = 0; ; attempt += 1) {
-    try {
-      return await call();
-    } catch (error) {
-      const backoff = RETRY_BACKOFF_MS[attempt];
-      if (!(error instanceof ImgateError) || error.code !== 'IMG_ERR_PLATFORM_UNREACHABLE' || backoff === undefined) throw error;
-      await sleep(backoff);
-    }
-  }
+/**
+ * The key an adapter gets for a keyed send: the platforms' dedup fields (Feishu's uuid, Discord's
+ * nonce, QQ's msg_seq) are per chat, not per API key, so the client's key alone would let two API
+ * keys using the same requestId collide, and the platform would drop the second message.
+ */
+function platformKey(scope: string, key: string): string {
+  return createHash('sha256').update(`${scope}\n${key}`).digest('hex');
 }
 
 /** The body's identity for idempotency: the same key with another body is a conflict. */

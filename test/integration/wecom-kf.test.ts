@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { kfMsgid } from '../../src/platforms/wecom-kf/send.ts';
 import { FakeHttpServer } from '../helpers/fake-http.ts';
@@ -145,7 +146,8 @@ describe('wecom-kf channel (in-process gateway)', () => {
     assert.deepEqual(bodyOf(api.requestsTo(SEND_PATH).at(-1)!), {
       touser: CUSTOMER,
       open_kfid: OPEN_KFID,
-      msgid: kfMsgid(CONVERSATION, 'send-1'),
+      // The adapter's key is derived from the API key's id, the channel and the client's key.
+      msgid: kfMsgid(CONVERSATION, createHash('sha256').update('test:kf\nsend-1').digest('hex')),
       msgtype: 'text',
       text: { content: 'hi there' },
     });

@@ -49,7 +49,13 @@ export interface SendRequest {
    * a WeCom robot's WebhookUrl holds the robot's key, so it stays out of the event subscribers see.
    */
   replyToRaw?: unknown;
-  /** Stable across retries of one logical send; platforms with their own dedup field get it. */
+  /**
+   * The send's identity for platform dedup fields (Feishu's uuid, Discord's nonce, QQ's msg_seq):
+   * 64 lowercase hex characters, the same for every attempt of one logical send and for a client's
+   * retry with its key. It is derived from the API key, the channel and the client's
+   * Idempotency-Key/requestId, so two API keys using the same requestId never share one; random
+   * for a send without a key.
+   */
   idempotencyKey: string;
 }
 
@@ -84,6 +90,14 @@ export interface ChannelAdapter {
   send?(req: SendRequest): Promise<SendResult>;
   /** True when `send` takes `news` (link cards); other channels refuse them before any call. */
   sendsNews?: boolean;
+  /**
+   * True when the platform itself drops a repeat of this send made with the same `idempotencyKey`
+   * (for at least the half minute the send service's retries may take): only then is a call whose
+   * outcome is unknown (the request went out, the answer was lost) tried again. Asked once, before
+   * the first call. Leave it out unless the platform's documentation promises it: a double message
+   * is worse than a clear error.
+   */
+  dedupedByPlatform?(req: SendRequest): boolean;
   /**
    * Opens the platform's long connection and holds it until it drops (reject with the reason, or
    * resolve) or `session.signal` aborts (close, then resolve). The runtime calls it again after a

@@ -20,8 +20,42 @@ export interface PlatformRequestOptions {
 
 const DEFAULT_TIMEOUT_MS = 10_000;
 const BODY_EXCERPT_CHARS = 500;
-/** The send service retries exactly these, so they map to IMG_ERR_PLATFORM_UNREACHABLE. */
-const GATEWAY_STATUSES = new Set([502, 503, 504]);
+/**
+ * Statuses that map to IMG_ERR_PLATFORM_UNREACHABLE, with what each says about the request: 502 and
+ * 503 are taken to mean it was not handled (no platform behind the gateway, or one refusing work),
+ * 504 is a proxy that gave up waiting for a platform that may still be handling it.
+ */
+const GATEWAY_STATUSES = new Map<number, SendOutcome>([
+  [502, 'not-sent'],
+  [503, 'not-sent'],
+  [504, 'unknown'],
+]);
+/**
+ * Failures before a request is written (no connection, no address, no TLS session): the platform
+ * cannot have it. Anything else that fails after the connection is made (a reset, "other side
+ * closed", a timeout) may have come after the platform took the request.
+ */
+const CONNECT_PHASE_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'CERT_HAS_EXPIRED',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+/**
+ * What a failed platform call means for the message, as `details.outcome`: `not-sent` when the
+ * request cannot have made one (it never reached the platform, or it was a GET), `unknown` when it
+ * may have (it was sent and the answer was lost). The send service retries `unknown` only where the
+ * platform itself drops the repeat, and takes an IMG_ERR_PLATFORM_UNREACHABLE without it as `unknown`.
+ */
+export type SendOutcome = 'not-sent' | 'unknown';
 
 /**
  * Calls a platform API and returns its parsed JSON body (long integers kept as strings; null when
@@ -57,15 +91,16 @@ export async function platformRequest(options: PlatformRequestOptions): Promise<
     const reason = networkReason(error);
     throw new ImgateError('IMG_ERR_PLATFORM_UNREACHABLE', {
       message: redactSecrets(`${target} failed: ${reason}`, options.redact),
-      details: { reason },
+      details: { reason, outcome: method === 'GET' ? 'not-sent' : networkFailureOutcome(error) },
     });
   }
 
   if (status >= 200 && status < 300) return parseResponseBody(text);
-  if (GATEWAY_STATUSES.has(status)) {
+  const gatewayOutcome = GATEWAY_STATUSES.get(status);
+  if (gatewayOutcome !== undefined) {
     throw new ImgateError('IMG_ERR_PLATFORM_UNREACHABLE', {
       message: redactSecrets(`${target} answered HTTP ${status}`, options.redact),
-      details: { httpStatus: status },
+      details: { httpStatus: status, outcome: method === 'GET' ? 'not-sent' : gatewayOutcome },
     });
   }
   if (status === 429) {
@@ -127,6 +162,44 @@ function describeUrl(url: string): string {
   } catch {
     return '(invalid URL)';
   }
+}
+
+/** The outcome of a call that failed without an HTTP answer (a network error or a timeout). */
+export function networkFailureOutcome(error: unknown): SendOutcome {
+  const code = errorCode(error) ?? errorCode(error instanceof Error ? error.cause : undefined);
+  return code !== null && CONNECT_PHASE_CODES.has(code) ? 'not-sent' : 'unknown';
+}
+
+/** The outcome of a call a gateway answered with this status; null for a status that is not a gateway's. */
+export function gatewayStatusOutcome(status: number): SendOutcome | null {
+  return GATEWAY_STATUSES.get(status) ?? null;
+}
+
+/** `details.outcome` of a platform error; null when it has none (the platform answered). */
+export function sendOutcomeOf(error: unknown): SendOutcome | null {
+  if (!(error instanceof ImgateError)) return null;
+  const outcome = error.details?.outcome;
+  return outcome === 'not-sent' || outcome === 'unknown' ? outcome : null;
+}
+
+/**
+ * `error` marked as one the message may have survived (`details.outcome: "unknown"`, with `extra`),
+ * e.g. a later part of a message sent in parts: the first parts went out. Anything but an
+ * ImgateError comes back unchanged.
+ */
+export function withUnknownOutcome(error: unknown, extra: Record<string, unknown> = {}): unknown {
+  if (!(error instanceof ImgateError)) return error;
+  return new ImgateError(error.code, {
+    message: error.message,
+    details: { ...error.details, ...extra, outcome: 'unknown' },
+    retryAfter: error.retryAfter,
+    cause: error,
+  });
+}
+
+function errorCode(error: unknown): string | null {
+  const code = error !== null && typeof error === 'object' ? (error as { code?: unknown }).code : undefined;
+  return typeof code === 'string' ? code : null;
 }
 
 function networkReason(error: unknown): string {

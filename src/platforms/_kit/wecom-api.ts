@@ -122,6 +122,7 @@ export function checkWecomAnswer(answer: unknown, what: string, check: WecomAnsw
   const rejection = new ImgateError('IMG_ERR_PLATFORM_REJECTED', { message, details });
   if (TOKEN_ERRCODES.has(errcode) && check.withToken === true) throw new TokenRejectedError(rejection);
   if (RATE_ERRCODES.has(errcode)) throw new ImgateError('IMG_ERR_PLATFORM_RATE_LIMITED', { message, details, retryAfter: 60 });
-  if (errcode === BUSY_ERRCODE) throw new ImgateError('IMG_ERR_PLATFORM_UNREACHABLE', { message, details });
+  // WeCom answered that it did not handle the call: safe to try again.
+  if (errcode === BUSY_ERRCODE) throw new ImgateError('IMG_ERR_PLATFORM_UNREACHABLE', { message, details: { ...details, outcome: 'not-sent' } });
   throw rejection;
 }

@@ -8,7 +8,7 @@ import { INTENT_BITS, intentBitfield } from './intents.ts';
 import { redactInteractionToken } from './interaction.ts';
 import { normalizeDiscordDispatch, type DispatchFrame } from './normalize.ts';
 import { createDiscordRest } from './rest.ts';
-import { sendDiscordMessage } from './send.ts';
+import { discordDropsRepeats, sendDiscordMessage } from './send.ts';
 import { discordPublicKey, publicKeyHexOf } from './verify.ts';
 
 export const discord: PlatformDefinition<typeof discordChannelSchema> = {
@@ -27,9 +27,11 @@ export const discord: PlatformDefinition<typeof discordChannelSchema> = {
 export function createDiscordAdapter(config: DiscordChannelConfig, deps: AdapterDeps, now?: () => number): ChannelAdapter {
   const rest = createDiscordRest(config);
   const publicKey = config.publicKey === undefined ? null : discordPublicKey(config.publicKey);
+  const sender = { config, rest, logger: deps.logger, now };
   const adapter: ChannelAdapter = {
     handleCallback: (req) => handleDiscordInteraction({ config, publicKey }, req),
-    send: (req) => sendDiscordMessage({ config, rest, logger: deps.logger, now }, req),
+    send: (req) => sendDiscordMessage(sender, req),
+    dedupedByPlatform: (req) => discordDropsRepeats(sender, req),
   };
   if (!config.gateway) return adapter;
   const state = freshDiscordGatewayState();

@@ -1,12 +1,10 @@
 import { DiscordAPIError, HTTPError, REST, RateLimitError, type RateLimitData } from '@discordjs/rest';
 import { ImgateError } from '../../core/errors.ts';
-import { redactSecrets } from '../_kit/platform-http.ts';
+import { gatewayStatusOutcome, networkFailureOutcome, redactSecrets } from '../_kit/platform-http.ts';
 import { apiBaseOf, type DiscordChannelConfig } from './config.ts';
 
 /** Milliseconds one Discord API call may take, as for every other platform call (platform-http.ts). */
 const REQUEST_TIMEOUT_MS = 10_000;
-/** Statuses the send service retries (as platformRequest maps them): Discord did not take the request. */
-const GATEWAY_STATUSES = new Set([502, 503, 504]);
 /** Discord's error codes worth a sentence an operator can act on (https://discord.com/developers/docs/topics/opcodes-and-status-codes#json). */
 const EXPLAIN: Record<number, string> = {
   10003: 'Discord knows no such channel: `to` must be the id of a channel (or DM channel) the bot can see',
@@ -75,12 +73,18 @@ function discordError(error: unknown, what: string, secrets: string[]): ImgateEr
     });
   }
   if (error instanceof HTTPError) {
-    const code = GATEWAY_STATUSES.has(error.status) ? 'IMG_ERR_PLATFORM_UNREACHABLE' : 'IMG_ERR_PLATFORM_REJECTED';
-    return new ImgateError(code, { message: `Discord answered ${what} with HTTP ${error.status}`, details: { httpStatus: error.status } });
+    // 502, 503 and 504 are unreachable, as platformRequest maps them, with the same outcome.
+    const outcome = gatewayStatusOutcome(error.status);
+    const message = `Discord answered ${what} with HTTP ${error.status}`;
+    if (outcome !== null) return new ImgateError('IMG_ERR_PLATFORM_UNREACHABLE', { message, details: { httpStatus: error.status, outcome } });
+    return new ImgateError('IMG_ERR_PLATFORM_REJECTED', { message, details: { httpStatus: error.status } });
   }
   const reason = networkReason(error);
   if (reason !== null) {
-    return new ImgateError('IMG_ERR_PLATFORM_UNREACHABLE', { message: `${what} failed: ${reason}`, details: { reason } });
+    return new ImgateError('IMG_ERR_PLATFORM_UNREACHABLE', {
+      message: `${what} failed: ${reason}`,
+      details: { reason, outcome: networkFailureOutcome(error) },
+    });
   }
   // Anything else is wrapped, its text redacted: it may name the request's URL, which can hold an interaction token.
   const text = error instanceof Error ? error.message : String(error);

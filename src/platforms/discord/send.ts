@@ -6,6 +6,7 @@ import type { UnifiedEvent } from '../../core/event.ts';
 import { ImgateError } from '../../core/errors.ts';
 import type { SendRequest, SendResult } from '../_kit/adapter.ts';
 import { imageBytes } from '../_kit/image-bytes.ts';
+import { withUnknownOutcome } from '../_kit/platform-http.ts';
 import { isJsonObject, jsonObject, scalarText, type Json } from '../_kit/payload-values.ts';
 import { imageFileName } from '../_kit/wecom-media.ts';
 import type { DiscordChannelConfig } from './config.ts';
@@ -78,10 +79,27 @@ export async function sendDiscordMessage(sender: DiscordSender, req: SendRequest
     if (index === 0 && reference !== null) body.message_reference = reference;
     const message = await callDiscord(sender.rest, sender.config.token, `POST /channels/${channelId}/messages`, (rest) =>
       rest.post(Routes.channelMessages(channelId), { body, files: part.files.length > 0 ? part.files : undefined }),
-    );
+    ).catch((error: unknown) => {
+      throw partlySent(error, index);
+    });
     first ??= messageIdOf(message);
   }
   return { platformMessageId: first };
+}
+
+/**
+ * True unless the send goes as an interaction followup: channel messages carry a nonce with
+ * `enforce_nonce` ("If another message was created by the same author with the same nonce, that
+ * message will be returned and no new message will be created", within a few minutes), followups
+ * on the interaction's webhook take none.
+ */
+export function discordDropsRepeats(sender: DiscordSender, req: SendRequest): boolean {
+  return req.replyTo === null || interactionReply(sender, req.replyTo, req.replyToRaw) === null;
+}
+
+/** A failure after `sent` parts went out: the message is partly there, which must not read as "not sent". */
+function partlySent(error: unknown, sent: number): unknown {
+  return sent === 0 ? error : withUnknownOutcome(error, { partsSent: sent });
 }
 
 /** The messages one send makes: text parts with the mentions in front, or one image. */
@@ -129,7 +147,7 @@ function interactionReply(sender: DiscordSender, event: UnifiedEvent, raw: unkno
 /** `POST /webhooks/{application_id}/{token}` per part, without the bot token (the interaction token authorizes). */
 async function postFollowups(sender: DiscordSender, interaction: InteractionReply, parts: Part[]): Promise<string | null> {
   let first: string | null = null;
-  for (const part of parts) {
+  for (const [index, part] of parts.entries()) {
     const message = await callDiscord(
       sender.rest,
       sender.config.token,
@@ -141,7 +159,9 @@ async function postFollowups(sender: DiscordSender, interaction: InteractionRepl
           auth: false,
         }),
       [interaction.token],
-    );
+    ).catch((error: unknown) => {
+      throw partlySent(error, index);
+    });
     first ??= messageIdOf(message);
   }
   return first;

@@ -40,6 +40,8 @@ export function createFeishuAdapter(config: FeishuChannelConfig, deps: AdapterDe
   const adapter: ChannelAdapter = {
     handleCallback: (req) => handleFeishuCallback({ config, bot }, req),
     send: (req) => sendFeishuMessage(sender, req),
+    // Feishu sends at most one message per `uuid` an hour (feishuUuid).
+    dedupedByPlatform: () => true,
   };
   if (config.mode === 'websocket') adapter.connect = (session) => holdFeishuLongConnection({ config, bot }, deps, session);
   if (bot.openId === null) adapter.runBackground = (signal) => learnBotOpenId(bot, credential, deps, signal);

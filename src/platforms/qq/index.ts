@@ -4,7 +4,7 @@ import { handleQqCallback } from './callback.ts';
 import { qqChannelSchema, type QqChannelConfig } from './config.ts';
 import { ReplySequence } from './reply-sequence.ts';
 import { qqGatewayConnection } from './gateway.ts';
-import { sendQqMessage } from './send.ts';
+import { qqDropsRepeats, sendQqMessage } from './send.ts';
 
 export const qq: PlatformDefinition<typeof qqChannelSchema> = {
   id: 'qq',
@@ -24,6 +24,7 @@ export function createQqAdapter(config: QqChannelConfig, deps: AdapterDeps, now:
   const adapter: ChannelAdapter = {
     handleCallback: (req) => handleQqCallback(config, req),
     send: (req) => sendQqMessage(sender, req),
+    dedupedByPlatform: qqDropsRepeats,
   };
   if (config.mode === 'websocket') adapter.connect = qqGatewayConnection(config, deps);
   return adapter;

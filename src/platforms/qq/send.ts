@@ -45,6 +45,15 @@ export async function sendQqMessage(sender: QqSender, req: SendRequest): Promise
   return sendToGuild(sender, req, target, reply);
 }
 
+/**
+ * True for sends to a user or group: each is a reply numbered with `msg_seq`, which a retry of the
+ * send reuses, and QQ refuses a msg_id + msg_seq it has seen (send.md), so a repeat makes no second
+ * message. Guild channels and DMs take no msg_seq.
+ */
+export function qqDropsRepeats(req: SendRequest): boolean {
+  return /^(user|group):/.test(req.to.trim());
+}
+
 /** `/v2/users/{openid}/messages` or `/v2/groups/{group_openid}/messages`, as a reply. */
 async function sendToUserOrGroup(sender: QqSender, req: SendRequest, target: QqTarget, reply: UnifiedEvent | null): Promise<SendResult> {
   if (reply === null) {

@@ -8,7 +8,8 @@ type Outbound = { kind: 'text'; text: string } | { kind: 'image'; image: NonNull
 
 /**
  * Sends through the account's pad server (PLATFORMS.md §7). One attempt only: the send service
- * retries IMG_ERR_PLATFORM_UNREACHABLE. `replyTo` has no equivalent in these APIs and is ignored.
+ * retries a call that never reached the server (pad servers drop no repeats, so one whose answer
+ * was lost is not retried). `replyTo` has no equivalent in these APIs and is ignored.
  */
 export async function sendWechatPadMessage(config: WechatPadChannelConfig, req: SendRequest): Promise<SendResult> {
   if (!config.apiBase) {

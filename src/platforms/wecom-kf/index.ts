@@ -57,6 +57,8 @@ export function createWecomKfAdapter(config: WecomKfChannelConfig, deps: Adapter
   const adapter: WecomKfAdapter & { [WECOM_KF_ADAPTER]: true } = {
     [WECOM_KF_ADAPTER]: true,
     handleCallback: (req) => handleWecomKfCallback(keys, deps, req, startPull),
+    // No dedupedByPlatform: WeCom documents `msgid` as echoed back, not that a repeat is dropped,
+    // so a send whose answer was lost is not tried again.
     send: (req) => sendWecomKfMessage(config, deps.tokens, req),
     runBackground: async (signal) => {
       for (const openKfId of await deps.cursors.keys()) seen.add(openKfId);

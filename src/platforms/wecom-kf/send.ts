@@ -29,8 +29,8 @@ const MSGID_CHARS = 32;
  * Sends a customer-service message (`POST /cgi-bin/kf/send_msg`, PLATFORMS.md §2) into the
  * conversation `to` = `${open_kfid}:${external_userid}`, the id inbound events carry. KF has
  * neither markdown (sent as its text) nor mentions (refused) nor quotes (`replyTo` only names the
- * conversation). The `msgid` is derived from the idempotency key, so that WeCom itself recognizes
- * a send repeated after a lost answer.
+ * conversation). The `msgid` is derived from the idempotency key, so a repeat of one send carries
+ * the same msgid; WeCom does not document dropping such a repeat, so nothing relies on it.
  */
 export async function sendWecomKfMessage(config: WecomKfChannelConfig, tokens: TokenService, req: SendRequest): Promise<SendResult> {
   if (req.mentions.length > 0) {

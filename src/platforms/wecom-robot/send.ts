@@ -31,8 +31,8 @@ export interface RobotTarget {
 
 /**
  * Sends through a robot's webhook: `POST …/cgi-bin/webhook/send?key=` with text, markdown or an
- * image, once a slot of the robot's rate limit is free. One attempt: the send service retries
- * IMG_ERR_PLATFORM_UNREACHABLE. The webhook answers no message id.
+ * image, once a slot of the robot's rate limit is free. One attempt: the send service retries a
+ * call that never reached WeCom (the webhook drops no repeats). The webhook answers no message id.
  */
 export async function sendWecomRobotMessage(config: WecomRobotChannelConfig, limiter: SendRateLimiter, req: SendRequest): Promise<SendResult> {
   const target = robotTarget(config, req);

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { platformRequest, retryAfterSeconds } from '../../../src/platforms/_kit/platform-http.ts';
+import { ImgateError } from '../../../src/core/errors.ts';
+import { networkFailureOutcome, platformRequest, retryAfterSeconds, sendOutcomeOf, withUnknownOutcome } from '../../../src/platforms/_kit/platform-http.ts';
 import { failsWith } from '../../helpers/errors.ts';
 
 let server: Server;
@@ -58,24 +59,87 @@ describe('platformRequest', () => {
     );
   });
 
-  it('maps 502, 503 and 504 to UNREACHABLE', async () => {
-    for (const status of [502, 503, 504]) {
+  it('maps 502 and 503 to UNREACHABLE, not sent, and 504 (a proxy that gave up waiting) to UNREACHABLE of unknown outcome', async () => {
+    for (const [status, outcome] of [[502, 'not-sent'], [503, 'not-sent'], [504, 'unknown']] as const) {
       reply(status, 'down');
-      await assert.rejects(platformRequest({ url: `${base}/x` }), failsWith('IMG_ERR_PLATFORM_UNREACHABLE'));
+      await assert.rejects(
+        platformRequest({ url: `${base}/x` }),
+        failsWith('IMG_ERR_PLATFORM_UNREACHABLE', (e) => assert.deepEqual(e.details, { httpStatus: status, outcome })),
+      );
     }
   });
 
-  it('maps a timeout to UNREACHABLE', async () => {
+  it('maps a timeout to UNREACHABLE of unknown outcome: the platform may be handling the request', async () => {
     respond = () => {}; // never answers
     await assert.rejects(
       platformRequest({ url: `${base}/slow?key=SECRET`, timeoutMs: 100 }),
-      failsWith('IMG_ERR_PLATFORM_UNREACHABLE', (e) => assert.doesNotMatch(e.message, /SECRET/)),
+      failsWith('IMG_ERR_PLATFORM_UNREACHABLE', (e) => {
+        assert.doesNotMatch(e.message, /SECRET/);
+        assert.deepEqual(e.details, { reason: 'timed out', outcome: 'unknown' });
+      }),
+    );
+  });
+
+  it('maps a connection closed after the request was read to UNREACHABLE of unknown outcome', async () => {
+    respond = (res) => res.socket?.destroy();
+    await assert.rejects(
+      platformRequest({ url: `${base}/x`, body: { text: 'hi' } }),
+      failsWith('IMG_ERR_PLATFORM_UNREACHABLE', (e) => assert.equal(e.details?.outcome, 'unknown')),
+    );
+  });
+
+  it('maps a refused connection to UNREACHABLE, not sent', async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    await assert.rejects(
+      platformRequest({ url: `http://127.0.0.1:${port}/x`, body: {} }),
+      failsWith('IMG_ERR_PLATFORM_UNREACHABLE', (e) => assert.deepEqual(e.details, { reason: 'ECONNREFUSED', outcome: 'not-sent' })),
+    );
+  });
+
+  it('takes any failed GET as not sent: reading makes no message', async () => {
+    respond = () => {};
+    await assert.rejects(
+      platformRequest({ method: 'GET', url: `${base}/token`, timeoutMs: 100 }),
+      failsWith('IMG_ERR_PLATFORM_UNREACHABLE', (e) => assert.equal(e.details?.outcome, 'not-sent')),
+    );
+    reply(504, 'gateway timeout');
+    await assert.rejects(
+      platformRequest({ method: 'GET', url: `${base}/token` }),
+      failsWith('IMG_ERR_PLATFORM_UNREACHABLE', (e) => assert.equal(e.details?.outcome, 'not-sent')),
     );
   });
 
   it('maps 429 to RATE_LIMITED, taking retry_after from a JSON body when there is no header', async () => {
     reply(429, '{"message":"You are being rate limited.","retry_after":2.5}');
     await assert.rejects(platformRequest({ url: `${base}/x` }), failsWith('IMG_ERR_PLATFORM_RATE_LIMITED', (e) => assert.equal(e.retryAfter, 3)));
+  });
+});
+
+describe('send outcomes', () => {
+  it('reads connect-phase codes, also on the cause, as not sent and anything else as unknown', () => {
+    const coded = (code: string) => Object.assign(new Error(code), { code });
+    assert.equal(networkFailureOutcome(coded('ENOTFOUND')), 'not-sent');
+    assert.equal(networkFailureOutcome(coded('UND_ERR_CONNECT_TIMEOUT')), 'not-sent');
+    assert.equal(networkFailureOutcome(new Error('fetch failed', { cause: coded('EAI_AGAIN') })), 'not-sent');
+    assert.equal(networkFailureOutcome(coded('ECONNRESET')), 'unknown');
+    assert.equal(networkFailureOutcome(coded('UND_ERR_SOCKET')), 'unknown');
+    assert.equal(networkFailureOutcome(new DOMException('aborted', 'AbortError')), 'unknown');
+  });
+
+  it('marks an error as of unknown outcome, keeping its code, message and details', () => {
+    const refused = new ImgateError('IMG_ERR_PLATFORM_REJECTED', { message: 'part 2 refused', details: { httpStatus: 400 } });
+    assert.equal(sendOutcomeOf(refused), null);
+    const marked = withUnknownOutcome(refused, { partsSent: 1 });
+    assert.ok(marked instanceof ImgateError);
+    assert.equal(marked.code, 'IMG_ERR_PLATFORM_REJECTED');
+    assert.equal(marked.message, 'part 2 refused');
+    assert.deepEqual(marked.details, { httpStatus: 400, partsSent: 1, outcome: 'unknown' });
+    assert.equal(sendOutcomeOf(marked), 'unknown');
+    const plain = new Error('not ours');
+    assert.equal(withUnknownOutcome(plain), plain);
   });
 });
 

@@ -99,7 +99,11 @@ describe('discord send', () => {
     assert.deepEqual(denied.details, { httpStatus: 403, code: 50013, message: 'Missing Permissions' });
 
     api.route(DM_MESSAGES, () => ({ status: 503, body: 'upstream unavailable' }));
-    assert.equal((await rejection(adapter().send!(sendRequest({ text: 'x' })))).code, 'IMG_ERR_PLATFORM_UNREACHABLE');
+    const unavailable = await rejection(adapter().send!(sendRequest({ text: 'x' })));
+    assert.equal(unavailable.code, 'IMG_ERR_PLATFORM_UNREACHABLE');
+    assert.equal(unavailable.details?.outcome, 'not-sent');
+    api.route(DM_MESSAGES, () => ({ status: 504, body: 'gateway timeout' }));
+    assert.equal((await rejection(adapter().send!(sendRequest({ text: 'x' })))).details?.outcome, 'unknown');
 
     api.route(DM_MESSAGES, () => ({ status: 401, body: { message: '401: Unauthorized', code: 0 } }));
     assert.match((await rejection(adapter().send!(sendRequest({ text: 'x' })))).message, /refused the bot token/);
@@ -115,9 +119,42 @@ describe('discord send', () => {
     assert.ok(!JSON.stringify({ message: gone.message, details: gone.details }).includes('SECRET-INTERACTION-TOKEN'));
   });
 
-  it('answers unreachable when Discord cannot be reached', async () => {
+  it('answers unreachable, not sent, when Discord cannot be reached', async () => {
     const unreachable = await rejection(adapter({ apiBase: 'http://127.0.0.1:1/api' }).send!(sendRequest({ text: 'x' })));
     assert.equal(unreachable.code, 'IMG_ERR_PLATFORM_UNREACHABLE');
+    assert.equal(unreachable.details?.outcome, 'not-sent');
     assert.ok(!unreachable.message.includes(BOT_TOKEN));
+  });
+
+  it('says Discord drops repeats of channel messages (nonce) but not of interaction followups', () => {
+    const fresh = commandInteraction({ id: snowflakeNow(7), token: 'LIVE-INTERACTION-TOKEN' });
+    const command = stored(normalizeDiscordCommand(fresh, new Date()));
+    const expired = commandInteraction({ id: '1300000000000000901' });
+    const message = stored(normalizeDiscordDispatch({ t: 'MESSAGE_CREATE', s: 1, d: messageData() }, BOT_USER_ID, new Date())!);
+    const channelAdapter = adapter();
+    assert.equal(channelAdapter.dedupedByPlatform!(sendRequest({ text: 'x' })), true);
+    assert.equal(channelAdapter.dedupedByPlatform!(sendRequest({ to: GUILD_CHANNEL, text: 'x', replyTo: message })), true);
+    assert.equal(channelAdapter.dedupedByPlatform!(sendRequest({ to: GUILD_CHANNEL, text: 'x', replyTo: command, replyToRaw: fresh })), false);
+    const late = stored(normalizeDiscordCommand(expired, new Date()));
+    assert.equal(channelAdapter.dedupedByPlatform!(sendRequest({ to: GUILD_CHANNEL, text: 'x', replyTo: late, replyToRaw: expired })), true);
+  });
+
+  it('marks a failure after the first part of a long followup went out as of unknown outcome', async () => {
+    const fresh = commandInteraction({ id: snowflakeNow(8), token: 'PARTS-INTERACTION-TOKEN' });
+    const path = `${API}/webhooks/${APPLICATION_ID}/PARTS-INTERACTION-TOKEN`;
+    api.route(path, () =>
+      api.requestsTo(path).length === 1
+        ? { status: 200, body: { id: '1400000000000009001', channel_id: GUILD_CHANNEL, type: 0, content: 'a' } }
+        : { status: 503, body: 'upstream unavailable' },
+    );
+    try {
+      const text = `${'a'.repeat(1500)}\n${'b'.repeat(1500)}`;
+      const error = await rejection(adapter().send!(sendRequest({ to: GUILD_CHANNEL, text, replyTo: stored(normalizeDiscordCommand(fresh, new Date())), replyToRaw: fresh })));
+      assert.equal(error.code, 'IMG_ERR_PLATFORM_UNREACHABLE');
+      assert.deepEqual({ outcome: error.details?.outcome, partsSent: error.details?.partsSent }, { outcome: 'unknown', partsSent: 1 });
+      assert.equal(api.requestsTo(path).length, 2);
+    } finally {
+      api.route(path, null);
+    }
   });
 });

@@ -246,6 +246,13 @@ describe('qq send', () => {
     assert.equal(last(USER_MESSAGES).msg_seq, 2);
   });
 
+  it('says QQ drops repeats of replies to users and groups (msg_seq), not of guild messages', () => {
+    assert.equal(adapter.dedupedByPlatform!(sendRequest({ to: `user:${USER_OPENID}` })), true);
+    assert.equal(adapter.dedupedByPlatform!(sendRequest({ to: `group:${GROUP_OPENID}` })), true);
+    assert.equal(adapter.dedupedByPlatform!(sendRequest({ to: `channel:${CHANNEL_ID}` })), false);
+    assert.equal(adapter.dedupedByPlatform!(sendRequest({ to: `dm:${DM_GUILD_ID}` })), false);
+  });
+
   it('answers null for a guild message QQ holds for review (HTTP 202, code 304023)', async () => {
     api.route(CHANNEL_MESSAGES, () => ({ status: 202, body: { code: 304023, message: 'push message is waiting for audit now', data: { message_audit: { audit_id: 'a1' } } } }));
     try {
