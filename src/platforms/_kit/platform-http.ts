@@ -16,6 +16,12 @@ export interface PlatformRequestOptions {
   redact?: string[];
   /** Ends the request early (a shutdown while a long connection is being opened). */
   signal?: AbortSignal;
+  /**
+   * The call makes no message however often it is repeated (a token fetch, an upload): a failure
+   * then says `outcome: "not-sent"` even when the answer was lost, so the send is retried rather
+   * than answered as possibly sent. GET requests are always taken so.
+   */
+  repeatable?: boolean;
 }
 
 const DEFAULT_TIMEOUT_MS = 10_000;
@@ -63,6 +69,7 @@ export type SendOutcome = 'not-sent' | 'unknown';
  */
 export async function platformRequest(options: PlatformRequestOptions): Promise<unknown> {
   const method = options.method ?? 'POST';
+  const repeatable = method === 'GET' || options.repeatable === true;
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const target = `${method} ${describeUrl(options.url)}`;
   const headers: Record<string, string> = { accept: 'application/json', ...options.headers };
@@ -91,7 +98,7 @@ export async function platformRequest(options: PlatformRequestOptions): Promise<
     const reason = networkReason(error);
     throw new ImgateError('IMG_ERR_PLATFORM_UNREACHABLE', {
       message: redactSecrets(`${target} failed: ${reason}`, options.redact),
-      details: { reason, outcome: method === 'GET' ? 'not-sent' : networkFailureOutcome(error) },
+      details: { reason, outcome: repeatable ? 'not-sent' : networkFailureOutcome(error) },
     });
   }
 
@@ -100,7 +107,7 @@ export async function platformRequest(options: PlatformRequestOptions): Promise<
   if (gatewayOutcome !== undefined) {
     throw new ImgateError('IMG_ERR_PLATFORM_UNREACHABLE', {
       message: redactSecrets(`${target} answered HTTP ${status}`, options.redact),
-      details: { httpStatus: status, outcome: method === 'GET' ? 'not-sent' : gatewayOutcome },
+      details: { httpStatus: status, outcome: repeatable ? 'not-sent' : gatewayOutcome },
     });
   }
   if (status === 429) {

@@ -73,6 +73,8 @@ export interface WecomCall {
   query?: Record<string, string>;
   /** Clearer messages for errcodes this API is known for (e.g. KF's 95001). */
   explain?: Record<number, string>;
+  /** The call makes no message (an upload): see PlatformRequestOptions.repeatable. */
+  repeatable?: boolean;
 }
 
 /**
@@ -90,6 +92,7 @@ export function callWecomApi(tokens: TokenService, credential: WecomCredential, 
       body: call.body,
       form: call.form,
       redact: [token],
+      repeatable: call.repeatable,
     });
     return checkWecomAnswer(answer, call.path, { explain: call.explain, withToken: true });
   });

@@ -27,6 +27,7 @@ export async function uploadWecomImage(
     query: { type: 'image' },
     form,
     explain,
+    repeatable: true,
   });
   if (typeof answer.media_id !== 'string' || answer.media_id === '') {
     throw new ImgateError('IMG_ERR_PLATFORM_REJECTED', { message: 'WeCom media/upload answered without media_id' });

@@ -55,6 +55,7 @@ export function dingtalkTokenSource(credential: DingtalkCredential): TokenSource
         url,
         body: { appKey: credential.appKey, appSecret: credential.appSecret },
         redact: [credential.appSecret],
+        repeatable: true,
       }).catch((error: unknown) => {
         throw withDingtalkCode(error, 'accessToken', [credential.appSecret]);
       });

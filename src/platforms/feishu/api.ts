@@ -68,7 +68,7 @@ export function feishuTokenSource(credential: FeishuCredential): TokenSource {
       // as WeCom channels do (src/platforms/_kit/wecom-api.ts). Feishu itself is not told.
       if (credential.tokenUrl !== undefined && rejected !== undefined) body.invalid_token = rejected;
       const answer = await feishuRequest(
-        { method: 'POST', url, body, redact: [credential.appSecret, ...(rejected === undefined ? [] : [rejected])] },
+        { method: 'POST', url, body, redact: [credential.appSecret, ...(rejected === undefined ? [] : [rejected])], repeatable: true },
         'tenant_access_token',
         false,
       );
@@ -126,7 +126,7 @@ export async function uploadFeishuImage(tokens: TokenService, credential: Feishu
     form.append('image_type', 'message');
     form.append('image', new Blob([bytes], { type }), name);
     return feishuRequest(
-      { method: 'POST', url: `${credential.apiBase}/open-apis/im/v1/images`, headers: { authorization: `Bearer ${token}` }, form, redact: [token] },
+      { method: 'POST', url: `${credential.apiBase}/open-apis/im/v1/images`, headers: { authorization: `Bearer ${token}` }, form, redact: [token], repeatable: true },
       '/open-apis/im/v1/images',
       true,
     );

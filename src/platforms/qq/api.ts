@@ -57,7 +57,7 @@ function qqTokenSource(credential: QqCredential): TokenSource {
       // the other channels do. QQ itself is not told.
       if (credential.tokenUrl !== undefined && rejected !== undefined) body.invalid_token = rejected;
       const secrets = [credential.secret, ...(rejected === undefined ? [] : [rejected])];
-      const answer = await platformRequest({ url, body, redact: secrets }).catch((error: unknown) => {
+      const answer = await platformRequest({ url, body, redact: secrets, repeatable: true }).catch((error: unknown) => {
         throw withQqCode(error, 'getAppAccessToken');
       });
       const fields = jsonObject(answer) ?? {};
@@ -78,9 +78,10 @@ function qqTokenSource(credential: QqCredential): TokenSource {
  * refuses it, and turning QQ's `{code, message}` refusals into imgate's errors (their code in
  * `details.code`). Answers the body: `{id, timestamp}` for the v2 APIs, a Message for guild ones.
  */
-export function callQqApi(tokens: TokenService, credential: QqCredential, path: string, body: Json): Promise<Json> {
+/** `repeatable`: the call makes no message (an upload), see PlatformRequestOptions.repeatable. */
+export function callQqApi(tokens: TokenService, credential: QqCredential, path: string, body: Json, repeatable = false): Promise<Json> {
   return tokens.withToken(qqTokenSource(credential), async (token) => {
-    const fields = await requestWithToken(credential, path, token, body);
+    const fields = await requestWithToken(credential, path, token, body, undefined, repeatable);
     const code = qqCode(fields);
     // QQ answers a few refusals, and its review notices, with a 2xx status and a code.
     if (code !== null && code !== 0 && fields.id === undefined && !QQ_AUDIT_CODES.has(code)) {
@@ -105,10 +106,11 @@ export function openQqGateway(tokens: TokenService, credential: QqCredential, si
 }
 
 /** `Authorization: QQBot {token}`; POST with a body, GET without; a refused token becomes TokenRejectedError. */
-async function requestWithToken(credential: QqCredential, path: string, token: string, body?: Json, signal?: AbortSignal): Promise<Json> {
+async function requestWithToken(credential: QqCredential, path: string, token: string, body?: Json, signal?: AbortSignal, repeatable = false): Promise<Json> {
   try {
     const answer = await platformRequest({
       signal,
+      repeatable,
       method: body === undefined ? 'GET' : 'POST',
       url: `${credential.apiBase}${path}`,
       headers: { authorization: `QQBot ${token}` },

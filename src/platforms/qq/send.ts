@@ -129,7 +129,7 @@ function v2TextMessage(req: SendRequest): Json {
 /** An image: uploaded to `{base}/files` first (rich-media.md), then sent as media with its file_info. */
 async function v2MediaMessage(sender: QqSender, base: string, url: string): Promise<Json> {
   // srv_send_msg false: QQ only stores the file; sent by itself it would count as a proactive message.
-  const uploaded = await callQqApi(sender.tokens, sender.credential, `${base}/files`, { file_type: 1, url, srv_send_msg: false });
+  const uploaded = await callQqApi(sender.tokens, sender.credential, `${base}/files`, { file_type: 1, url, srv_send_msg: false }, true);
   const fileInfo = uploaded.file_info;
   if (typeof fileInfo !== 'string' || fileInfo === '') {
     throw new ImgateError('IMG_ERR_PLATFORM_REJECTED', { message: `QQ ${base}/files answered without file_info` });

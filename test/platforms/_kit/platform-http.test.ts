@@ -112,6 +112,19 @@ describe('platformRequest', () => {
     );
   });
 
+  it('takes a failed repeatable POST (a token fetch, an upload) as not sent, however far it got', async () => {
+    respond = (res) => res.socket?.destroy();
+    await assert.rejects(
+      platformRequest({ url: `${base}/token`, body: { appId: 'a' }, repeatable: true }),
+      failsWith('IMG_ERR_PLATFORM_UNREACHABLE', (e) => assert.equal(e.details?.outcome, 'not-sent')),
+    );
+    reply(504, 'gateway timeout');
+    await assert.rejects(
+      platformRequest({ url: `${base}/upload`, body: {}, repeatable: true }),
+      failsWith('IMG_ERR_PLATFORM_UNREACHABLE', (e) => assert.equal(e.details?.outcome, 'not-sent')),
+    );
+  });
+
   it('maps 429 to RATE_LIMITED, taking retry_after from a JSON body when there is no header', async () => {
     reply(429, '{"message":"You are being rate limited.","retry_after":2.5}');
     await assert.rejects(platformRequest({ url: `${base}/x` }), failsWith('IMG_ERR_PLATFORM_RATE_LIMITED', (e) => assert.equal(e.retryAfter, 3)));
