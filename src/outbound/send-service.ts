@@ -8,7 +8,7 @@ import { sendOutcomeOf } from '../platforms/_kit/platform-http.ts';
 import type { ApiKeyRecord, Store } from '../store/store.ts';
 import type { SendInput } from './send-input.ts';
 import { callWithRetry, mayHaveSent } from './send-retry.ts';
-import { recordedError, shutdownRecord, unknownOutcomeError, unknownOutcomeRecord } from './unknown-outcome.ts';
+import { interruptedError, recordedError, shutdownRecord, unknownOutcomeError, unknownOutcomeRecord } from './unknown-outcome.ts';
 
 export interface SendResponse {
   messageId: string;
@@ -112,18 +112,33 @@ export class SendService {
   private async sendOnce(channel: SendChannel, input: SendInput, scope: string, key: string): Promise<SendResponse> {
     const now = Date.now();
     const claim = await this.store.claimIdempotencyKey(scope, key, requestHash(input), now, now - ABANDONED_CLAIM_MS);
-    if (claim.state === 'done') {
-      const recorded = recordedError(claim.response);
-      if (recorded) throw recorded;
-      return claim.response as SendResponse;
+    switch (claim.state) {
+      case 'done': {
+        const recorded = recordedError(claim.response);
+        if (recorded) throw recorded;
+        return claim.response as SendResponse;
+      }
+      case 'conflict':
+        throw new ImgateError('IMG_ERR_IDEMPOTENCY_CONFLICT');
+      case 'in_progress':
+        throw new ImgateError('IMG_ERR_IDEMPOTENCY_IN_PROGRESS');
+      case 'interrupted': {
+        // Its gateway died after calling the platform: the message may be there, so the key keeps
+        // this answer from now on instead of sending again.
+        const error = interruptedError();
+        await this.store.completeIdempotencyKey(scope, key, unknownOutcomeRecord(error));
+        throw error;
+      }
+      case 'new':
+        break;
     }
-    if (claim.state === 'conflict') throw new ImgateError('IMG_ERR_IDEMPOTENCY_CONFLICT');
-    if (claim.state === 'in_progress') throw new ImgateError('IMG_ERR_IDEMPOTENCY_IN_PROGRESS');
 
     const open: OpenClaim = { scope, key };
     this.openClaims.add(open);
     let response: SendResponse;
     try {
+      // From here a crash leaves the key `interrupted`, not free for another process to send again.
+      await this.store.markIdempotencyCalling(scope, key, Date.now());
       response = await this.deliver(channel, input, platformKey(scope, key), true);
     } catch (error) {
       this.openClaims.delete(open);

@@ -31,15 +31,19 @@ export function unknownOutcomeRecord(error: ImgateError): UnknownOutcomeRecord {
 
 /** The record of a send the gateway stopped waiting for at shutdown, its platform call still open. */
 export function shutdownRecord(): UnknownOutcomeRecord {
-  return unknownOutcomeRecord(
-    unknownOutcomeError(
-      new ImgateError('IMG_ERR_PLATFORM_UNREACHABLE', {
-        message: 'the gateway stopped before the platform answered this send',
-        details: { reason: 'shutdown' },
-      }),
-      true,
-    ),
-  );
+  return unknownOutcomeRecord(stoppedError('the gateway stopped before the platform answered this send', 'shutdown'));
+}
+
+/**
+ * The answer to a key whose send a gateway abandoned after it began calling the platform (it was
+ * killed, or lost its store): claimIdempotencyKey's `interrupted`.
+ */
+export function interruptedError(): ImgateError {
+  return stoppedError('a gateway stopped while this send was with the platform', 'interrupted');
+}
+
+function stoppedError(message: string, reason: string): ImgateError {
+  return unknownOutcomeError(new ImgateError('IMG_ERR_PLATFORM_UNREACHABLE', { message, details: { reason } }), true);
 }
 
 /** The error a stored record stands for; null when `stored` is a SendResponse. */

@@ -104,6 +104,8 @@ export interface ApiKeyRecord {
 export type IdempotencyClaim =
   | { state: 'new' }
   | { state: 'in_progress' }
+  /** Abandoned after its send began calling the platform: the message may have been sent. */
+  | { state: 'interrupted' }
   | { state: 'conflict' }
   | { state: 'done'; response: unknown };
 
@@ -183,8 +185,9 @@ export interface Store {
 
   // Idempotency of sends
   /**
-   * Claims a key for a send. A claim still in progress that was made before `abandonedBefore` is
-   * taken over (the process that made it died mid-send), so a key is never stuck.
+   * Claims a key for a send. A claim still in progress that was made before `abandonedBefore` (the
+   * process that made it died mid-send) is taken over if its send never called the platform, and
+   * answered `interrupted` if it did, so a key is never stuck and a message never sent twice.
    */
   claimIdempotencyKey(
     scope: string,
@@ -193,6 +196,8 @@ export interface Store {
     now: number,
     abandonedBefore: number,
   ): Promise<IdempotencyClaim>;
+  /** Notes that the send holding this claim is about to call its platform (see `claimIdempotencyKey`). */
+  markIdempotencyCalling(scope: string, key: string, now: number): Promise<void>;
   completeIdempotencyKey(scope: string, key: string, response: unknown): Promise<void>;
   /** Forgets a claim whose send failed, so the caller may try again with the same key. */
   releaseIdempotencyKey(scope: string, key: string): Promise<void>;

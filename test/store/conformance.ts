@@ -490,6 +490,22 @@ export function describeStoreConformance(engine: string, factory: StoreFactory):
         assert.deepEqual(await store.claimIdempotencyKey('key_1', 'stuck', 'hash-a', later + 1, later + 1), { state: 'done', response: { ok: true } });
       });
 
+      it('answers interrupted, never new, for a claim abandoned after its send began calling the platform', async () => {
+        const then = Date.now();
+        const later = then + 300_000;
+        await store.claimIdempotencyKey('key_1', 'called', 'hash-a', then, then - 60_000);
+        await store.markIdempotencyCalling('key_1', 'called', then + 10);
+        assert.deepEqual(await store.claimIdempotencyKey('key_1', 'called', 'hash-a', later, then), { state: 'in_progress' }, 'not yet abandoned');
+        assert.deepEqual(await store.claimIdempotencyKey('key_1', 'called', 'hash-b', later, then + 1), { state: 'conflict' });
+        assert.deepEqual(await store.claimIdempotencyKey('key_1', 'called', 'hash-a', later, then + 1), { state: 'interrupted' });
+        assert.deepEqual(await store.claimIdempotencyKey('key_1', 'called', 'hash-a', later, then + 1), { state: 'interrupted' }, 'and stays so');
+
+        const unknown = { outcomeUnknown: { code: 'IMG_ERR_PLATFORM_UNREACHABLE' } };
+        await store.completeIdempotencyKey('key_1', 'called', unknown);
+        await store.markIdempotencyCalling('key_1', 'called', later);
+        assert.deepEqual(await store.claimIdempotencyKey('key_1', 'called', 'hash-a', later + 1, later + 1), { state: 'done', response: unknown });
+      });
+
       it('releases an idempotency key so that it can be claimed again', async () => {
         const now = Date.now();
         await store.claimIdempotencyKey('key_1', 'send-1', 'hash-a', now, now - 60_000);

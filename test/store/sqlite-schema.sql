@@ -80,7 +80,7 @@ CREATE TABLE idempotency_keys (
   request_hash  TEXT NOT NULL,
   state         TEXT NOT NULL CHECK (state IN ('in_progress', 'done')),
   response_json TEXT,
-  created_at    INTEGER NOT NULL,
+  created_at    INTEGER NOT NULL, calling_since INTEGER,
   PRIMARY KEY (scope, key)
 );
 

@@ -182,4 +182,13 @@ CREATE TABLE counters (
 CREATE INDEX counters_updated_at ON counters (updated_at);
 `,
   },
+  {
+    version: 5,
+    name: 'idempotency-calling-since',
+    // When a send holding the key began calling its platform: a claim abandoned after that point
+    // may have sent the message, so it is answered as of unknown outcome instead of taken over.
+    sql: `
+ALTER TABLE idempotency_keys ADD COLUMN calling_since INTEGER;
+`,
+  },
 ];

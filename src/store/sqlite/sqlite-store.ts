@@ -81,6 +81,8 @@ interface IdempotencyRow {
   request_hash: string;
   state: 'in_progress' | 'done';
   response_json: string | null;
+  calling_since: number | null;
+  created_at: number;
 }
 
 interface OutboundMessageRow {
@@ -421,7 +423,8 @@ export class SqliteStore implements Store {
       .transaction((): IdempotencyClaim => {
         const takenOver = this.run(
           `UPDATE idempotency_keys SET created_at = ?
-           WHERE scope = ? AND key = ? AND state = 'in_progress' AND request_hash = ? AND created_at < ?`,
+           WHERE scope = ? AND key = ? AND state = 'in_progress' AND request_hash = ? AND created_at < ?
+             AND calling_since IS NULL`,
           now,
           scope,
           key,
@@ -440,14 +443,23 @@ export class SqliteStore implements Store {
         );
         if (inserted.changes > 0) return { state: 'new' };
         const row = this.one<IdempotencyRow>(
-          'SELECT request_hash, state, response_json FROM idempotency_keys WHERE scope = ? AND key = ?',
+          'SELECT request_hash, state, response_json, calling_since, created_at FROM idempotency_keys WHERE scope = ? AND key = ?',
           scope,
           key,
         );
         if (row === undefined) throw new Error(`idempotency key ${scope}/${key} vanished inside its transaction`);
-        return existingClaim(row, requestHash);
+        return existingClaim(row, requestHash, abandonedBefore);
       })
       .immediate();
+  }
+
+  async markIdempotencyCalling(scope: string, key: string, now: number): Promise<void> {
+    this.run(
+      `UPDATE idempotency_keys SET calling_since = ? WHERE scope = ? AND key = ? AND state = 'in_progress'`,
+      now,
+      scope,
+      key,
+    );
   }
 
   async completeIdempotencyKey(scope: string, key: string, response: unknown): Promise<void> {
@@ -725,8 +737,10 @@ function toSubscription(row: SubscriptionRow): SubscriptionRecord {
   };
 }
 
-function existingClaim(row: IdempotencyRow, requestHash: string): IdempotencyClaim {
+function existingClaim(row: IdempotencyRow, requestHash: string, abandonedBefore: number): IdempotencyClaim {
   if (row.request_hash !== requestHash) return { state: 'conflict' };
-  if (row.state === 'in_progress') return { state: 'in_progress' };
+  if (row.state === 'in_progress') {
+    return row.calling_since !== null && row.created_at < abandonedBefore ? { state: 'interrupted' } : { state: 'in_progress' };
+  }
   return { state: 'done', response: JSON.parse(row.response_json ?? 'null') as unknown };
 }
