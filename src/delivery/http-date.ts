@@ -25,6 +25,10 @@ const HTTP_DATE_FORMS: { pattern: RegExp; dayNames: readonly string[]; year: (di
 ];
 
 /**
+ * Written by hand: Node has no HTTP-date parser of its own, and `Date.parse`, the usual stand-in,
+ * takes almost anything ("-1", "foo 12") as a date, which is how a malformed Retry-After used to
+ * collapse a retry schedule.
+ *
  * An HTTP-date (RFC 9110 §5.6.7) as epoch milliseconds: IMF-fixdate, or the obsolete RFC 850 and
  * asctime forms. Null for anything else, including dates that do not exist (31 Feb).
  */

@@ -11,6 +11,17 @@ describe('parseHttpDate', () => {
     assert.equal(parseHttpDate('Sun, 06 Nov 1994 08:49:37 GMT', NOW), RFC_EXAMPLE);
   });
 
+  it("reads every IMF-fixdate V8's own formatter writes (Date.prototype.toUTCString) as the time it stands for", () => {
+    let seed = 20261123;
+    for (let n = 0; n < 2000; n++) {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      // Whole seconds between 1970 and 2100.
+      const time = Math.floor((seed / 2147483648) * 4_102_444_800) * 1000;
+      const text = new Date(time).toUTCString();
+      assert.equal(parseHttpDate(text, NOW), time, text);
+    }
+  });
+
   it('reads the obsolete RFC 850 form', () => {
     assert.equal(parseHttpDate('Sunday, 06-Nov-94 08:49:37 GMT', NOW), RFC_EXAMPLE);
   });
