@@ -1,5 +1,5 @@
 import type { Logger } from '../core/logger.ts';
-import type { AttemptRecord, AttemptResolution, DeliveryRecord, Store, SubscriptionRecord } from '../store/store.ts';
+import type { AttemptRecord, AttemptResolution, ClaimedDelivery, RecordOutcome, Store, SubscriptionRecord } from '../store/store.ts';
 import type { SubscriptionRegistry } from '../subscriptions/registry.ts';
 import { postWebhook, type PostResult } from './post-webhook.ts';
 import { renderDelivery } from './render.ts';
@@ -110,7 +110,7 @@ export class DeliveryWorker {
     this.queued.add(deliveryId);
     const run = (async () => {
       await create();
-      const [claimed] = await this.store.claimDeliveries([deliveryId], Date.now(), this.leaseUntil(subscriptionId));
+      const [claimed] = await this.store.claimDeliveries([deliveryId], this.leaseMs(subscriptionId));
       return claimed ? await this.attempt(claimed) : null;
     })();
     // Tracked like the lanes' attempts, so that `stop` waits for it and aborts it too.
@@ -152,13 +152,13 @@ export class DeliveryWorker {
   }
 
   private async claimAndAttempt(deliveryId: string, subscriptionId: string): Promise<void> {
-    const [claimed] = await this.store.claimDeliveries([deliveryId], Date.now(), this.leaseUntil(subscriptionId));
+    const [claimed] = await this.store.claimDeliveries([deliveryId], this.leaseMs(subscriptionId));
     if (claimed) await this.attempt(claimed);
   }
 
-  private leaseUntil(subscriptionId: string): number {
+  private leaseMs(subscriptionId: string): number {
     const timeoutMs = this.subscriptions.get(subscriptionId)?.timeoutMs ?? 60_000;
-    return Date.now() + timeoutMs + LEASE_MARGIN_MS;
+    return timeoutMs + LEASE_MARGIN_MS;
   }
 
   private poll(): Promise<void> {
@@ -173,7 +173,7 @@ export class DeliveryWorker {
       const full = [...this.lanes.values()]
         .filter((lane) => lane.queue.length >= this.options.concurrencyPerSubscription)
         .map((lane) => lane.subscriptionId);
-      const due = await this.store.listDueDeliveries(Date.now(), POLL_BATCH, full);
+      const due = await this.store.listDueDeliveries(POLL_BATCH, full);
       for (const delivery of due) this.enqueue(delivery.id, delivery.subscriptionId);
     } catch (error) {
       this.logger.error({ err: error }, 'polling for due deliveries failed');
@@ -185,7 +185,7 @@ export class DeliveryWorker {
    * secret) counts as a failed attempt and follows the retry schedule, instead of leaving the
    * delivery claimed until its lease runs out, again and again.
    */
-  private async attempt(delivery: DeliveryRecord): Promise<AttemptRecord> {
+  private async attempt(delivery: ClaimedDelivery): Promise<AttemptRecord> {
     const startedAt = Date.now();
     try {
       return await this.attemptDelivery(delivery, startedAt);
@@ -195,20 +195,19 @@ export class DeliveryWorker {
       const record = this.emptyAttempt(delivery.id, delivery.attempts + 1, startedAt, message);
       const schedule = this.subscriptions.get(delivery.subscriptionId)?.retrySchedule ?? [];
       const resolution = retryOrDeadLetter(schedule, delivery.attempts + 1, null, message);
-      await this.store.recordAttempt(record, resolution, Date.now());
-      if (resolution.status === 'pending') this.scheduleRetry(delivery, resolution.nextAttemptAt);
+      await this.record(delivery, record, resolution);
       return record;
     }
   }
 
-  private async attemptDelivery(delivery: DeliveryRecord, startedAt: number): Promise<AttemptRecord> {
+  private async attemptDelivery(delivery: ClaimedDelivery, startedAt: number): Promise<AttemptRecord> {
     const attemptNumber = delivery.attempts + 1;
     const sub = this.subscriptions.get(delivery.subscriptionId) ?? (await this.store.getSubscription(delivery.subscriptionId));
     const stored = await this.store.getEvent(delivery.eventId);
     if (!sub || !sub.enabled || !stored) {
       const reason = !stored ? 'the event was purged' : 'the subscription is disabled or deleted';
       const record = this.emptyAttempt(delivery.id, attemptNumber, startedAt, reason);
-      await this.store.recordAttempt(record, { status: 'dead', error: reason }, Date.now());
+      await this.record(delivery, record, { status: 'dead', error: reason });
       return record;
     }
     const { url, contentType, body } = renderDelivery(sub, stored);
@@ -231,9 +230,9 @@ export class DeliveryWorker {
     // Cut short by `stop`: the subscriber may or may not have it, so it is sent again, first thing
     // after the restart, rather than waiting for the lease to run out or for the next scheduled try.
     const resolution: AttemptResolution = result.aborted
-      ? { status: 'pending', nextAttemptAt: Date.now(), error: ABORTED_BY_SHUTDOWN }
+      ? { status: 'pending', delayMs: 0, error: ABORTED_BY_SHUTDOWN }
       : await this.resolve(sub, delivery.id, attemptNumber, result);
-    await this.store.recordAttempt(record, resolution, Date.now());
+    const recorded = await this.record(delivery, record, resolution);
     this.logger.info(
       {
         eventId: delivery.eventId,
@@ -241,14 +240,28 @@ export class DeliveryWorker {
         subscription: sub.id,
         attempt: attemptNumber,
         status: result.statusCode,
-        outcome: resolution.status,
+        outcome: recorded === 'recorded' ? resolution.status : 'lease_lost',
         latencyMs: result.latencyMs,
         error: record.error ?? undefined,
       },
       'delivery attempt',
     );
-    if (resolution.status === 'pending') this.scheduleRetry(delivery, resolution.nextAttemptAt);
     return record;
+  }
+
+  /**
+   * Records the attempt under the claim's lease and schedules the retry it calls for. A lease that
+   * ran out and was taken over by another worker (this one stalled past the subscriber's timeout
+   * plus the margin) leaves the delivery to its new holder: the attempt is logged, nothing more.
+   */
+  private async record(delivery: ClaimedDelivery, record: AttemptRecord, resolution: AttemptResolution): Promise<RecordOutcome> {
+    const outcome = await this.store.recordAttempt(delivery.leaseToken, record, resolution);
+    if (outcome === 'lease_lost') {
+      this.logger.warn({ deliveryId: delivery.id, attempt: record.attempt }, 'delivery lease lost: another worker took the delivery over');
+    } else if (resolution.status === 'pending') {
+      this.scheduleRetry(delivery, resolution.delayMs);
+    }
+    return outcome;
   }
 
   private async post(url: string, headers: Record<string, string>, body: Buffer, timeoutMs: number): Promise<PostResult> {
@@ -290,14 +303,13 @@ export class DeliveryWorker {
       // The retry must not find the old URL in the registry, which may lag a change made on another node.
       await this.subscriptions.load();
       this.logger.warn(log, 'subscriber answered 410 Gone at a URL the subscription has since left: subscription kept, delivery retried at the new URL');
-      return { status: 'pending', nextAttemptAt: Date.now(), error: 'subscriber answered 410 Gone at the old URL; retrying at the new one' };
+      return { status: 'pending', delayMs: 0, error: 'subscriber answered 410 Gone at the old URL; retrying at the new one' };
     }
     this.logger.warn(log, 'subscriber answered 410 Gone but the subscription changed meanwhile: subscription left as it is, delivery dead-lettered');
     return { status: 'dead', error: 'subscriber answered 410 Gone; the subscription changed meanwhile and was left as it is' };
   }
 
-  private scheduleRetry(delivery: DeliveryRecord, nextAttemptAt: number): void {
-    const delay = nextAttemptAt - Date.now();
+  private scheduleRetry(delivery: ClaimedDelivery, delay: number): void {
     if (delay > LOCAL_TIMER_LIMIT_MS || this.stopped) return;
     const timer = setTimeout(() => {
       this.timers.delete(timer);
@@ -320,5 +332,5 @@ function retryOrDeadLetter(
   error: string,
 ): AttemptResolution {
   const delay = calculateRetryDelay(schedule, attemptNumber, retryAfterSeconds);
-  return delay === null ? { status: 'dead', error } : { status: 'pending', nextAttemptAt: Date.now() + delay, error };
+  return delay === null ? { status: 'dead', error } : { status: 'pending', delayMs: delay, error };
 }

@@ -110,8 +110,7 @@ export class SendService {
   }
 
   private async sendOnce(channel: SendChannel, input: SendInput, scope: string, key: string): Promise<SendResponse> {
-    const now = Date.now();
-    const claim = await this.store.claimIdempotencyKey(scope, key, requestHash(input), now, now - ABANDONED_CLAIM_MS);
+    const claim = await this.store.claimIdempotencyKey(scope, key, requestHash(input), ABANDONED_CLAIM_MS);
     switch (claim.state) {
       case 'done': {
         const recorded = recordedError(claim.response);
@@ -138,7 +137,7 @@ export class SendService {
     let response: SendResponse;
     try {
       // From here a crash leaves the key `interrupted`, not free for another process to send again.
-      await this.store.markIdempotencyCalling(scope, key, Date.now());
+      await this.store.markIdempotencyCalling(scope, key);
       response = await this.deliver(channel, input, platformKey(scope, key), true);
     } catch (error) {
       this.openClaims.delete(open);

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { SqliteStore } from './sqlite/sqlite-store.ts';
+import { openSqliteStore } from './sqlite/sqlite-store.ts';
 import type { Store } from './store.ts';
 
 const ACCEPTED_FORMS = 'sqlite:<path> (relative to the working directory) or sqlite::memory:';
@@ -20,7 +20,7 @@ export async function openStore(url: string): Promise<Store> {
 
 async function openSqlite(path: string): Promise<Store> {
   if (path === '') throw new Error(`the sqlite store URL names no file; use ${ACCEPTED_FORMS}`);
-  const store = SqliteStore.open(path === ':memory:' ? path : resolve(process.cwd(), path));
+  const store = openSqliteStore(path === ':memory:' ? path : resolve(process.cwd(), path));
   try {
     await store.migrate();
   } catch (error) {

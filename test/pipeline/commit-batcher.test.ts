@@ -4,7 +4,7 @@ import pino from 'pino';
 import { ImgateError } from '../../src/core/errors.ts';
 import { newId } from '../../src/core/ids.ts';
 import { CommitBatcher } from '../../src/pipeline/commit-batcher.ts';
-import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
+import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
 import type { IngestItem } from '../../src/store/store.ts';
 
 function item(platformId: string, receivedAt = new Date().toISOString()): IngestItem {
@@ -43,7 +43,7 @@ describe('CommitBatcher', () => {
   let batcher: CommitBatcher;
 
   beforeEach(async () => {
-    store = SqliteStore.open(':memory:');
+    store = openSqliteStore(':memory:');
     await store.migrate();
     batcher = new CommitBatcher(store, pino({ level: 'silent' }), { maxBatch: 512, maxPending: 1000 });
   });

@@ -5,6 +5,7 @@ import type { UnifiedEvent } from '../../src/core/event.ts';
 import { newId } from '../../src/core/ids.ts';
 import type {
   AttemptRecord,
+  AttemptResolution,
   DeliveryRecord,
   IngestItem,
   IngestOutcome,
@@ -17,11 +18,13 @@ import type {
  * How the suite gets stores of one engine. `open` gives a new, empty, migrated database each time;
  * `reopen` connects again to the database the last `open` created (the suite closes the old
  * connection first), to prove that what was stored survives a restart; `cleanup` runs once at the
- * end and removes every database the factory made.
+ * end and removes every database the factory made. `openPeer` opens a second store on the database
+ * the last `open` created, while the first stays open: two nodes (or processes) sharing it.
  */
 export interface StoreFactory {
   open(): Promise<Store>;
   reopen(): Promise<Store>;
+  openPeer(): Promise<Store>;
   cleanup(): Promise<void>;
 }
 
@@ -230,16 +233,41 @@ export function describeStoreConformance(engine: string, factory: StoreFactory):
         assert.equal(await store.deleteSubscription(sub.id), false);
       });
 
-      it('prunes config subscriptions that are not kept, never api ones', async () => {
-        const kept = sampleSubscription({ id: 'kept', source: 'config' });
+      it('syncs the config: writes config subscriptions over, drops unlisted ones, never api ones, and replaces the API keys', async () => {
+        const kept = sampleSubscription({ id: 'kept', source: 'config', createdAt: 1000, updatedAt: 1000 });
         const dropped = sampleSubscription({ id: 'dropped', source: 'config' });
         const fromApi = sampleSubscription({ source: 'api' });
         for (const sub of [kept, dropped, fromApi]) await store.upsertSubscription(sub);
+        const alpha = { id: 'alpha', tokenHash: sha('alpha'), channels: ['wx-one'] };
+        const beta = { id: 'beta', tokenHash: sha('beta'), channels: ['wx-one', 'wx-two'] };
+        const gamma = { id: 'gamma', tokenHash: sha('gamma'), channels: [] };
 
-        await store.pruneConfigSubscriptions(['kept']);
-        assert.deepEqual((await store.listSubscriptions()).sort(byId), [kept, fromApi].sort(byId));
-        await store.pruneConfigSubscriptions([]);
+        const changed = { ...kept, url: 'https://bot.example.com/v2', createdAt: 5000, updatedAt: 5000 };
+        await store.syncConfig([changed], [alpha, beta]);
+        assert.deepEqual((await store.listSubscriptions()).sort(byId), [{ ...changed, createdAt: 1000 }, fromApi].sort(byId));
+        assert.deepEqual(await store.findApiKeyByHash(alpha.tokenHash), alpha);
+        assert.deepEqual(await store.findApiKeyByHash(beta.tokenHash), beta);
+
+        await store.syncConfig([], [gamma]);
         assert.deepEqual(await store.listSubscriptions(), [fromApi]);
+        assert.equal(await store.findApiKeyByHash(alpha.tokenHash), null);
+        assert.deepEqual(await store.findApiKeyByHash(gamma.tokenHash), gamma);
+        await store.syncConfig([], []);
+        assert.equal(await store.findApiKeyByHash(gamma.tokenHash), null);
+      });
+
+      it('refuses a config subscription with the id of an api one, and changes nothing', async () => {
+        const fromApi = sampleSubscription({ id: 'taken', source: 'api' });
+        const other = sampleSubscription({ id: 'other', source: 'config' });
+        await store.upsertSubscription(fromApi);
+        await store.syncConfig([other], [{ id: 'alpha', tokenHash: sha('alpha'), channels: ['*'] }]);
+
+        await assert.rejects(
+          store.syncConfig([sampleSubscription({ id: 'taken', source: 'config' })], []),
+          /subscription "taken" in the config file has the id of one created through the API/,
+        );
+        assert.deepEqual((await store.listSubscriptions()).sort(byId), [fromApi, other].sort(byId));
+        assert.ok(await store.findApiKeyByHash(sha('alpha')), 'the API keys were not replaced');
       });
 
       it('enables and disables a subscription', async () => {
@@ -254,94 +282,125 @@ export function describeStoreConformance(engine: string, factory: StoreFactory):
     });
 
     describe('deliveries', () => {
-      it('claims a pending delivery only once', async () => {
+      it('claims a pending delivery only once, under a lease timed by the store', async () => {
         const { deliveryId } = await storeEventWithDelivery(store);
-        const now = Date.now();
+        const before = Date.now();
+        const claimed = await store.claimDeliveries([deliveryId], 30_000);
+        const after = Date.now();
 
-        const claimed = await store.claimDeliveries([deliveryId], now, now + 30_000);
         assert.equal(claimed.length, 1);
-        assert.deepEqual(claimed[0], await store.getDelivery(deliveryId));
-        assert.equal(claimed[0]?.status, 'in_flight');
-        assert.equal(claimed[0]?.leaseUntil, now + 30_000);
-        assert.equal(claimed[0]?.attempts, 0);
-        assert.deepEqual(await store.claimDeliveries([deliveryId], now, now + 30_000), []);
+        const [held] = claimed;
+        assert.ok(held);
+        const { leaseToken, ...record } = held;
+        assert.deepEqual(record, await store.getDelivery(deliveryId));
+        assert.ok(leaseToken.length >= 16, 'the lease token is not guessable');
+        assert.equal(held.status, 'in_flight');
+        assertBetween(held.leaseUntil ?? 0, before + 30_000, after + 30_000);
+        assert.equal(held.attempts, 0);
+        assert.deepEqual(await store.claimDeliveries([deliveryId], 30_000), []);
       });
 
       it('claims only the pending ones among the ids it is given', async () => {
         const pending = await storeEventWithDelivery(store);
         const done = await storeEventWithDelivery(store);
-        const now = Date.now();
-        await store.claimDeliveries([done.deliveryId], now, now + 30_000);
-        await store.recordAttempt(attempt(done.deliveryId, 1, now), { status: 'succeeded' }, now);
+        const [held] = await store.claimDeliveries([done.deliveryId], 30_000);
+        assert.ok(held);
+        await store.recordAttempt(held.leaseToken, attempt(done.deliveryId, 1, Date.now()), { status: 'succeeded' });
 
-        const claimed = await store.claimDeliveries([pending.deliveryId, done.deliveryId, newId('dlv')], now, now + 1);
+        const claimed = await store.claimDeliveries([pending.deliveryId, done.deliveryId, newId('dlv')], 30_000);
         assert.deepEqual(
           claimed.map((d) => d.id),
           [pending.deliveryId],
         );
-        assert.deepEqual(await store.claimDeliveries([], now, now + 1), []);
+        assert.deepEqual(await store.claimDeliveries([], 30_000), []);
       });
 
       it('lists due deliveries oldest first, up to the limit, without claiming them', async () => {
-        const base = Date.now() + 60_000;
         const later = await storeEventWithDelivery(store);
         const soonest = await storeEventWithDelivery(store);
         const soon = await storeEventWithDelivery(store);
-        await makePendingUntil(store, later.deliveryId, base + 3000);
-        await makePendingUntil(store, soonest.deliveryId, base + 1000);
-        await makePendingUntil(store, soon.deliveryId, base + 2000);
+        await makePendingFor(store, later.deliveryId, 300);
+        await makePendingFor(store, soonest.deliveryId, 100);
+        await makePendingFor(store, soon.deliveryId, 200);
         const ids = [later, soonest, soon].map((d) => d.deliveryId);
-        const dueAmongOurs = async (now: number, limit: number) =>
-          (await store.listDueDeliveries(now, limit, [])).map((d) => d.id).filter((id) => ids.includes(id));
+        const dueAmongOurs = async (limit: number) =>
+          (await store.listDueDeliveries(limit, [])).map((d) => d.id).filter((id) => ids.includes(id));
+        await sleep(350);
 
-        assert.deepEqual(await dueAmongOurs(base, 1000), []);
-        assert.deepEqual(await dueAmongOurs(base + 5000, 1000), [soonest.deliveryId, soon.deliveryId, later.deliveryId]);
-        const listed = await store.listDueDeliveries(base + 5000, 2, []);
+        assert.deepEqual(await dueAmongOurs(1000), [soonest.deliveryId, soon.deliveryId, later.deliveryId]);
+        const listed = await store.listDueDeliveries(2, []);
         assert.equal(listed.length, 2);
         for (const due of listed) assert.deepEqual(Object.keys(due).sort(), ['id', 'subscriptionId']);
-        assert.deepEqual(await dueAmongOurs(base + 5000, 1000), [soonest.deliveryId, soon.deliveryId, later.deliveryId], 'listing claims nothing');
+        assert.deepEqual(await dueAmongOurs(1000), [soonest.deliveryId, soon.deliveryId, later.deliveryId], 'listing claims nothing');
 
-        await store.claimDeliveries([soonest.deliveryId], base + 5000, base + 10_000);
-        assert.deepEqual(await dueAmongOurs(base + 5000, 1000), [soon.deliveryId, later.deliveryId]);
+        await store.claimDeliveries([soonest.deliveryId], 30_000);
+        assert.deepEqual(await dueAmongOurs(1000), [soon.deliveryId, later.deliveryId]);
       });
 
-      it('does not claim a pending delivery before it is due', async () => {
+      it('does not claim or list a pending delivery before it is due', async () => {
         const { deliveryId } = await storeEventWithDelivery(store);
-        const due = Date.now() + 60_000;
-        await makePendingUntil(store, deliveryId, due);
-        assert.deepEqual(await store.claimDeliveries([deliveryId], due - 1, due + 30_000), []);
-        assert.equal((await store.claimDeliveries([deliveryId], due, due + 30_000)).length, 1);
+        await makePendingFor(store, deliveryId, 60_000);
+        assert.deepEqual(await store.claimDeliveries([deliveryId], 30_000), []);
+        assert.ok(!(await store.listDueDeliveries(1000, [])).some((d) => d.id === deliveryId));
+        const delivery = await getDelivery(store, deliveryId);
+        assert.equal(delivery.nextAttemptAt, delivery.updatedAt + 60_000);
       });
 
       it('never replays a delivery in flight', async () => {
         const { deliveryId } = await storeEventWithDelivery(store);
-        const now = Date.now();
-        await store.claimDeliveries([deliveryId], now, now + 30_000);
-        assert.equal(await store.replayDelivery(deliveryId, now + 1), 'in_flight');
+        await store.claimDeliveries([deliveryId], 30_000);
+        assert.equal(await store.replayDelivery(deliveryId), 'in_flight');
         assert.equal((await getDelivery(store, deliveryId)).status, 'in_flight');
       });
 
       it('leaves the subscriptions it is told to skip out of the due list', async () => {
         const skipped = await storeEventWithDelivery(store);
-        const now = Date.now() + 1;
-        const due = await store.listDueDeliveries(now, 1000, ['sub_a']);
+        const due = await store.listDueDeliveries(1000, ['sub_a']);
         assert.ok(!due.some((d) => d.id === skipped.deliveryId));
-        assert.ok((await store.listDueDeliveries(now, 1000, [])).some((d) => d.id === skipped.deliveryId));
+        assert.ok((await store.listDueDeliveries(1000, [])).some((d) => d.id === skipped.deliveryId));
       });
 
-      it('reclaims an in-flight delivery whose lease ran out', async () => {
+      it('reclaims an in-flight delivery whose lease ran out, with a new token', async () => {
         const { deliveryId } = await storeEventWithDelivery(store);
-        const now = Date.now();
-        await store.claimDeliveries([deliveryId], now, now + 1000);
+        const [held] = await store.claimDeliveries([deliveryId], 30_000);
+        assert.ok(held);
+        assert.deepEqual(await store.claimDeliveries([deliveryId], 30_000), [], 'a live lease is not taken');
+        assert.ok(!(await store.listDueDeliveries(1000, [])).some((d) => d.id === deliveryId));
 
-        assert.deepEqual(await store.claimDeliveries([deliveryId], now + 500, now + 2000), []);
-        assert.ok(!(await store.listDueDeliveries(now + 500, 1000, [])).some((d) => d.id === deliveryId));
-        assert.ok((await store.listDueDeliveries(now + 1001, 1000, [])).some((d) => d.id === deliveryId));
-        const reclaimed = await store.claimDeliveries([deliveryId], now + 1001, now + 5000);
+        const { deliveryId: shortId } = await storeEventWithDelivery(store);
+        const [short] = await store.claimDeliveries([shortId], 1);
+        assert.ok(short);
+        await sleep(20);
+        assert.ok((await store.listDueDeliveries(1000, [])).some((d) => d.id === shortId));
+        const reclaimed = await store.claimDeliveries([shortId], 5000);
         assert.deepEqual(
-          reclaimed.map((d) => [d.id, d.status, d.leaseUntil, d.attempts]),
-          [[deliveryId, 'in_flight', now + 5000, 0]],
+          reclaimed.map((d) => [d.id, d.status, d.attempts]),
+          [[shortId, 'in_flight', 0]],
         );
+        assert.notEqual(reclaimed[0]?.leaseToken, short.leaseToken);
+      });
+
+      it('refuses an attempt recorded under a lease that was taken over, and keeps it in the log', async () => {
+        const { deliveryId } = await storeEventWithDelivery(store);
+        const [stale] = await store.claimDeliveries([deliveryId], 1);
+        assert.ok(stale);
+        await sleep(20);
+        const [current] = await store.claimDeliveries([deliveryId], 30_000);
+        assert.ok(current);
+
+        const late = { ...attempt(deliveryId, 1, Date.now()), statusCode: 200 };
+        assert.equal(await store.recordAttempt(stale.leaseToken, late, { status: 'succeeded' }), 'lease_lost');
+        const held = await getDelivery(store, deliveryId);
+        assert.deepEqual([held.status, held.attempts, held.leaseUntil], ['in_flight', 0, current.leaseUntil], 'the new holder keeps it');
+        assert.deepEqual(await store.listAttempts(deliveryId), [
+          { ...late, error: 'lease lost: recorded after another worker took the delivery over' },
+        ]);
+
+        const failed = { ...attempt(deliveryId, 1, Date.now()), statusCode: 500, error: 'HTTP 500' };
+        assert.equal(await store.recordAttempt(current.leaseToken, failed, { status: 'dead', error: 'HTTP 500' }), 'recorded');
+        assert.deepEqual(stateOf(await getDelivery(store, deliveryId)), ['dead', 1, null, 'HTTP 500']);
+        assert.equal(await store.recordAttempt(current.leaseToken, failed, { status: 'succeeded' }), 'lease_lost', 'a token is good once');
+        assert.equal((await getDelivery(store, deliveryId)).status, 'dead');
       });
 
       it('records an attempt and moves the delivery to its new state', async () => {
@@ -368,26 +427,30 @@ export function describeStoreConformance(engine: string, factory: StoreFactory):
         const third: AttemptRecord = { ...attempt(deliveryId, 3, now + 9000), statusCode: 200, responseBody: '{"ok":true}' };
 
         const fresh = await getDelivery(store, deliveryId);
-        await store.claimDeliveries([deliveryId], now, now + 30_000);
-        await store.recordAttempt(first, { status: 'pending', nextAttemptAt: now + 5000, error: 'HTTP 503' }, now + 120);
-        assert.deepEqual(await store.getDelivery(deliveryId), {
-          ...fresh,
-          status: 'pending',
-          attempts: 1,
-          nextAttemptAt: now + 5000,
-          leaseUntil: null,
-          lastError: 'HTTP 503',
-          updatedAt: now + 120,
-        });
+        const [one] = await store.claimDeliveries([deliveryId], 30_000);
+        assert.ok(one);
+        const before = Date.now();
+        assert.equal(await store.recordAttempt(one.leaseToken, first, { status: 'pending', delayMs: 5000, error: 'HTTP 503' }), 'recorded');
+        const after = Date.now();
+        const retried = await getDelivery(store, deliveryId);
+        assert.deepEqual(
+          { ...retried, nextAttemptAt: 0, updatedAt: 0 },
+          { ...fresh, status: 'pending', attempts: 1, nextAttemptAt: 0, leaseUntil: null, lastError: 'HTTP 503', updatedAt: 0 },
+        );
+        assertBetween(retried.updatedAt, before, after);
+        assert.equal(retried.nextAttemptAt, retried.updatedAt + 5000, 'due again after the delay, by the store clock');
 
-        await store.claimDeliveries([deliveryId], now + 5000, now + 35_000);
-        await store.recordAttempt(second, { status: 'dead', error: 'connect ECONNREFUSED' }, now + 5003);
-        assert.deepEqual(stateOf(await getDelivery(store, deliveryId)), ['dead', 2, null, 'connect ECONNREFUSED']);
+        await store.replayDelivery(deliveryId);
+        const [two] = await store.claimDeliveries([deliveryId], 30_000);
+        assert.ok(two);
+        await store.recordAttempt(two.leaseToken, second, { status: 'dead', error: 'connect ECONNREFUSED' });
+        assert.deepEqual(stateOf(await getDelivery(store, deliveryId)), ['dead', 1, null, 'connect ECONNREFUSED'], 'a replay starts counting again');
 
-        await store.replayDelivery(deliveryId, now + 9000);
-        await store.claimDeliveries([deliveryId], now + 9000, now + 39_000);
-        await store.recordAttempt(third, { status: 'succeeded' }, now + 9010);
-        assert.deepEqual(stateOf(await getDelivery(store, deliveryId)), ['succeeded', 1, null, null], 'a replay starts counting again');
+        await store.replayDelivery(deliveryId);
+        const [three] = await store.claimDeliveries([deliveryId], 30_000);
+        assert.ok(three);
+        await store.recordAttempt(three.leaseToken, third, { status: 'succeeded' });
+        assert.deepEqual(stateOf(await getDelivery(store, deliveryId)), ['succeeded', 1, null, null]);
 
         assert.deepEqual(await store.listAttempts(deliveryId), [first, second, third]);
       });
@@ -401,22 +464,21 @@ export function describeStoreConformance(engine: string, factory: StoreFactory):
 
       it('replays a dead delivery', async () => {
         const { deliveryId } = await storeEventWithDelivery(store);
-        const now = Date.now();
-        await store.claimDeliveries([deliveryId], now, now + 30_000);
-        await store.recordAttempt(attempt(deliveryId, 1, now), { status: 'dead', error: 'HTTP 410' }, now + 10);
+        const [held] = await store.claimDeliveries([deliveryId], 30_000);
+        assert.ok(held);
+        await store.recordAttempt(held.leaseToken, attempt(deliveryId, 1, Date.now()), { status: 'dead', error: 'HTTP 410' });
 
-        const replayAt = now + 60_000;
-        assert.equal(await store.replayDelivery(deliveryId, replayAt), 'replayed');
+        const before = Date.now();
+        assert.equal(await store.replayDelivery(deliveryId), 'replayed');
+        const after = Date.now();
         const replayed = await getDelivery(store, deliveryId);
+        assert.deepEqual([replayed.status, replayed.leaseUntil, replayed.attempts], ['pending', null, 0]);
+        assertBetween(replayed.nextAttemptAt, before, after);
         assert.deepEqual(
-          [replayed.status, replayed.nextAttemptAt, replayed.leaseUntil, replayed.attempts],
-          ['pending', replayAt, null, 0],
-        );
-        assert.deepEqual(
-          (await store.claimDeliveries([deliveryId], replayAt, replayAt + 30_000)).map((d) => d.id),
+          (await store.claimDeliveries([deliveryId], 30_000)).map((d) => d.id),
           [deliveryId],
         );
-        assert.equal(await store.replayDelivery(newId('dlv'), replayAt), 'not_found');
+        assert.equal(await store.replayDelivery(newId('dlv')), 'not_found');
         assert.equal((await store.listAttempts(deliveryId)).length, 1, 'the attempt log is kept');
       });
 
@@ -425,9 +487,9 @@ export function describeStoreConformance(engine: string, factory: StoreFactory):
         const two = ingestItem({ channel: 'wx-two', subscriptionIds: ['sub_a'] });
         await store.ingestBatch([one, two]);
         const deadId = firstDeliveryId(two);
-        const now = Date.now();
-        await store.claimDeliveries([deadId], now, now + 30_000);
-        await store.recordAttempt(attempt(deadId, 1, now), { status: 'dead', error: 'HTTP 400' }, now);
+        const [held] = await store.claimDeliveries([deadId], 30_000);
+        assert.ok(held);
+        await store.recordAttempt(held.leaseToken, attempt(deadId, 1, Date.now()), { status: 'dead', error: 'HTTP 400' });
         const all = [...one.deliveries, ...two.deliveries].map((d) => d.id).sort().reverse();
         const listed = async (query: Parameters<Store['listDeliveries']>[0]): Promise<string[]> =>
           (await store.listDeliveries(query)).map((d) => d.id);
@@ -447,78 +509,56 @@ export function describeStoreConformance(engine: string, factory: StoreFactory):
       });
     });
 
-    describe('API keys', () => {
-      it('replaces the API keys as a whole', async () => {
-        const alpha = { id: 'alpha', tokenHash: sha('alpha'), channels: ['wx-one'] };
-        const beta = { id: 'beta', tokenHash: sha('beta'), channels: ['wx-one', 'wx-two'] };
-        const gamma = { id: 'gamma', tokenHash: sha('gamma'), channels: [] };
-        await store.replaceApiKeys([alpha, beta]);
-
-        assert.deepEqual(await store.findApiKeyByHash(alpha.tokenHash), alpha);
-        assert.deepEqual(await store.findApiKeyByHash(beta.tokenHash), beta);
-        await store.replaceApiKeys([gamma]);
-        assert.equal(await store.findApiKeyByHash(alpha.tokenHash), null);
-        assert.equal(await store.findApiKeyByHash(beta.tokenHash), null);
-        assert.deepEqual(await store.findApiKeyByHash(gamma.tokenHash), gamma);
-        await store.replaceApiKeys([]);
-        assert.equal(await store.findApiKeyByHash(gamma.tokenHash), null);
-      });
-    });
-
     describe('idempotency keys', () => {
       it('answers idempotency claims: new, in progress, done, conflict', async () => {
-        const now = Date.now();
         const response = { messageId: newId('out'), platformMessageId: '42', nested: [1, null] };
 
-        assert.deepEqual(await store.claimIdempotencyKey('key_1', 'send-1', 'hash-a', now, now - 60_000), { state: 'new' });
-        assert.deepEqual(await store.claimIdempotencyKey('key_1', 'send-1', 'hash-a', now, now - 60_000), { state: 'in_progress' });
-        assert.deepEqual(await store.claimIdempotencyKey('key_1', 'send-1', 'hash-b', now, now - 60_000), { state: 'conflict' });
+        assert.deepEqual(await store.claimIdempotencyKey('key_1', 'send-1', 'hash-a', 60_000), { state: 'new' });
+        assert.deepEqual(await store.claimIdempotencyKey('key_1', 'send-1', 'hash-a', 60_000), { state: 'in_progress' });
+        assert.deepEqual(await store.claimIdempotencyKey('key_1', 'send-1', 'hash-b', 60_000), { state: 'conflict' });
         await store.completeIdempotencyKey('key_1', 'send-1', response);
-        assert.deepEqual(await store.claimIdempotencyKey('key_1', 'send-1', 'hash-a', now, now - 60_000), { state: 'done', response });
-        assert.deepEqual(await store.claimIdempotencyKey('key_1', 'send-1', 'hash-b', now, now - 60_000), { state: 'conflict' });
+        assert.deepEqual(await store.claimIdempotencyKey('key_1', 'send-1', 'hash-a', 60_000), { state: 'done', response });
+        assert.deepEqual(await store.claimIdempotencyKey('key_1', 'send-1', 'hash-b', 60_000), { state: 'conflict' });
       });
 
-      it('takes over a claim left in progress since before abandonedBefore, but never a finished one', async () => {
-        const then = Date.now();
-        const later = then + 300_000;
-        await store.claimIdempotencyKey('key_1', 'stuck', 'hash-a', then, then - 60_000);
-        assert.deepEqual(await store.claimIdempotencyKey('key_1', 'stuck', 'hash-a', later, then), { state: 'in_progress' });
-        assert.deepEqual(await store.claimIdempotencyKey('key_1', 'stuck', 'hash-b', later, then + 1), { state: 'conflict' });
-        assert.deepEqual(await store.claimIdempotencyKey('key_1', 'stuck', 'hash-a', later, then + 1), { state: 'new' });
-        assert.deepEqual(await store.claimIdempotencyKey('key_1', 'stuck', 'hash-a', later, then + 1), { state: 'in_progress' });
+      it('takes over a claim left in progress for longer than abandonAfterMs, but never a finished one', async () => {
+        await store.claimIdempotencyKey('key_1', 'stuck', 'hash-a', 60_000);
+        await sleep(20);
+        assert.deepEqual(await store.claimIdempotencyKey('key_1', 'stuck', 'hash-a', 60_000), { state: 'in_progress' });
+        assert.deepEqual(await store.claimIdempotencyKey('key_1', 'stuck', 'hash-b', 5), { state: 'conflict' });
+        assert.deepEqual(await store.claimIdempotencyKey('key_1', 'stuck', 'hash-a', 5), { state: 'new' });
+        assert.deepEqual(await store.claimIdempotencyKey('key_1', 'stuck', 'hash-a', 60_000), { state: 'in_progress' }, 'the takeover is a fresh claim');
         await store.completeIdempotencyKey('key_1', 'stuck', { ok: true });
-        assert.deepEqual(await store.claimIdempotencyKey('key_1', 'stuck', 'hash-a', later + 1, later + 1), { state: 'done', response: { ok: true } });
+        await sleep(20);
+        assert.deepEqual(await store.claimIdempotencyKey('key_1', 'stuck', 'hash-a', 5), { state: 'done', response: { ok: true } });
       });
 
       it('answers interrupted, never new, for a claim abandoned after its send began calling the platform', async () => {
-        const then = Date.now();
-        const later = then + 300_000;
-        await store.claimIdempotencyKey('key_1', 'called', 'hash-a', then, then - 60_000);
-        await store.markIdempotencyCalling('key_1', 'called', then + 10);
-        assert.deepEqual(await store.claimIdempotencyKey('key_1', 'called', 'hash-a', later, then), { state: 'in_progress' }, 'not yet abandoned');
-        assert.deepEqual(await store.claimIdempotencyKey('key_1', 'called', 'hash-b', later, then + 1), { state: 'conflict' });
-        assert.deepEqual(await store.claimIdempotencyKey('key_1', 'called', 'hash-a', later, then + 1), { state: 'interrupted' });
-        assert.deepEqual(await store.claimIdempotencyKey('key_1', 'called', 'hash-a', later, then + 1), { state: 'interrupted' }, 'and stays so');
+        await store.claimIdempotencyKey('key_1', 'called', 'hash-a', 60_000);
+        await store.markIdempotencyCalling('key_1', 'called');
+        await sleep(20);
+        assert.deepEqual(await store.claimIdempotencyKey('key_1', 'called', 'hash-a', 60_000), { state: 'in_progress' }, 'not yet abandoned');
+        assert.deepEqual(await store.claimIdempotencyKey('key_1', 'called', 'hash-b', 5), { state: 'conflict' });
+        assert.deepEqual(await store.claimIdempotencyKey('key_1', 'called', 'hash-a', 5), { state: 'interrupted' });
+        assert.deepEqual(await store.claimIdempotencyKey('key_1', 'called', 'hash-a', 5), { state: 'interrupted' }, 'and stays so');
 
         const unknown = { outcomeUnknown: { code: 'IMG_ERR_PLATFORM_UNREACHABLE' } };
         await store.completeIdempotencyKey('key_1', 'called', unknown);
-        await store.markIdempotencyCalling('key_1', 'called', later);
-        assert.deepEqual(await store.claimIdempotencyKey('key_1', 'called', 'hash-a', later + 1, later + 1), { state: 'done', response: unknown });
+        await store.markIdempotencyCalling('key_1', 'called');
+        assert.deepEqual(await store.claimIdempotencyKey('key_1', 'called', 'hash-a', 5), { state: 'done', response: unknown });
       });
 
       it('releases an idempotency key so that it can be claimed again', async () => {
-        const now = Date.now();
-        await store.claimIdempotencyKey('key_1', 'send-1', 'hash-a', now, now - 60_000);
+        await store.claimIdempotencyKey('key_1', 'send-1', 'hash-a', 60_000);
 
         await store.releaseIdempotencyKey('key_1', 'send-1');
-        assert.deepEqual(await store.claimIdempotencyKey('key_1', 'send-1', 'hash-b', now, now - 60_000), { state: 'new' });
+        assert.deepEqual(await store.claimIdempotencyKey('key_1', 'send-1', 'hash-b', 60_000), { state: 'new' });
       });
 
       it('keeps idempotency keys apart per scope', async () => {
-        const now = Date.now();
-        await store.claimIdempotencyKey('key_1', 'send-1', 'hash-a', now, now - 60_000);
+        await store.claimIdempotencyKey('key_1', 'send-1', 'hash-a', 60_000);
 
-        assert.deepEqual(await store.claimIdempotencyKey('key_2', 'send-1', 'hash-b', now, now - 60_000), { state: 'new' });
+        assert.deepEqual(await store.claimIdempotencyKey('key_2', 'send-1', 'hash-b', 60_000), { state: 'new' });
       });
     });
 
@@ -613,21 +653,17 @@ export function describeStoreConformance(engine: string, factory: StoreFactory):
 
     describe('retention', () => {
       it('purges what is older than the cutoff', async () => {
-        const cutoff = Date.now() - 86_400_000;
+        await store.claimIdempotencyKey('key_1', 'old', 'h', 60_000);
+        await sleep(10);
+        const cutoff = Date.now();
+        await sleep(10);
+        await store.claimIdempotencyKey('key_1', 'fresh', 'h', 60_000);
         const old = ingestItem({ receivedAt: cutoff - 1000, subscriptionIds: ['sub_a', 'sub_b'] });
         const edge = ingestItem({ receivedAt: cutoff });
-        const fresh = ingestItem();
+        const fresh = ingestItem({ receivedAt: cutoff + 1000 });
         await store.ingestBatch([old, edge, fresh]);
-        for (const item of [old, fresh]) {
-          const deliveryId = firstDeliveryId(item);
-          await store.claimDeliveries([deliveryId], cutoff, cutoff + 1);
-          await store.recordAttempt(attempt(deliveryId, 1, cutoff), { status: 'succeeded' }, cutoff);
-        }
-        const deadId = (old.deliveries[1] as { id: string }).id;
-        await store.claimDeliveries([deadId], cutoff, cutoff + 1);
-        await store.recordAttempt(attempt(deadId, 1, cutoff), { status: 'dead', error: 'HTTP 500' }, cutoff);
-        await store.claimIdempotencyKey('key_1', 'old', 'h', cutoff - 1, 0);
-        await store.claimIdempotencyKey('key_1', 'fresh', 'h', cutoff, 0);
+        for (const item of [old, fresh]) await finish(store, firstDeliveryId(item), { status: 'succeeded' });
+        await finish(store, (old.deliveries[1] as { id: string }).id, { status: 'dead', error: 'HTTP 500' });
         const oldSend = sampleOutbound({ createdAt: cutoff - 1 });
         const freshSend = sampleOutbound({ createdAt: cutoff });
         await store.insertOutboundMessage(oldSend);
@@ -648,13 +684,13 @@ export function describeStoreConformance(engine: string, factory: StoreFactory):
         assert.equal(await store.getDelivery(firstDeliveryId(old)), null);
         assert.deepEqual(await store.listAttempts(firstDeliveryId(old)), []);
         assert.equal(await store.getOutboundMessage(oldSend.id), null);
-        assert.deepEqual(await store.claimIdempotencyKey('key_1', 'old', 'h', cutoff, 0), { state: 'new' });
+        assert.deepEqual(await store.claimIdempotencyKey('key_1', 'old', 'h', 60_000), { state: 'new' });
 
         assert.deepEqual(await store.getEvent(edge.stored.event.id), edge.stored);
         assert.deepEqual(await store.getEvent(fresh.stored.event.id), fresh.stored);
         assert.equal((await store.listAttempts(firstDeliveryId(fresh))).length, 1);
         assert.deepEqual(await store.getOutboundMessage(freshSend.id), freshSend);
-        assert.deepEqual(await store.claimIdempotencyKey('key_1', 'fresh', 'h', cutoff, 0), { state: 'in_progress' });
+        assert.deepEqual(await store.claimIdempotencyKey('key_1', 'fresh', 'h', 60_000), { state: 'in_progress' });
         assert.equal(await store.nextCounter('qq-one', 'reply:fresh', cutoff), 3, 'a counter counted since the cutoff is kept');
         assert.equal(await store.nextCounter('qq-one', 'reply:old', cutoff), 1, 'a purged counter starts again');
         assert.deepEqual(await store.purgeOlderThan(cutoff), {
@@ -673,10 +709,10 @@ export function describeStoreConformance(engine: string, factory: StoreFactory):
         const sending = ingestItem({ receivedAt: cutoff - 1000 });
         await store.ingestBatch([retrying, sending]);
         const [doneId, retryId] = retrying.deliveries.map((d) => d.id) as [string, string];
-        await store.claimDeliveries([doneId, retryId], cutoff, cutoff + 1);
-        await store.recordAttempt(attempt(doneId, 1, cutoff), { status: 'succeeded' }, cutoff);
-        await store.recordAttempt(attempt(retryId, 1, cutoff), { status: 'pending', nextAttemptAt: Date.now() + 3600_000, error: 'HTTP 503' }, cutoff);
-        await store.claimDeliveries([firstDeliveryId(sending)], Date.now(), Date.now() + 60_000);
+        await finish(store, doneId, { status: 'succeeded' });
+        await finish(store, retryId, { status: 'pending', delayMs: 1, error: 'HTTP 503' });
+        const [inFlight] = await store.claimDeliveries([firstDeliveryId(sending)], 60_000);
+        assert.ok(inFlight);
 
         assert.equal((await store.purgeOlderThan(cutoff)).events, 0);
         assert.deepEqual(await store.getEvent(retrying.stored.event.id), retrying.stored);
@@ -684,8 +720,9 @@ export function describeStoreConformance(engine: string, factory: StoreFactory):
         assert.equal((await store.getDelivery(doneId))?.status, 'succeeded', 'the finished delivery of a kept event stays too');
         assert.equal((await store.listAttempts(retryId)).length, 1);
 
-        await store.recordAttempt(attempt(retryId, 2, Date.now()), { status: 'dead', error: 'HTTP 503' }, Date.now());
-        await store.recordAttempt(attempt(firstDeliveryId(sending), 1, Date.now()), { status: 'succeeded' }, Date.now());
+        await sleep(10);
+        await finish(store, retryId, { status: 'dead', error: 'HTTP 503' });
+        await store.recordAttempt(inFlight.leaseToken, attempt(inFlight.id, 1, Date.now()), { status: 'succeeded' });
         assert.deepEqual(await store.purgeOlderThan(cutoff), { events: 2, deliveries: 3, attempts: 4, idempotency: 0, outbound: 0, counters: 0 });
         assert.equal(await store.getEvent(retrying.stored.event.id), null);
         assert.equal(await store.getEvent(sending.stored.event.id), null);
@@ -702,6 +739,144 @@ export function describeStoreConformance(engine: string, factory: StoreFactory):
       });
     });
 
+    describe('coordination', () => {
+      it('grants a lease to one holder until it runs out, renews it only with its token, and lets it go', async () => {
+        const first = await store.acquireLease('connection:discord-main', 'node-a', 30_000);
+        assert.ok(first);
+        assert.equal(await store.acquireLease('connection:discord-main', 'node-b', 30_000), null);
+        assert.equal(await store.acquireLease('connection:discord-main', 'node-a', 30_000), null, 'not even to its own holder twice');
+        assert.equal(await store.renewLease('connection:discord-main', 'not-the-token', 30_000), false);
+        assert.equal(await store.renewLease('connection:discord-main', first, 30_000), true);
+        const [listed] = await store.listLeases();
+        assert.deepEqual([listed?.name, listed?.holder], ['connection:discord-main', 'node-a']);
+
+        await store.releaseLease('connection:discord-main', 'not-the-token');
+        assert.equal((await store.listLeases()).length, 1);
+        await store.releaseLease('connection:discord-main', first);
+        assert.deepEqual(await store.listLeases(), []);
+        const second = await store.acquireLease('connection:discord-main', 'node-b', 30_000);
+        assert.ok(second);
+        assert.notEqual(second, first);
+        assert.equal(await store.renewLease('connection:discord-main', first, 30_000), false, 'an old token renews nothing');
+      });
+
+      it('lets a lease that ran out pass to another holder, and never renews it for the old one', async () => {
+        const stale = await store.acquireLease('poller:kf', 'node-a', 1);
+        assert.ok(stale);
+        await sleep(20);
+        assert.deepEqual(await store.listLeases(), [], 'a lease that ran out is not listed');
+        assert.equal(await store.renewLease('poller:kf', stale, 30_000), false);
+        const taken = await store.acquireLease('poller:kf', 'node-b', 30_000);
+        assert.ok(taken);
+        assert.deepEqual((await store.listLeases()).map((lease) => lease.holder), ['node-b']);
+        assert.equal(await store.renewLease('poller:kf', stale, 30_000), false);
+      });
+
+      it('keeps the nodes that beat, and forgets the silent and the removed', async () => {
+        const startedAt = Date.now() - 1000;
+        await store.heartbeat({ id: 'node-a', roles: ['http', 'delivery'], startedAt }, 60_000);
+        await store.heartbeat({ id: 'node-b', roles: ['connections'], startedAt }, 60_000);
+        const { now, nodes } = await store.listNodes();
+        assertBetween(now, startedAt, Date.now());
+        assert.deepEqual(
+          nodes.map((node) => [node.id, node.roles, node.startedAt]),
+          [
+            ['node-a', ['http', 'delivery'], startedAt],
+            ['node-b', ['connections'], startedAt],
+          ],
+        );
+        for (const node of nodes) assertBetween(node.lastHeartbeatAt, startedAt, now);
+
+        await store.removeNode('node-b');
+        await sleep(20);
+        await store.heartbeat({ id: 'node-c', roles: ['http'], startedAt }, 5);
+        assert.deepEqual((await store.listNodes()).nodes.map((node) => node.id), ['node-c'], 'node-a fell silent for longer than 5 ms');
+      });
+
+      it('wakes a listener with a notification, and no more once it stopped listening', async () => {
+        const heard: string[] = [];
+        const stop = await store.listen('deliveries', (payload) => heard.push(payload));
+        await store.notify('deliveries', 'sub_a');
+        await store.notify('events', 'not for this topic');
+        await waitUntil(() => heard.length === 1);
+        await stop();
+        await store.notify('deliveries', 'sub_b');
+        await sleep(50);
+        assert.deepEqual(heard, ['sub_a']);
+      });
+    });
+
+    describe('two stores on one database', () => {
+      let peer: Store;
+      beforeEach(async () => {
+        peer = await factory.openPeer();
+      });
+      afterEach(async () => {
+        await peer.close();
+      });
+
+      it('never hands one delivery to two claimers racing for it', async () => {
+        const items = Array.from({ length: 100 }, () => ingestItem());
+        await store.ingestBatch(items);
+        const ids = items.map(firstDeliveryId);
+        const claims = await Promise.all(
+          [store, peer, store, peer].map((claimer, i) => claimer.claimDeliveries(i % 2 === 0 ? ids : [...ids].reverse(), 30_000)),
+        );
+        const claimed = claims.flat().map((d) => d.id);
+        assert.equal(claimed.length, ids.length, 'every delivery is claimed once');
+        assert.deepEqual([...claimed].sort(), [...ids].sort());
+      });
+
+      it('refuses the result of a stale holder once the other store took the delivery over', async () => {
+        const { deliveryId } = await storeEventWithDelivery(store);
+        const [stale] = await store.claimDeliveries([deliveryId], 1);
+        assert.ok(stale);
+        await sleep(20);
+        const [current] = await peer.claimDeliveries([deliveryId], 30_000);
+        assert.ok(current);
+        assert.equal(await store.recordAttempt(stale.leaseToken, attempt(deliveryId, 1, Date.now()), { status: 'succeeded' }), 'lease_lost');
+        assert.equal(await peer.recordAttempt(current.leaseToken, attempt(deliveryId, 1, Date.now()), { status: 'succeeded' }), 'recorded');
+        assert.deepEqual(stateOf(await getDelivery(store, deliveryId)), ['succeeded', 1, null, null]);
+      });
+
+      it('gives one of two racing idempotency claims the key', async () => {
+        for (let round = 0; round < 10; round += 1) {
+          const key = `race-${round}`;
+          const claims = await Promise.all([store, peer, store, peer].map((s) => s.claimIdempotencyKey('key_1', key, 'hash-a', 60_000)));
+          assert.equal(claims.filter((claim) => claim.state === 'new').length, 1, `round ${round}: ${JSON.stringify(claims)}`);
+        }
+      });
+
+      it('gives one of two racing lease seekers the lease', async () => {
+        for (let round = 0; round < 10; round += 1) {
+          const name = `connection:race-${round}`;
+          const tokens = await Promise.all([store, peer, store, peer].map((s, i) => s.acquireLease(name, `node-${i}`, 30_000)));
+          assert.equal(tokens.filter((token) => token !== null).length, 1, `round ${round}`);
+        }
+      });
+
+      it('stores a platform message once when both stores ingest it at the same moment', async () => {
+        const first = ingestItem({ dedupKey: 'wx:both' });
+        const second = ingestItem({ dedupKey: 'wx:both' });
+        const [[a], [b]] = await Promise.all([store.ingestBatch([first]), peer.ingestBatch([second])]);
+        assert.ok(a && b);
+        assert.equal([a, b].filter((outcome) => outcome.status === 'stored').length, 1);
+        assert.equal(a.eventId, b.eventId, 'the duplicate names the stored event');
+      });
+
+      it('wakes a listener on the other store', async () => {
+        const heard: string[] = [];
+        const stop = await peer.listen('deliveries', (payload) => heard.push(payload));
+        try {
+          await store.notify('deliveries', 'from-the-other-node');
+          await waitUntil(() => heard.length > 0);
+          assert.deepEqual(heard, ['from-the-other-node']);
+        } finally {
+          await stop();
+        }
+      });
+    });
+
     describe('lifecycle', () => {
       it('keeps what it stored across a reopen', async () => {
         const { item, deliveryId } = await storeEventWithDelivery(store);
@@ -710,12 +885,13 @@ export function describeStoreConformance(engine: string, factory: StoreFactory):
         const send = sampleOutbound();
         const now = Date.now();
         await store.upsertSubscription(sub);
-        await store.replaceApiKeys([key]);
-        await store.claimIdempotencyKey('key_1', 'send-1', 'hash-a', now, now - 60_000);
+        await store.syncConfig([], [key]);
+        await store.claimIdempotencyKey('key_1', 'send-1', 'hash-a', 60_000);
         await store.insertOutboundMessage(send);
         await store.putToken('wx-one:access', 'token-1', 1000);
         await store.putCursor('wx-one', 'sync', 'abc');
         await store.nextCounter('qq-one', 'reply:m1', now);
+        const lease = await store.acquireLease('retention', 'node-a', 60_000);
         const delivery = await store.getDelivery(deliveryId);
 
         await reopen();
@@ -723,11 +899,13 @@ export function describeStoreConformance(engine: string, factory: StoreFactory):
         assert.deepEqual(await store.getDelivery(deliveryId), delivery);
         assert.deepEqual(await store.getSubscription(sub.id), sub);
         assert.deepEqual(await store.findApiKeyByHash(key.tokenHash), key);
-        assert.deepEqual(await store.claimIdempotencyKey('key_1', 'send-1', 'hash-a', now, now - 60_000), { state: 'in_progress' });
+        assert.deepEqual(await store.claimIdempotencyKey('key_1', 'send-1', 'hash-a', 60_000), { state: 'in_progress' });
         assert.deepEqual(await store.getOutboundMessage(send.id), send);
         assert.deepEqual(await store.getToken('wx-one:access'), { value: 'token-1', expiresAt: 1000 });
         assert.equal(await store.getCursor('wx-one', 'sync'), 'abc');
         assert.equal(await store.nextCounter('qq-one', 'reply:m1', now), 2, 'the counter went on from where it was');
+        assert.equal(await store.acquireLease('retention', 'node-b', 60_000), null, 'a lease outlives its holder’s connection');
+        assert.equal(await store.renewLease('retention', lease ?? '', 60_000), true);
       });
 
       it('migrates again without harm', async () => {
@@ -848,15 +1026,30 @@ async function storeEventWithDelivery(store: Store): Promise<{ item: IngestItem;
   return { item, deliveryId: firstDeliveryId(item) };
 }
 
-/** Tries a delivery once and leaves it pending until `nextAttemptAt`. */
-async function makePendingUntil(store: Store, deliveryId: string, nextAttemptAt: number): Promise<void> {
-  const now = Date.now();
-  assert.equal((await store.claimDeliveries([deliveryId], now, now + 30_000)).length, 1);
-  await store.recordAttempt(
-    { ...attempt(deliveryId, 1, now), statusCode: 500, error: 'HTTP 500' },
-    { status: 'pending', nextAttemptAt, error: 'HTTP 500' },
-    now,
-  );
+/** Tries a delivery once and leaves it pending, due again in `delayMs`. */
+async function makePendingFor(store: Store, deliveryId: string, delayMs: number): Promise<void> {
+  await finish(store, deliveryId, { status: 'pending', delayMs, error: 'HTTP 500' });
+}
+
+/** Claims a delivery and records one attempt with `resolution`. */
+async function finish(store: Store, deliveryId: string, resolution: AttemptResolution): Promise<void> {
+  const [held] = await store.claimDeliveries([deliveryId], 30_000);
+  assert.ok(held, `delivery ${deliveryId} should be claimable`);
+  const failed = resolution.status === 'succeeded' ? {} : { statusCode: 500, error: resolution.error };
+  const next = (await store.listAttempts(deliveryId)).length + 1;
+  assert.equal(await store.recordAttempt(held.leaseToken, { ...attempt(deliveryId, next, Date.now()), ...failed }, resolution), 'recorded');
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Waits (two seconds at most) for `condition` to hold. */
+async function waitUntil(condition: () => boolean): Promise<void> {
+  for (let waited = 0; !condition(); waited += 10) {
+    if (waited >= 2000) assert.fail('the condition did not hold within two seconds');
+    await sleep(10);
+  }
 }
 
 async function getDelivery(store: Store, id: string): Promise<DeliveryRecord> {

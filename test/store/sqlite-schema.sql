@@ -33,7 +33,7 @@ CREATE TABLE deliveries (
   last_error      TEXT,
   created_at      INTEGER NOT NULL,
   updated_at      INTEGER NOT NULL
-);
+, lease_token TEXT);
 
 CREATE INDEX deliveries_event_id ON deliveries (event_id);
 
@@ -85,6 +85,21 @@ CREATE TABLE idempotency_keys (
 );
 
 CREATE INDEX idempotency_keys_created_at ON idempotency_keys (created_at);
+
+CREATE TABLE leases (
+  name        TEXT PRIMARY KEY,
+  holder      TEXT NOT NULL,
+  token       TEXT NOT NULL,
+  acquired_at INTEGER NOT NULL,
+  expires_at  INTEGER NOT NULL
+);
+
+CREATE TABLE nodes (
+  id                TEXT PRIMARY KEY,
+  roles             TEXT NOT NULL,
+  started_at        INTEGER NOT NULL,
+  last_heartbeat_at INTEGER NOT NULL
+);
 
 CREATE TABLE outbound_messages (
   id                  TEXT PRIMARY KEY,

@@ -6,7 +6,7 @@ import { after, describe, it } from 'node:test';
 import { openStore } from '../../src/store/open.ts';
 import { dumpSchema, migrate } from '../../src/store/sqlite/migrate.ts';
 import { MIGRATIONS } from '../../src/store/sqlite/migrations.ts';
-import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
+import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
 import { describeStoreConformance } from './conformance.ts';
 
 const SCHEMA_FILE = new URL('./sqlite-schema.sql', import.meta.url);
@@ -24,6 +24,9 @@ function sqliteFactory(): Parameters<typeof describeStoreConformance>[1] {
     async reopen() {
       return openStore(`sqlite:${current}`);
     },
+    async openPeer() {
+      return openStore(`sqlite:${current}`);
+    },
     async cleanup() {
       rmSync(dir, { recursive: true, force: true });
     },
@@ -37,7 +40,7 @@ describe('SqliteStore', () => {
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   function migratedStore(name: string): SqliteStore {
-    const store = SqliteStore.open(join(dir, name));
+    const store = openSqliteStore(join(dir, name));
     migrate(store.db);
     return store;
   }
@@ -48,7 +51,7 @@ describe('SqliteStore', () => {
 
   it('creates the parent directory and sets WAL, synchronous = FULL, foreign keys and a busy timeout', async () => {
     const path = join(dir, 'nested', 'deeper', 'pragmas.db');
-    const store = SqliteStore.open(path);
+    const store = openSqliteStore(path);
     try {
       assert.ok(existsSync(path));
       assert.equal(store.db.pragma('journal_mode', { simple: true }), 'wal');

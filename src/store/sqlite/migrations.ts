@@ -191,4 +191,29 @@ CREATE INDEX counters_updated_at ON counters (updated_at);
 ALTER TABLE idempotency_keys ADD COLUMN calling_since INTEGER;
 `,
   },
+  {
+    version: 6,
+    name: 'fenced-leases-and-coordination',
+    // A claim's token: only the worker holding it may record the attempt (a worker whose lease ran
+    // out and was taken over is refused). Named leases for work one node does at a time, and the
+    // nodes' heartbeats for /v1/cluster.
+    sql: `
+ALTER TABLE deliveries ADD COLUMN lease_token TEXT;
+
+CREATE TABLE leases (
+  name        TEXT PRIMARY KEY,
+  holder      TEXT NOT NULL,
+  token       TEXT NOT NULL,
+  acquired_at INTEGER NOT NULL,
+  expires_at  INTEGER NOT NULL
+);
+
+CREATE TABLE nodes (
+  id                TEXT PRIMARY KEY,
+  roles             TEXT NOT NULL,
+  started_at        INTEGER NOT NULL,
+  last_heartbeat_at INTEGER NOT NULL
+);
+`,
+  },
 ];

@@ -42,7 +42,7 @@ export async function eventRoutes(app: FastifyInstance, ctx: AppContext): Promis
 
   app.post<{ Params: { id: string } }>('/v1/deliveries/:id/replay', async (request, reply) => {
     const { id } = request.params;
-    const outcome = await ctx.store.replayDelivery(id, Date.now());
+    const outcome = await ctx.store.replayDelivery(id);
     if (outcome === 'not_found') throw new ImgateError('IMG_ERR_NOT_FOUND', { message: `no delivery "${id}"` });
     if (outcome === 'in_flight') throw new ImgateError('IMG_ERR_DELIVERY_IN_FLIGHT');
     const delivery = await ctx.store.getDelivery(id);

@@ -1,0 +1,51 @@
+/**
+ * Subscriptions and API keys: what the config file and the management API define, shared by every
+ * node.
+ */
+
+export interface SubscriptionRecord {
+  id: string;
+  url: string;
+  /** One secret, or two while a secret is being rotated. */
+  secrets: string[];
+  signing: 'standard' | 'abot' | 'padpro';
+  format: 'unified' | 'raw';
+  channels: string[] | null;
+  messageTypes: string[] | null;
+  includeSelf: boolean;
+  groups: 'all' | 'mention' | 'none';
+  enabled: boolean;
+  timeoutMs: number;
+  retrySchedule: number[];
+  includeRaw: boolean;
+  /**
+   * `config` subscriptions are rewritten from the config file at every start; `puppet` ones are
+   * registered WeCom KF puppets, which receive only the callbacks addressed to them.
+   */
+  source: 'config' | 'api' | 'puppet';
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface ApiKeyRecord {
+  id: string;
+  /** sha256 hex of the token; the token itself is never stored. */
+  tokenHash: string;
+  channels: string[];
+}
+
+export interface ConfigState {
+  upsertSubscription(sub: SubscriptionRecord): Promise<void>;
+  getSubscription(id: string): Promise<SubscriptionRecord | null>;
+  listSubscriptions(): Promise<SubscriptionRecord[]>;
+  deleteSubscription(id: string): Promise<boolean>;
+  setSubscriptionEnabled(id: string, enabled: boolean): Promise<void>;
+  /**
+   * Makes the stored config what a config file says, in one transaction, so that no node ever sees
+   * half of it: `config` subscriptions are written over (keeping their creation time) and those not
+   * listed removed, API keys replaced as a whole. Refuses (and changes nothing) when a listed id
+   * belongs to a subscription created through the API.
+   */
+  syncConfig(subscriptions: SubscriptionRecord[], apiKeys: ApiKeyRecord[]): Promise<void>;
+  findApiKeyByHash(tokenHash: string): Promise<ApiKeyRecord | null>;
+}

@@ -1,0 +1,54 @@
+import type { RawRequestShape, UnifiedEvent } from '../../core/event.ts';
+
+/**
+ * What came in: each event stored once per (channel, dedup key), with the deliveries it starts, in
+ * one transaction. Times are epoch milliseconds.
+ */
+
+export interface StoredEvent {
+  event: UnifiedEvent;
+  /** The platform payload as parsed/decrypted, JSON-serializable. */
+  raw: unknown;
+  /** The exact bytes the platform sent. */
+  rawBody: Buffer;
+  /** Content type and query of the platform's request, where they matter (see NormalizedEvent). */
+  rawRequest: RawRequestShape | null;
+}
+
+/** A per-channel cursor (e.g. WeCom KF's `next_cursor`) written with the events it produced. */
+export interface CursorUpdate {
+  channel: string;
+  key: string;
+  value: string;
+}
+
+export interface IngestItem {
+  channel: string;
+  dedupKey: string;
+  stored: StoredEvent;
+  /** One delivery row each, created in the same transaction as the event, due at once. */
+  deliveries: { id: string; subscriptionId: string }[];
+}
+
+export type IngestOutcome =
+  | { status: 'stored'; eventId: string; deliveryIds: string[] }
+  | { status: 'duplicate'; eventId: string };
+
+export interface ListQuery {
+  limit: number;
+  /** Return records whose id sorts before this one (ids sort by time). */
+  before?: string;
+  channel?: string;
+}
+
+export interface EventLog {
+  /**
+   * One transaction for the whole batch and the cursors that go with it; a duplicate
+   * (channel, dedupKey), also one stored by another node a moment earlier, stores nothing.
+   */
+  ingestBatch(items: IngestItem[], cursors?: CursorUpdate[]): Promise<IngestOutcome[]>;
+  getEvent(id: string): Promise<StoredEvent | null>;
+  /** By imgate message id (`msg_…`) or the platform's message id. */
+  findEventByMessageId(channel: string, messageId: string): Promise<StoredEvent | null>;
+  listEvents(query: ListQuery): Promise<UnifiedEvent[]>;
+}

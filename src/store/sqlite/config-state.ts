@@ -1,0 +1,130 @@
+import type { ApiKeyRecord, ConfigState, SubscriptionRecord } from '../ports/config-state.ts';
+import type { SqliteConnection } from './connection.ts';
+
+interface SubscriptionRow {
+  id: string;
+  url: string;
+  secrets: string;
+  signing: SubscriptionRecord['signing'];
+  format: SubscriptionRecord['format'];
+  channels: string | null;
+  message_types: string | null;
+  include_self: number;
+  groups: SubscriptionRecord['groups'];
+  enabled: number;
+  timeout_ms: number;
+  retry_schedule: string;
+  include_raw: number;
+  source: SubscriptionRecord['source'];
+  created_at: number;
+  updated_at: number;
+}
+
+export function sqliteConfigState(sql: SqliteConnection): ConfigState {
+  // created_at is kept on update: config subscriptions are upserted at every start.
+  const upsert = (sub: SubscriptionRecord): void => {
+    sql.run(
+      `INSERT INTO subscriptions (id, url, secrets, signing, format, channels, message_types, include_self, groups,
+                                  enabled, timeout_ms, retry_schedule, include_raw, source, created_at, updated_at)
+       VALUES (@id, @url, @secrets, @signing, @format, @channels, @messageTypes, @includeSelf, @groups,
+               @enabled, @timeoutMs, @retrySchedule, @includeRaw, @source, @createdAt, @updatedAt)
+       ON CONFLICT (id) DO UPDATE SET
+         url = excluded.url, secrets = excluded.secrets, signing = excluded.signing, format = excluded.format,
+         channels = excluded.channels, message_types = excluded.message_types, include_self = excluded.include_self,
+         groups = excluded.groups, enabled = excluded.enabled, timeout_ms = excluded.timeout_ms,
+         retry_schedule = excluded.retry_schedule, include_raw = excluded.include_raw, source = excluded.source,
+         updated_at = excluded.updated_at`,
+      {
+        ...sub,
+        secrets: JSON.stringify(sub.secrets),
+        channels: toJsonOrNull(sub.channels),
+        messageTypes: toJsonOrNull(sub.messageTypes),
+        includeSelf: Number(sub.includeSelf),
+        enabled: Number(sub.enabled),
+        retrySchedule: JSON.stringify(sub.retrySchedule),
+        includeRaw: Number(sub.includeRaw),
+      },
+    );
+  };
+
+  return {
+    async upsertSubscription(sub) {
+      upsert(sub);
+    },
+
+    async getSubscription(id) {
+      const row = sql.one<SubscriptionRow>('SELECT * FROM subscriptions WHERE id = ?', id);
+      return row === undefined ? null : toSubscription(row);
+    },
+
+    async listSubscriptions() {
+      return sql.many<SubscriptionRow>('SELECT * FROM subscriptions ORDER BY id').map(toSubscription);
+    },
+
+    async deleteSubscription(id) {
+      return sql.run('DELETE FROM subscriptions WHERE id = ?', id).changes > 0;
+    },
+
+    async setSubscriptionEnabled(id, enabled) {
+      sql.run('UPDATE subscriptions SET enabled = ? WHERE id = ?', Number(enabled), id);
+    },
+
+    async syncConfig(subscriptions: SubscriptionRecord[], apiKeys: ApiKeyRecord[]) {
+      sql.transaction(() => {
+        for (const sub of subscriptions) {
+          const existing = sql.one<{ source: string }>('SELECT source FROM subscriptions WHERE id = ?', sub.id);
+          if (existing?.source === 'api') {
+            throw new Error(`subscription "${sub.id}" in the config file has the id of one created through the API`);
+          }
+          upsert({ ...sub, source: 'config' });
+        }
+        sql.run(
+          `DELETE FROM subscriptions WHERE source = 'config' AND id NOT IN (SELECT value FROM json_each(?))`,
+          JSON.stringify(subscriptions.map((sub) => sub.id)),
+        );
+        sql.run('DELETE FROM api_keys');
+        for (const key of apiKeys) {
+          sql.run('INSERT INTO api_keys (id, token_hash, channels) VALUES (?, ?, ?)', key.id, key.tokenHash, JSON.stringify(key.channels));
+        }
+      });
+    },
+
+    async findApiKeyByHash(tokenHash) {
+      const row = sql.one<{ id: string; token_hash: string; channels: string }>(
+        'SELECT id, token_hash, channels FROM api_keys WHERE token_hash = ?',
+        tokenHash,
+      );
+      if (row === undefined) return null;
+      return { id: row.id, tokenHash: row.token_hash, channels: JSON.parse(row.channels) as string[] };
+    },
+  };
+}
+
+function toJsonOrNull(value: string[] | null): string | null {
+  return value === null ? null : JSON.stringify(value);
+}
+
+function fromJsonOrNull(text: string | null): string[] | null {
+  return text === null ? null : (JSON.parse(text) as string[]);
+}
+
+function toSubscription(row: SubscriptionRow): SubscriptionRecord {
+  return {
+    id: row.id,
+    url: row.url,
+    secrets: JSON.parse(row.secrets) as string[],
+    signing: row.signing,
+    format: row.format,
+    channels: fromJsonOrNull(row.channels),
+    messageTypes: fromJsonOrNull(row.message_types),
+    includeSelf: row.include_self === 1,
+    groups: row.groups,
+    enabled: row.enabled === 1,
+    timeoutMs: row.timeout_ms,
+    retrySchedule: JSON.parse(row.retry_schedule) as number[],
+    includeRaw: row.include_raw === 1,
+    source: row.source,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
