@@ -7,9 +7,10 @@ import { SendService } from './outbound/send-service.ts';
 import { CommitBatcher } from './pipeline/commit-batcher.ts';
 import { IngestPipeline } from './pipeline/ingest.ts';
 import { findPlatform } from './platforms/registry.ts';
-import { createChannels, startBackgroundWork } from './runtime/channels.ts';
+import { channelWork, createChannels, startNodeWork } from './runtime/channels.ts';
+import { clusterNode, startClusterWork } from './runtime/cluster.ts';
 import { syncConfigToStore } from './runtime/config-sync.ts';
-import { startRetention } from './runtime/retention.ts';
+import { retentionWork } from './runtime/retention.ts';
 import { openStore } from './store/open.ts';
 import type { Store } from './store/store.ts';
 import { SubscriptionRegistry } from './subscriptions/registry.ts';
@@ -28,7 +29,10 @@ const SUBSCRIPTION_REFRESH_MS = 5000;
 /** Events committed together at most (group commit). */
 const MAX_COMMIT_BATCH = 512;
 
-/** Starts every role the config enables: the HTTP server and, unless switched off, the delivery worker. */
+/**
+ * Starts every role the config gives this node: the HTTP server (callbacks and APIs), the delivery
+ * worker, and the long connections, pollers and purges it wins the leases of.
+ */
 export async function startGateway(config: Config, options: { logger?: Logger } = {}): Promise<Gateway> {
   const logger = options.logger ?? createLogger(config.log.level);
   const store = await openStore(config.storage.url);
@@ -41,6 +45,8 @@ export async function startGateway(config: Config, options: { logger?: Logger } 
 }
 
 async function startOnStore(config: Config, logger: Logger, store: Store): Promise<Gateway> {
+  const node = clusterNode(config);
+  const hasRole = (role: Config['roles'][number]) => config.roles.includes(role);
   await syncConfigToStore(config, store);
 
   const subscriptions = new SubscriptionRegistry(store, logger);
@@ -50,11 +56,19 @@ async function startOnStore(config: Config, logger: Logger, store: Store): Promi
   // Attempts in flight at shutdown get a fifth of the shutdown's time, 2 s by default, before they
   // are aborted and recorded: the rest is left for the HTTP server, the commits and the store.
   const stopGraceMs = Math.min(DEFAULT_STOP_GRACE_MS, Math.floor(config.server.shutdownTimeoutMs / 5));
-  const worker = config.delivery.enabled
-    ? new DeliveryWorker(store, subscriptions, logger.child({ role: 'delivery' }), { ...config.delivery, stopGraceMs })
-    : undefined;
+  const worker =
+    hasRole('delivery') && config.delivery.enabled
+      ? new DeliveryWorker(store, subscriptions, logger.child({ role: 'delivery' }), { ...config.delivery, stopGraceMs })
+      : undefined;
   const batcher = new CommitBatcher(store, logger, { maxBatch: MAX_COMMIT_BATCH, maxPending: config.server.maxPendingIngest });
-  const pipeline = new IngestPipeline(store, batcher, subscriptions, (deliveries) => worker?.notify(deliveries));
+  // Deliveries stored here go to this node's worker at once; without one, to whichever node has
+  // one, woken through the store (a periodic poll behind it in case the wake-up is missed).
+  const onStored = worker
+    ? (deliveries: { id: string; subscriptionId: string }[]) => worker.notify(deliveries)
+    : (deliveries: { id: string; subscriptionId: string }[]) => {
+        if (deliveries.length > 0) void store.notify('deliveries', node.id).catch((error: unknown) => logger.warn({ err: error }, 'could not wake the delivery nodes'));
+      };
+  const pipeline = new IngestPipeline(store, batcher, subscriptions, onStored);
   const tokens = new TokenService(store, logger.child({ role: 'tokens' }));
 
   const channels = createChannels(config.channels, { logger, store, pipeline, tokens });
@@ -66,7 +80,7 @@ async function startOnStore(config: Config, logger: Logger, store: Store): Promi
   const sendService = new SendService(store, (id) => channels.get(id), logger.child({ role: 'send' }));
   const lifecycle = { shuttingDown: false };
 
-  const app = buildApp({ config, logger, store, channels, pipeline, subscriptions, worker, sendService, tokens, lifecycle });
+  const app = buildApp({ config, logger, store, node, channels, pipeline, subscriptions, worker, sendService, tokens, lifecycle });
   try {
     await app.listen({ host: config.server.host, port: config.server.port });
   } catch (error) {
@@ -78,9 +92,11 @@ async function startOnStore(config: Config, logger: Logger, store: Store): Promi
   const url = `http://${config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host}:${port}`;
 
   worker?.start();
-  const stopBackgroundWork = startBackgroundWork(channels.values(), logger);
-  const stopRetention = startRetention(store, logger, config.storage);
-  logger.info({ url, channels: [...channels.keys()], store: config.storage.url.split(':')[0] }, 'imgate listening');
+  const stopListening = worker ? await store.listen('deliveries', () => worker.wake()) : undefined;
+  const leasedWork = hasRole('connections') ? [...channelWork(channels.values(), logger), retentionWork(store, logger, config.storage)] : [];
+  const stopNodeWork = startNodeWork(channels.values(), logger);
+  const stopClusterWork = startClusterWork(store, node, leasedWork, logger.child({ node: node.id }));
+  logger.info({ url, node: node.id, roles: config.roles, channels: [...channels.keys()], store: store.engine }, 'imgate listening');
 
   let closing: Promise<void> | undefined;
   const close = () => {
@@ -91,10 +107,11 @@ async function startOnStore(config: Config, logger: Logger, store: Store): Promi
       const sendsDrained = sendService.drain(config.server.shutdownTimeoutMs / 2);
       await app.close();
       await sendsDrained;
-      await stopBackgroundWork();
+      await stopClusterWork();
+      await stopNodeWork();
       await batcher.drain();
+      await stopListening?.();
       await worker?.stop();
-      stopRetention();
       subscriptions.stop();
       await store.close();
       logger.info('imgate stopped');

@@ -39,7 +39,9 @@ const storageSchema = z
     url: z
       .string()
       .default('sqlite:./data/imgate.db')
-      .describe('`sqlite:<path>` (embedded default, created on first start; `sqlite::memory:` for throwaway runs).'),
+      .describe(
+        '`sqlite:<path>` (embedded default, created on first start; `sqlite::memory:` for throwaway runs), or `postgres://user:${PGPASSWORD}@host:5432/db` for any number of nodes sharing one database.',
+      ),
     retentionHours: configNumber(z.number().int().min(24, 'at least 24: dedup keys must outlive every platform retry'))
       .default(168)
       .describe(
@@ -51,6 +53,22 @@ const storageSchema = z
   })
   .prefault({})
   .describe('Where events, deliveries and sends are kept.');
+
+const clusterSchema = z
+  .strictObject({
+    nodeId: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'letters, digits, ".", "_" and "-"')
+      .optional()
+      .describe('This node\'s name in `/v1/cluster` and on the leases it holds. Unset: host name, process id and a random suffix, new at every start.'),
+    takeoverSeconds: configNumber(z.number().min(1).max(600))
+      .default(15)
+      .describe('When a node dies, another takes over its long connections, pollers and purges within this time.'),
+  })
+  .prefault({})
+  .describe('How nodes sharing one PostgreSQL store divide the work that one node at a time may do.');
+
+export const ROLES = ['http', 'delivery', 'connections'] as const;
 
 const deliverySchema = z
   .strictObject({
@@ -122,6 +140,14 @@ export const configSchema = z
     server: serverSchema,
     storage: storageSchema,
     delivery: deliverySchema,
+    cluster: clusterSchema,
+    roles: z
+      .array(z.enum(ROLES))
+      .min(1)
+      .default([...ROLES])
+      .describe(
+        'What this node does: `http` serves callbacks and the APIs (without it, only the health routes and `/v1/cluster`), `delivery` sends events to subscribers, `connections` holds long connections and runs pollers and the retention purge (each on one node of the cluster at a time).',
+      ),
     log: z
       .strictObject({
         level: z

@@ -63,6 +63,7 @@ export class DeliveryWorker {
   private aborting = false;
   private pollTimer: NodeJS.Timeout | undefined;
   private polling: Promise<void> | undefined;
+  private pollAgain = false;
   private stopped = false;
 
   constructor(
@@ -161,8 +162,24 @@ export class DeliveryWorker {
     return timeoutMs + LEASE_MARGIN_MS;
   }
 
+  /**
+   * Looks for due deliveries now (another node stored some and has no worker of its own). A wake-up
+   * during a poll makes one more poll after it, since that poll's query may have run before the
+   * other node's commit.
+   */
+  wake(): void {
+    if (this.polling) this.pollAgain = true;
+    else void this.poll();
+  }
+
   private poll(): Promise<void> {
-    this.polling ??= this.pollOnce().finally(() => (this.polling = undefined));
+    this.polling ??= this.pollOnce().finally(() => {
+      this.polling = undefined;
+      if (this.pollAgain) {
+        this.pollAgain = false;
+        void this.poll();
+      }
+    });
     return this.polling;
   }
 

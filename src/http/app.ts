@@ -4,6 +4,7 @@ import type { AppContext } from './context.ts';
 import { registerErrorHandling } from './plugins/errors.ts';
 import { registerRequestLog } from './plugins/request-log.ts';
 import { channelRoutes } from './routes/api/channels.ts';
+import { clusterRoutes } from './routes/api/cluster.ts';
 import { eventRoutes } from './routes/api/events.ts';
 import { messageRoutes } from './routes/api/messages.ts';
 import { subscriptionRoutes } from './routes/api/subscriptions.ts';
@@ -35,18 +36,11 @@ export function buildApp(ctx: AppContext): FastifyInstance {
     if (ctx.lifecycle.shuttingDown) reply.header('connection', 'close');
     done(null, payload);
   });
-  // Each route module is its own encapsulated context: the inbound one swaps the body parsers.
-  for (const routes of [
-    healthRoutes,
-    inboundRoutes,
-    messageRoutes,
-    subscriptionRoutes,
-    eventRoutes,
-    channelRoutes,
-    webhookConfigRoutes,
-    wxkfCallbackRoutes,
-    wxkfManagerRoutes,
-  ]) {
+  // Each route module is its own encapsulated context: the inbound one swaps the body parsers. A
+  // node without the http role serves only what operations need.
+  const operations = [healthRoutes, clusterRoutes];
+  const api = [inboundRoutes, messageRoutes, subscriptionRoutes, eventRoutes, channelRoutes, webhookConfigRoutes, wxkfCallbackRoutes, wxkfManagerRoutes];
+  for (const routes of ctx.config.roles.includes('http') ? [...operations, ...api] : operations) {
     void app.register(async (scope) => routes(scope, ctx));
   }
   return app;

@@ -4,6 +4,7 @@ import type { DeliveryWorker } from '../delivery/worker.ts';
 import type { SendService } from '../outbound/send-service.ts';
 import type { IngestPipeline } from '../pipeline/ingest.ts';
 import type { ChannelRuntime } from '../runtime/channels.ts';
+import type { ClusterNode } from '../runtime/cluster.ts';
 import type { Store } from '../store/store.ts';
 import type { SubscriptionRegistry } from '../subscriptions/registry.ts';
 import type { TokenService } from '../tokens/token-service.ts';
@@ -13,6 +14,8 @@ export interface AppContext {
   config: Config;
   logger: Logger;
   store: Store;
+  /** This node of the cluster (one node on SQLite). */
+  node: ClusterNode;
   channels: Map<string, ChannelRuntime>;
   pipeline: IngestPipeline;
   subscriptions: SubscriptionRegistry;

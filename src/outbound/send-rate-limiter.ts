@@ -9,6 +9,12 @@ export interface SendRateLimit {
   maxWaitSeconds: number;
 }
 
+/** What an adapter paces its sends with. */
+export interface SendLimiter {
+  /** Runs `send` once its key's limit allows it; throws IMG_ERR_SEND_RATE_LIMITED (429) past `maxWaitSeconds`. */
+  run<T>(key: string, send: () => Promise<T>): Promise<T>;
+}
+
 /** The limiter's view of time; tests pass a manual clock. */
 export interface LimiterClock {
   /** Milliseconds, never going back. */
@@ -63,10 +69,10 @@ interface Bucket {
  * would make one wait longer than `maxWaitSeconds`: then it is refused at once with
  * IMG_ERR_SEND_RATE_LIMITED (429) and `retryAfter`. That wait is estimated as if every send under
  * way finished now, so a queued send may in the end wait a little longer than the estimate (by
- * how long the calls ahead of it take); it is still sent. The limit is per process: nodes sharing
- * a PostgreSQL store each keep their own.
+ * how long the calls ahead of it take); it is still sent. This is one node's limit: ClusterSendLimiter
+ * puts it in front of slots counted in the store, for the cluster.
  */
-export class SendRateLimiter {
+export class SendRateLimiter implements SendLimiter {
   private readonly buckets = new Map<string, Bucket>();
   private readonly windowMs: number;
   private readonly maxWaitMs: number;

@@ -18,8 +18,11 @@ export interface NewDelivery {
 }
 
 export interface IngestOptions {
-  /** A cursor to store in the same transaction as the events (pull-based platforms). */
-  cursor?: { key: string; value: string };
+  /**
+   * A cursor to store in the same transaction as the events (pull-based platforms); with
+   * `expected`, only if the stored one is still that (see CursorUpdate).
+   */
+  cursor?: { key: string; value: string; expected?: string | null };
   /**
    * Deliver to exactly these subscriptions instead of those whose filters match (a WeCom KF
    * callback forwarded to the puppet registered for its OpenKfId).

@@ -6,6 +6,7 @@ import { findPlatform } from '../platforms/registry.ts';
 import type { IngestPipeline } from '../pipeline/ingest.ts';
 import type { Store } from '../store/store.ts';
 import type { TokenService } from '../tokens/token-service.ts';
+import type { LeasedWork } from './lease.ts';
 import { holdConnection } from './long-connection.ts';
 
 export interface ChannelStatus {
@@ -44,6 +45,7 @@ export function createChannels(configs: ChannelConfig[], services: ChannelServic
       cursors: { get: (key) => services.store.getCursor(config.id, key), keys: () => services.store.listCursorKeys(config.id) },
       counters: { next: (key) => services.store.nextCounter(config.id, key, Date.now()) },
       tokens: services.tokens,
+      sendSlots: services.store,
       reportError: (error) => recordChannelError(status, error),
     });
     if (adapter.connect) status.connected = false;
@@ -64,31 +66,48 @@ function channelSink(config: ChannelConfig, pipeline: IngestPipeline, status: Ch
 }
 
 /**
- * Starts every channel's background work and long connection; the returned function aborts it and waits for it to
- * stop. Work that fails is logged and recorded in the channel's status, never fatal.
+ * Every channel's long connection and poller, as work for one node of the cluster at a time:
+ * `connection:<channel>` and `poller:<channel>` leases. Work that fails is logged and recorded in
+ * the channel's status, never fatal.
  */
-export function startBackgroundWork(channels: Iterable<ChannelRuntime>, logger: Logger): () => Promise<void> {
-  const controller = new AbortController();
-  const running: Promise<void>[] = [];
+export function channelWork(channels: Iterable<ChannelRuntime>, logger: Logger): LeasedWork[] {
+  const works: LeasedWork[] = [];
   for (const channel of channels) {
     const { adapter } = channel;
     if (adapter.connect) {
       const connect = adapter.connect.bind(adapter);
       const held = { id: channel.id, adapter: { connect }, status: channel.status, reconnect: channel.config.reconnect };
-      running.push(holdConnection(held, controller.signal, logger));
+      works.push({ name: `connection:${channel.id}`, run: (signal) => holdConnection(held, signal, logger) });
     }
-    if (!adapter.runBackground) continue;
-    running.push(
-      adapter.runBackground(controller.signal).catch((error: unknown) => {
-        recordChannelError(channel.status, error);
-        logger.error({ channel: channel.id, err: error }, 'channel background work stopped with an error');
-      }),
-    );
+    const runPoller = adapter.runPoller?.bind(adapter);
+    if (runPoller) {
+      works.push({ name: `poller:${channel.id}`, run: (signal) => reportFailure(channel, runPoller(signal), logger) });
+    }
+  }
+  return works;
+}
+
+/**
+ * Starts the work every node does for itself for each channel (`runBackground`); the returned
+ * function stops it and waits for it.
+ */
+export function startNodeWork(channels: Iterable<ChannelRuntime>, logger: Logger): () => Promise<void> {
+  const controller = new AbortController();
+  const running: Promise<void>[] = [];
+  for (const channel of channels) {
+    if (channel.adapter.runBackground) running.push(reportFailure(channel, channel.adapter.runBackground(controller.signal), logger));
   }
   return async () => {
     controller.abort();
     await Promise.all(running);
   };
+}
+
+function reportFailure(channel: ChannelRuntime, work: Promise<void>, logger: Logger): Promise<void> {
+  return work.catch((error: unknown) => {
+    recordChannelError(channel.status, error);
+    logger.error({ channel: channel.id, err: error }, 'channel background work stopped with an error');
+  });
 }
 
 /** Keeps a channel's last error for `/v1/channels`; errors that are not imgate's own show as internal. */

@@ -53,6 +53,9 @@ export function testAdapterDeps(logger: Logger = pino({ level: 'silent' })): Tes
         return events.map((event) => ({ status: 'stored', eventId: event.dedupKey, deliveryIds: [] }));
       },
     },
+    // One node alone: the cluster stage of a send limit always has a slot (its rules are tested in
+    // test/outbound/cluster-send-limiter.test.ts against real stores).
+    sendSlots: { takeSendSlot: async () => ({ token: 'single-node' }), releaseSendSlot: async () => undefined },
     cursors: { values, get: async (key) => values.get(key) ?? null, keys: async () => [...values.keys()] },
     counters: {
       next: async (key) => {

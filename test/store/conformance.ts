@@ -3,6 +3,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { after, afterEach, beforeEach, describe, it } from 'node:test';
 import type { UnifiedEvent } from '../../src/core/event.ts';
 import { newId } from '../../src/core/ids.ts';
+import { CursorMovedError } from '../../src/store/store.ts';
 import type {
   AttemptRecord,
   AttemptResolution,
@@ -611,6 +612,24 @@ export function describeStoreConformance(engine: string, factory: StoreFactory):
         assert.equal(await store.getEvent(clash.stored.event.id), null, 'the event was not stored');
       });
 
+      it('writes a cursor only while it is still the one expected, and stores nothing of the batch otherwise', async () => {
+        const first = ingestItem({ channel: 'kf-cas' });
+        await store.ingestBatch([first], [{ channel: 'kf-cas', key: 'wk-1', value: 'c1', expected: null }]);
+        assert.equal(await store.getCursor('kf-cas', 'wk-1'), 'c1');
+
+        const late = ingestItem({ channel: 'kf-cas' });
+        await assert.rejects(
+          store.ingestBatch([late], [{ channel: 'kf-cas', key: 'wk-1', value: 'c0', expected: null }]),
+          (error: unknown) => error instanceof CursorMovedError && error.key === 'wk-1',
+        );
+        assert.equal(await store.getCursor('kf-cas', 'wk-1'), 'c1', 'the cursor did not go back');
+        assert.equal(await store.getEvent(late.stored.event.id), null, 'nothing of the batch was stored');
+
+        await store.ingestBatch([late], [{ channel: 'kf-cas', key: 'wk-1', value: 'c2', expected: 'c1' }]);
+        assert.equal(await store.getCursor('kf-cas', 'wk-1'), 'c2');
+        assert.deepEqual(await store.getEvent(late.stored.event.id), late.stored);
+      });
+
       it('keeps the raw request shape of an event', async () => {
         const item = ingestItem({ channel: 'raw-shape' });
         const rawRequest = { contentType: 'text/xml', query: 'msg_signature=a&timestamp=1&nonce=n' };
@@ -891,7 +910,6 @@ export function describeStoreConformance(engine: string, factory: StoreFactory):
         await store.putToken('wx-one:access', 'token-1', 1000);
         await store.putCursor('wx-one', 'sync', 'abc');
         await store.nextCounter('qq-one', 'reply:m1', now);
-        const lease = await store.acquireLease('retention', 'node-a', 60_000);
         const delivery = await store.getDelivery(deliveryId);
 
         await reopen();
@@ -904,8 +922,6 @@ export function describeStoreConformance(engine: string, factory: StoreFactory):
         assert.deepEqual(await store.getToken('wx-one:access'), { value: 'token-1', expiresAt: 1000 });
         assert.equal(await store.getCursor('wx-one', 'sync'), 'abc');
         assert.equal(await store.nextCounter('qq-one', 'reply:m1', now), 2, 'the counter went on from where it was');
-        assert.equal(await store.acquireLease('retention', 'node-b', 60_000), null, 'a lease outlives its holder’s connection');
-        assert.equal(await store.renewLease('retention', lease ?? '', 60_000), true);
       });
 
       it('migrates again without harm', async () => {

@@ -118,6 +118,14 @@ CREATE TABLE schema_migrations (
   applied_at INTEGER NOT NULL
 );
 
+CREATE TABLE send_slots (
+  key        TEXT NOT NULL,
+  slot       INTEGER NOT NULL,
+  token      TEXT,
+  busy_until INTEGER NOT NULL,
+  PRIMARY KEY (key, slot)
+);
+
 CREATE TABLE "subscriptions" (
   id             TEXT PRIMARY KEY,
   url            TEXT NOT NULL,

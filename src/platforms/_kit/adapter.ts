@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { z } from 'zod';
 import type { NormalizedEvent, UnifiedEvent } from '../../core/event.ts';
 import type { IngestOptions } from '../../pipeline/ingest.ts';
-import type { IngestOutcome } from '../../store/store.ts';
+import type { IngestOutcome, SendSlots } from '../../store/store.ts';
 import type { TokenService } from '../../tokens/token-service.ts';
 
 /** A platform callback as it reached `/hooks/:channelId`, body untouched. */
@@ -106,10 +106,16 @@ export interface ChannelAdapter {
    */
   connect?(session: ConnectionSession): Promise<void>;
   /**
-   * Background work that is not a connection (periodic pulls), started once the gateway listens
+   * Work every node does for itself (learning the bot's own id), started once the gateway listens
    * and stopped by `signal` at shutdown; resolves once it has stopped.
    */
   runBackground?(signal: AbortSignal): Promise<void>;
+  /**
+   * Periodic pulls from the platform (a poll of its message API), run by one node of the cluster at a
+   * time (the `poller:<channel>` lease) until `signal` aborts, when the lease is lost or the node
+   * stops; resolves once it has stopped.
+   */
+  runPoller?(signal: AbortSignal): Promise<void>;
 }
 
 /** What the runtime lends one long connection (`ChannelAdapter.connect`). */
@@ -138,6 +144,8 @@ export interface AdapterDeps {
   cursors: CursorReader;
   counters: ChannelCounters;
   tokens: TokenService;
+  /** The store's send slots, for rate limits that hold for the whole cluster (`ClusterSendLimiter`). */
+  sendSlots: SendSlots;
   /** Shows a failure of background work (a pull, a connection) as the channel's last error in `/v1/channels`. */
   reportError(error: unknown): void;
 }

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { SendRateLimiter, type LimiterClock } from '../../outbound/send-rate-limiter.ts';
+import { ClusterSendLimiter } from '../../outbound/cluster-send-limiter.ts';
+import type { LimiterClock } from '../../outbound/send-rate-limiter.ts';
 import type { AdapterDeps, ChannelAdapter, PlatformDefinition } from '../_kit/adapter.ts';
 import { feishuCredential, fetchFeishuBotOpenId, type FeishuCredential } from './api.ts';
 import { handleFeishuCallback } from './callback.ts';
@@ -36,7 +37,7 @@ const BOT_INFO_RETRY_MS = [5_000, 30_000, 120_000, 600_000];
 export function createFeishuAdapter(config: FeishuChannelConfig, deps: AdapterDeps, clock?: LimiterClock): ChannelAdapter {
   const bot: BotIdentity = { openId: config.botOpenId ?? null };
   const credential = feishuCredential(config);
-  const sender = { channelId: config.id, credential, tokens: deps.tokens, limiter: new SendRateLimiter(config.rateLimit, clock) };
+  const sender = { channelId: config.id, credential, tokens: deps.tokens, limiter: new ClusterSendLimiter(config.rateLimit, deps.sendSlots, `${config.platform}:${config.id}`, clock) };
   const adapter: ChannelAdapter = {
     handleCallback: (req) => handleFeishuCallback({ config, bot }, req),
     send: (req) => sendFeishuMessage(sender, req),

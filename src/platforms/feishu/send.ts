@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { ImgateError } from '../../core/errors.ts';
-import type { SendRateLimiter } from '../../outbound/send-rate-limiter.ts';
+import type { SendLimiter } from '../../outbound/send-rate-limiter.ts';
 import type { TokenService } from '../../tokens/token-service.ts';
 import type { SendRequest, SendResult } from '../_kit/adapter.ts';
 import { callFeishuApi, uploadFeishuImage, type FeishuCredential } from './api.ts';
@@ -13,7 +13,7 @@ export interface FeishuSender {
   channelId: string;
   credential: FeishuCredential;
   tokens: TokenService;
-  limiter: SendRateLimiter;
+  limiter: SendLimiter;
 }
 
 /** open_ids, user_ids and union_ids are letters, digits, `_` and `-`; they go into `<at user_id="…">`. */

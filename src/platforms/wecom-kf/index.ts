@@ -60,7 +60,7 @@ export function createWecomKfAdapter(config: WecomKfChannelConfig, deps: Adapter
     // No dedupedByPlatform: WeCom documents `msgid` as echoed back, not that a repeat is dropped,
     // so a send whose answer was lost is not tried again.
     send: (req) => sendWecomKfMessage(config, deps.tokens, req),
-    runBackground: async (signal) => {
+    runPoller: async (signal) => {
       for (const openKfId of await deps.cursors.keys()) seen.add(openKfId);
       await pollUntilStopped(config, puller, () => [...new Set([...config.openKfIds, ...seen])], signal);
     },

@@ -1,5 +1,6 @@
 import type { NormalizedEvent } from '../../core/event.ts';
 import { ImgateError } from '../../core/errors.ts';
+import { CursorMovedError, type IngestOutcome } from '../../store/store.ts';
 import type { AdapterDeps } from '../_kit/adapter.ts';
 import { callWecomApi, type WecomCredential } from '../_kit/wecom-api.ts';
 import { normalizeKfMessage } from './normalize.ts';
@@ -33,7 +34,9 @@ export interface KfPullerOptions {
  * after the last stored page: nothing is pulled twice past a commit and nothing is skipped.
  *
  * Pulls of one account (`open_kfid`) never overlap in this process: two at once would read the
- * same cursor and race to store theirs. A callback arriving during a pull queues exactly one more
+ * same cursor and race to store theirs. Across nodes they may (a callback lands on any node), so
+ * each page's cursor is stored only if it is still the one the pull read; otherwise nothing of the
+ * page is stored and the pull goes on from the cursor the other node stored. A callback arriving during a pull queues exactly one more
  * pull after it (however many arrive), because the running one may already have passed the
  * message that callback announces.
  */
@@ -126,10 +129,14 @@ export class KfPuller {
       // Each event keeps its own msg_list entry as its raw bytes (normalizePage); the page itself
       // stands for a page without events, which only moves the cursor.
       const rawBody = Buffer.from(JSON.stringify(answer), 'utf8');
-      // Events and cursor in one transaction: even a page with no events stores its cursor.
-      const outcomes = nextCursor
-        ? await deps.sink.ingest(events, rawBody, { cursor: { key: openKfId, value: nextCursor } })
-        : await deps.sink.ingest(events, rawBody);
+      // Events and cursor in one transaction: even a page with no events stores its cursor, and only
+      // if no pull on another node moved it since this one read it.
+      const outcomes = await this.storePage(openKfId, events, rawBody, cursor, nextCursor);
+      if (outcomes === 'moved') {
+        deps.logger.info({ openKfId }, 'wecom-kf cursor moved by a pull on another node; pulling on from it');
+        cursor = await deps.cursors.get(openKfId);
+        continue;
+      }
       for (const outcome of outcomes) {
         if (outcome.status === 'stored') stored += 1;
         else duplicates += 1;
@@ -147,6 +154,24 @@ export class KfPuller {
       { openKfId, pages, stored, duplicates, withCallbackToken: callbackToken !== null },
       'wecom-kf pulled messages',
     );
+  }
+
+  /** Stores a page with its cursor, or answers 'moved' (nothing stored) if another pull moved the cursor meanwhile. */
+  private async storePage(
+    openKfId: string,
+    events: NormalizedEvent[],
+    rawBody: Buffer,
+    readCursor: string | null,
+    nextCursor: string | null,
+  ): Promise<IngestOutcome[] | 'moved'> {
+    const { sink } = this.options.deps;
+    if (nextCursor === null) return sink.ingest(events, rawBody);
+    try {
+      return await sink.ingest(events, rawBody, { cursor: { key: openKfId, value: nextCursor, expected: readCursor } });
+    } catch (error) {
+      if (error instanceof CursorMovedError) return 'moved';
+      throw error;
+    }
   }
 
   /** `POST /cgi-bin/kf/sync_msg`, or 'stopped' when the channel stops before WeCom answers. */

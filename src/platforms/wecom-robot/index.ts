@@ -1,4 +1,5 @@
-import { SendRateLimiter, type LimiterClock } from '../../outbound/send-rate-limiter.ts';
+import { ClusterSendLimiter } from '../../outbound/cluster-send-limiter.ts';
+import type { LimiterClock } from '../../outbound/send-rate-limiter.ts';
 import type { AdapterDeps, ChannelAdapter, PlatformDefinition } from '../_kit/adapter.ts';
 import { handleRobotCallback, robotCallbackKeys } from './callback.ts';
 import { wecomRobotChannelSchema, type WecomRobotChannelConfig } from './config.ts';
@@ -20,15 +21,16 @@ function redactWebhookKey(raw: unknown): unknown {
 /**
  * A WeCom group robot: receives its callbacks when `token` and `encodingAESKey` are set, and sends
  * through its webhook, at most `rateLimit.messages` per `rateLimit.perSeconds` per robot (each
- * webhook key is limited on its own: the channel's and those of reply WebhookUrls).
+ * webhook key is limited on its own: the channel's and those of reply WebhookUrls), counted for the
+ * whole cluster.
  */
 export function createWecomRobotAdapter(
   config: WecomRobotChannelConfig,
-  _deps: AdapterDeps,
+  deps: AdapterDeps,
   clock?: LimiterClock,
 ): ChannelAdapter {
   const keys = robotCallbackKeys(config);
-  const limiter = new SendRateLimiter(config.rateLimit, clock);
+  const limiter = new ClusterSendLimiter(config.rateLimit, deps.sendSlots, `wecom-robot:${config.id}`, clock);
   return {
     handleCallback: (req) => handleRobotCallback(config, keys, req),
     send: (req) => sendWecomRobotMessage(config, limiter, req),

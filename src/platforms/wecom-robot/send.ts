@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { UnifiedEvent } from '../../core/event.ts';
 import { ImgateError } from '../../core/errors.ts';
-import type { SendRateLimiter } from '../../outbound/send-rate-limiter.ts';
+import type { SendLimiter } from '../../outbound/send-rate-limiter.ts';
 import type { SendRequest, SendResult } from '../_kit/adapter.ts';
 import { imageBytes } from '../_kit/image-bytes.ts';
 import { platformRequest } from '../_kit/platform-http.ts';
@@ -34,7 +34,7 @@ export interface RobotTarget {
  * image, once a slot of the robot's rate limit is free. One attempt: the send service retries a
  * call that never reached WeCom (the webhook drops no repeats). The webhook answers no message id.
  */
-export async function sendWecomRobotMessage(config: WecomRobotChannelConfig, limiter: SendRateLimiter, req: SendRequest): Promise<SendResult> {
+export async function sendWecomRobotMessage(config: WecomRobotChannelConfig, limiter: SendLimiter, req: SendRequest): Promise<SendResult> {
   const target = robotTarget(config, req);
   const body = await robotMessageBody(req, target);
   const answer = await limiter.run(target.key, () => platformRequest({ url: target.url, body, redact: [target.key] }));

@@ -20,6 +20,20 @@ export interface CursorUpdate {
   channel: string;
   key: string;
   value: string;
+  /**
+   * When given, the cursor the writer started from (null: none stored yet): if another writer (on
+   * another node) moved the cursor meanwhile, the whole batch is refused with CursorMovedError, so
+   * two pulls of one account never store a cursor behind the other's.
+   */
+  expected?: string | null;
+}
+
+/** `ingestBatch` refused a batch because a cursor it carried was moved by another writer; nothing was stored. */
+export class CursorMovedError extends Error {
+  constructor(readonly channel: string, readonly key: string) {
+    super(`cursor ${key} of channel ${channel} was moved by another writer`);
+    this.name = 'CursorMovedError';
+  }
 }
 
 export interface IngestItem {

@@ -1,4 +1,4 @@
-import type { CursorUpdate } from '../ports/event-log.ts';
+import { CursorMovedError, type CursorUpdate } from '../ports/event-log.ts';
 import type { KeyValue } from '../ports/key-value.ts';
 import { nowMs, type SqliteConnection } from './connection.ts';
 
@@ -51,7 +51,12 @@ export function sqliteKeyValue(sql: SqliteConnection): KeyValue {
   };
 }
 
+/** Writes a cursor; throws CursorMovedError when it carries an `expected` value the stored one no longer has. */
 export function writeCursor(sql: SqliteConnection, cursor: CursorUpdate, now: number): void {
+  if (cursor.expected !== undefined) {
+    const stored = sql.one<{ value: string }>('SELECT value FROM cursors WHERE channel = ? AND key = ?', cursor.channel, cursor.key);
+    if ((stored?.value ?? null) !== cursor.expected) throw new CursorMovedError(cursor.channel, cursor.key);
+  }
   sql.run(
     `INSERT INTO cursors (channel, key, value, updated_at) VALUES (?, ?, ?, ?)
      ON CONFLICT (channel, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,

@@ -195,8 +195,8 @@ ALTER TABLE idempotency_keys ADD COLUMN calling_since INTEGER;
     version: 6,
     name: 'fenced-leases-and-coordination',
     // A claim's token: only the worker holding it may record the attempt (a worker whose lease ran
-    // out and was taken over is refused). Named leases for work one node does at a time, and the
-    // nodes' heartbeats for /v1/cluster.
+    // out and was taken over is refused). Named leases for work one node does at a time, the nodes'
+    // heartbeats for /v1/cluster, and send rate-limit slots counted for the whole cluster.
     sql: `
 ALTER TABLE deliveries ADD COLUMN lease_token TEXT;
 
@@ -213,6 +213,14 @@ CREATE TABLE nodes (
   roles             TEXT NOT NULL,
   started_at        INTEGER NOT NULL,
   last_heartbeat_at INTEGER NOT NULL
+);
+
+CREATE TABLE send_slots (
+  key        TEXT NOT NULL,
+  slot       INTEGER NOT NULL,
+  token      TEXT,
+  busy_until INTEGER NOT NULL,
+  PRIMARY KEY (key, slot)
 );
 `,
   },

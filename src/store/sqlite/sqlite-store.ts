@@ -8,6 +8,7 @@ import { sqliteEventLog } from './event-log.ts';
 import { sqliteKeyValue } from './key-value.ts';
 import { migrate } from './migrate.ts';
 import { sqliteRetention } from './retention.ts';
+import { sqliteSendSlots } from './send-slots.ts';
 import { sqliteSendLog } from './sends.ts';
 
 /** The embedded store: every port on one SQLite connection, for one process. */
@@ -24,6 +25,9 @@ export function openSqliteStore(path: string): SqliteStore {
     db: sql.db,
     async migrate() {
       migrate(sql.db);
+      // A SQLite file serves one process: leases still in it belong to a process that is gone
+      // (killed), so a restart takes its long connections back at once instead of waiting them out.
+      sql.run('DELETE FROM leases');
     },
     async close() {
       sql.db.close();
@@ -34,6 +38,7 @@ export function openSqliteStore(path: string): SqliteStore {
     ...sqliteSendLog(sql),
     ...sqliteKeyValue(sql),
     ...sqliteCoordination(sql),
+    ...sqliteSendSlots(sql),
     ...sqliteRetention(sql),
   };
 }

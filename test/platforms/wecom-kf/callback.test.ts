@@ -33,7 +33,7 @@ describe('wecom-kf callbacks', () => {
     assert.equal(deps.sinkCalls.length, 0, 'the answer does not wait for the pull');
     await until(() => deps.sinkCalls.length === 1, 'the pulled page');
     assert.deepEqual(syncRequests(api), [{ limit: 1000, open_kfid: OPEN_KFID, token: 'notice-token' }]);
-    assert.deepEqual(deps.sinkCalls[0]!.options, { cursor: { key: OPEN_KFID, value: 'c1' } });
+    assert.deepEqual(deps.sinkCalls[0]!.options, { cursor: { key: OPEN_KFID, value: 'c1', expected: null } });
   });
 
   it('acknowledges other events without storing or pulling', async () => {
@@ -73,7 +73,7 @@ describe('wecom-kf callbacks', () => {
   });
 });
 
-describe('wecom-kf polling (runBackground)', () => {
+describe('wecom-kf polling (runPoller)', () => {
   const api = new FakeWecomApi();
   before(() => api.start());
   after(() => api.stop());
@@ -87,7 +87,7 @@ describe('wecom-kf polling (runBackground)', () => {
     scriptSyncMsg(api, {});
     const adapter = createWecomKfAdapter(channel({ apiBase: api.url, openKfIds: [], pollIntervalSeconds: 60 }), deps);
     const controller = new AbortController();
-    const running = adapter.runBackground!(controller.signal);
+    const running = adapter.runPoller!(controller.signal);
     await until(() => syncRequests(api).length === 1, 'the first round');
     assert.deepEqual(syncRequests(api)[0], { limit: 1000, open_kfid: 'wkEarlier', cursor: 'cursor-from-before' });
     controller.abort();
@@ -99,7 +99,7 @@ describe('wecom-kf polling (runBackground)', () => {
     scriptSyncMsg(api, {});
     const adapter = createWecomKfAdapter(channel({ apiBase: api.url, openKfIds: ['wkA', 'wkB'], pollIntervalSeconds: 1 }), deps);
     const controller = new AbortController();
-    const running = adapter.runBackground!(controller.signal);
+    const running = adapter.runPoller!(controller.signal);
     await until(() => syncRequests(api).length === 2, 'the first round');
     assert.deepEqual(
       syncRequests(api).map((body) => [body.open_kfid, body.token ?? null]),
@@ -129,7 +129,7 @@ describe('wecom-kf polling (runBackground)', () => {
   it('does not poll with pollIntervalSeconds 0, and still resolves when stopped', async () => {
     const adapter = createWecomKfAdapter(channel({ apiBase: api.url, openKfIds: ['wkA'], pollIntervalSeconds: 0 }), testAdapterDeps());
     const controller = new AbortController();
-    const running = adapter.runBackground!(controller.signal);
+    const running = adapter.runPoller!(controller.signal);
     await new Promise((resolve) => setTimeout(resolve, 100));
     controller.abort();
     await running;
@@ -151,7 +151,7 @@ describe('wecom-kf polling (runBackground)', () => {
     });
     const adapter = createWecomKfAdapter(channel({ apiBase: api.url, openKfIds: [OPEN_KFID], pollIntervalSeconds: 60 }), deps);
     const controller = new AbortController();
-    const running = adapter.runBackground!(controller.signal);
+    const running = adapter.runPoller!(controller.signal);
     await until(() => syncRequests(api).length === 1, 'the first page');
     await new Promise((resolve) => setTimeout(resolve, 50));
     controller.abort();

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { wecomCredential } from '../../../src/platforms/_kit/wecom-api.ts';
 import { KfPuller } from '../../../src/platforms/wecom-kf/pull.ts';
+import { CursorMovedError } from '../../../src/store/store.ts';
 import { capturingLogger, testAdapterDeps, type TestAdapterDeps } from '../../helpers/adapter-deps.ts';
 import { FakeWecomApi } from '../../helpers/wecom.ts';
 import { KF_SECRET, OPEN_KFID, channel, customerText, scriptSyncMsg, servicerText, syncRequests, systemEvent, until } from './helpers.ts';
@@ -36,14 +37,44 @@ describe('wecom-kf pull (kf/sync_msg)', () => {
     assert.deepEqual(
       deps.sinkCalls.map((call) => [call.events.map((event) => event.dedupKey), call.options?.cursor]),
       [
-        [['a1'], { key: OPEN_KFID, value: 'c1' }],
-        [[], { key: OPEN_KFID, value: 'c2' }],
-        [['a2', 'a3'], { key: OPEN_KFID, value: 'c3' }],
+        [['a1'], { key: OPEN_KFID, value: 'c1', expected: null }],
+        [[], { key: OPEN_KFID, value: 'c2', expected: 'c1' }],
+        [['a2', 'a3'], { key: OPEN_KFID, value: 'c3', expected: 'c2' }],
       ],
     );
     const [a2, a3] = deps.sinkCalls[2]!.events.map((event) => JSON.parse(event.rawBody?.toString('utf8') ?? 'null'));
     assert.equal(a2.msgid, 'a2', 'each event keeps its own msg_list entry, not the whole page');
     assert.equal(a3.msgid, 'a3');
+  });
+
+  it('goes on from the cursor another node stored when its own page was refused, storing nothing twice and skipping nothing', async () => {
+    scriptSyncMsg(api, {
+      '': { msg_list: [customerText('m1', 'one')], next_cursor: 'c1', has_more: 0 },
+      c1: { msg_list: [customerText('m2', 'two')], next_cursor: 'c2', has_more: 0 },
+    });
+    // The store refuses the first page: a pull on another node stored m1 and moved the cursor to c1
+    // between this pull's read and its write.
+    const store = deps.sink.ingest;
+    let refused = false;
+    deps.sink.ingest = async (events, rawBody, options) => {
+      if (!refused && options?.cursor?.expected === null) {
+        refused = true;
+        deps.cursors.values.set(OPEN_KFID, 'c1');
+        throw new CursorMovedError('kf', OPEN_KFID);
+      }
+      return store(events, rawBody, options);
+    };
+    await puller.request(OPEN_KFID, 'notice-token-1', 'callback');
+
+    assert.deepEqual(
+      syncRequests(api).map((request) => request.cursor ?? ''),
+      ['', 'c1'],
+    );
+    assert.deepEqual(
+      deps.sinkCalls.map((call) => [call.events.map((event) => event.dedupKey), call.options?.cursor]),
+      [[['m2'], { key: OPEN_KFID, value: 'c2', expected: 'c1' }]],
+    );
+    assert.equal(deps.cursors.values.get(OPEN_KFID), 'c2');
   });
 
   it('starts from the stored cursor of that account', async () => {
