@@ -63,12 +63,8 @@ async function startOnStore(config: Config, logger: Logger, store: Store): Promi
   const batcher = new CommitBatcher(store, logger, { maxBatch: MAX_COMMIT_BATCH, maxPending: config.server.maxPendingIngest });
   // Deliveries stored here go to this node's worker at once; without one, to whichever node has
   // one, woken through the store (a periodic poll behind it in case the wake-up is missed).
-  const onStored = worker
-    ? (deliveries: { id: string; subscriptionId: string }[]) => worker.notify(deliveries)
-    : (deliveries: { id: string; subscriptionId: string }[]) => {
-        if (deliveries.length > 0) void store.notify('deliveries', node.id).catch((error: unknown) => logger.warn({ err: error }, 'could not wake the delivery nodes'));
-      };
-  const pipeline = new IngestPipeline(store, batcher, subscriptions, onStored);
+  const wakeDeliveryNodes = () => void store.notify('deliveries', node.id).catch((error: unknown) => logger.warn({ err: error }, 'could not wake the delivery nodes'));
+  const pipeline = new IngestPipeline(store, batcher, subscriptions, (deliveries) => (worker ? worker.notify(deliveries) : wakeDeliveryNodes()));
   const tokens = new TokenService(store, logger.child({ role: 'tokens' }));
 
   const channels = createChannels(config.channels, { logger, store, pipeline, tokens });

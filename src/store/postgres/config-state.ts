@@ -1,0 +1,139 @@
+import type { ApiKeyRecord, ConfigState, SubscriptionRecord } from '../ports/config-state.ts';
+import { ADVISORY_LOCKS, type Database, type Sql } from './database.ts';
+
+interface SubscriptionRow {
+  id: string;
+  url: string;
+  secrets: string;
+  signing: SubscriptionRecord['signing'];
+  format: SubscriptionRecord['format'];
+  channels: string | null;
+  message_types: string | null;
+  include_self: boolean;
+  groups: SubscriptionRecord['groups'];
+  enabled: boolean;
+  timeout_ms: number;
+  retry_schedule: string;
+  include_raw: boolean;
+  source: SubscriptionRecord['source'];
+  created_at: number;
+  updated_at: number;
+}
+
+// created_at is kept on update: config subscriptions are upserted at every start.
+const UPSERT_SUBSCRIPTION = `
+INSERT INTO subscriptions (id, url, secrets, signing, format, channels, message_types, include_self, groups,
+                           enabled, timeout_ms, retry_schedule, include_raw, source, created_at, updated_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+ON CONFLICT (id) DO UPDATE SET
+  url = EXCLUDED.url, secrets = EXCLUDED.secrets, signing = EXCLUDED.signing, format = EXCLUDED.format,
+  channels = EXCLUDED.channels, message_types = EXCLUDED.message_types, include_self = EXCLUDED.include_self,
+  groups = EXCLUDED.groups, enabled = EXCLUDED.enabled, timeout_ms = EXCLUDED.timeout_ms,
+  retry_schedule = EXCLUDED.retry_schedule, include_raw = EXCLUDED.include_raw, source = EXCLUDED.source,
+  updated_at = EXCLUDED.updated_at`;
+
+export function postgresConfigState(db: Database): ConfigState {
+  return {
+    async upsertSubscription(sub) {
+      await upsert(db, sub);
+    },
+
+    async getSubscription(id) {
+      const row = await db.one<SubscriptionRow>('SELECT * FROM subscriptions WHERE id = $1', [id]);
+      return row === undefined ? null : toSubscription(row);
+    },
+
+    async listSubscriptions() {
+      return (await db.rows<SubscriptionRow>('SELECT * FROM subscriptions ORDER BY id')).map(toSubscription);
+    },
+
+    async deleteSubscription(id) {
+      return (await db.run('DELETE FROM subscriptions WHERE id = $1', [id])) > 0;
+    },
+
+    async setSubscriptionEnabled(id, enabled) {
+      await db.run('UPDATE subscriptions SET enabled = $1 WHERE id = $2', [enabled, id]);
+    },
+
+    // The advisory lock makes syncs of nodes starting together run one after the other: two
+    // interleaved ones could each delete what the other had just written.
+    async syncConfig(subscriptions: SubscriptionRecord[], apiKeys: ApiKeyRecord[]) {
+      const ids = subscriptions.map((sub) => sub.id);
+      await db.transaction(async (tx) => {
+        await tx.run('SELECT pg_advisory_xact_lock($1, $2)', [...ADVISORY_LOCKS.syncConfig]);
+        const fromApi = await tx.rows<{ id: string }>(`SELECT id FROM subscriptions WHERE id = ANY($1::text[]) AND source = 'api'`, [ids]);
+        const taken = ids.find((id) => fromApi.some((row) => row.id === id));
+        if (taken !== undefined) {
+          throw new Error(`subscription "${taken}" in the config file has the id of one created through the API`);
+        }
+        for (const sub of subscriptions) await upsert(tx, { ...sub, source: 'config' });
+        await tx.run(`DELETE FROM subscriptions WHERE source = 'config' AND id <> ALL ($1::text[])`, [ids]);
+        await tx.run('DELETE FROM api_keys');
+        await tx.run(
+          `INSERT INTO api_keys (id, token_hash, channels)
+           SELECT * FROM unnest($1::text[], $2::text[], $3::text[])`,
+          [apiKeys.map((key) => key.id), apiKeys.map((key) => key.tokenHash), apiKeys.map((key) => JSON.stringify(key.channels))],
+        );
+      });
+    },
+
+    async findApiKeyByHash(tokenHash) {
+      const row = await db.one<{ id: string; token_hash: string; channels: string }>(
+        'SELECT id, token_hash, channels FROM api_keys WHERE token_hash = $1',
+        [tokenHash],
+      );
+      if (row === undefined) return null;
+      return { id: row.id, tokenHash: row.token_hash, channels: JSON.parse(row.channels) as string[] };
+    },
+  };
+}
+
+async function upsert(sql: Sql, sub: SubscriptionRecord): Promise<void> {
+  await sql.run(UPSERT_SUBSCRIPTION, [
+    sub.id,
+    sub.url,
+    JSON.stringify(sub.secrets),
+    sub.signing,
+    sub.format,
+    toJsonOrNull(sub.channels),
+    toJsonOrNull(sub.messageTypes),
+    sub.includeSelf,
+    sub.groups,
+    sub.enabled,
+    sub.timeoutMs,
+    JSON.stringify(sub.retrySchedule),
+    sub.includeRaw,
+    sub.source,
+    sub.createdAt,
+    sub.updatedAt,
+  ]);
+}
+
+function toJsonOrNull(value: string[] | null): string | null {
+  return value === null ? null : JSON.stringify(value);
+}
+
+function fromJsonOrNull(text: string | null): string[] | null {
+  return text === null ? null : (JSON.parse(text) as string[]);
+}
+
+function toSubscription(row: SubscriptionRow): SubscriptionRecord {
+  return {
+    id: row.id,
+    url: row.url,
+    secrets: JSON.parse(row.secrets) as string[],
+    signing: row.signing,
+    format: row.format,
+    channels: fromJsonOrNull(row.channels),
+    messageTypes: fromJsonOrNull(row.message_types),
+    includeSelf: row.include_self,
+    groups: row.groups,
+    enabled: row.enabled,
+    timeoutMs: row.timeout_ms,
+    retrySchedule: JSON.parse(row.retry_schedule) as number[],
+    includeRaw: row.include_raw,
+    source: row.source,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
