@@ -1,6 +1,7 @@
 import type { Logger } from '../core/logger.ts';
 import type { AttemptRecord, AttemptResolution, ClaimedDelivery, RecordOutcome, Store, SubscriptionRecord } from '../store/store.ts';
 import type { SubscriptionRegistry } from '../subscriptions/registry.ts';
+import { AttemptRecorder } from './attempt-recorder.ts';
 import { postWebhook, type PostResult } from './post-webhook.ts';
 import { renderDelivery } from './render.ts';
 import { calculateRetryDelay, parseRetryAfter } from './retry-delay.ts';
@@ -34,7 +35,7 @@ const LOCAL_TIMER_LIMIT_MS = 60_000;
  * picked up again within seconds of a restart.
  */
 const LEASE_MARGIN_MS = 5_000;
-const POLL_BATCH = 200;
+const POLL_BATCH = 500;
 
 interface Lane {
   subscriptionId: string;
@@ -45,9 +46,11 @@ interface Lane {
 /**
  * Sends deliveries to subscribers. Each subscription has its own lane with a concurrency limit, so
  * one slow or dead subscriber never holds up the others. New deliveries arrive by `notify` right
- * after their commit; retries and anything a stopped process left behind are found by a poll. A
- * delivery is claimed in the store (with a lease) just before its attempt, so two workers, or two
- * nodes, never send it twice at once.
+ * after their commit; retries and anything a stopped process left behind are found by a poll,
+ * page after page while a backlog lasts. Deliveries are claimed in the store (a lease with a token,
+ * a lane's free slots in one transaction) just before their attempts, so two workers, or two nodes,
+ * never send one twice at once; attempt results are group-committed (AttemptRecorder) and count only
+ * while their lease holds.
  */
 export class DeliveryWorker {
   private readonly lanes = new Map<string, Lane>();
@@ -61,9 +64,12 @@ export class DeliveryWorker {
    */
   private readonly posts = new Set<AbortController>();
   private aborting = false;
+  private readonly recorder: AttemptRecorder;
   private pollTimer: NodeJS.Timeout | undefined;
   private polling: Promise<void> | undefined;
   private pollAgain = false;
+  /** The last poll found a full page of due deliveries. */
+  private backlog = false;
   private stopped = false;
 
   constructor(
@@ -71,7 +77,9 @@ export class DeliveryWorker {
     private readonly subscriptions: SubscriptionRegistry,
     private readonly logger: Logger,
     private readonly options: WorkerOptions,
-  ) {}
+  ) {
+    this.recorder = new AttemptRecorder(store);
+  }
 
   start(): void {
     this.pollTimer = setInterval(() => void this.poll(), this.options.pollIntervalMs);
@@ -136,25 +144,47 @@ export class DeliveryWorker {
     this.pump(lane);
   }
 
+  /**
+   * Starts as many of the lane's queued deliveries as it has room for, claimed together in one
+   * store call: a backlog costs one claim transaction per batch, not one per delivery.
+   */
   private pump(lane: Lane): void {
-    while (!this.stopped && lane.active < this.options.concurrencyPerSubscription && lane.queue.length > 0) {
-      const deliveryId = lane.queue.shift() as string;
-      lane.active += 1;
-      const run = this.claimAndAttempt(deliveryId, lane.subscriptionId)
-        .catch((error: unknown) => this.logger.error({ err: error, deliveryId }, 'delivery attempt failed unexpectedly'))
+    const room = this.options.concurrencyPerSubscription - lane.active;
+    if (this.stopped || room <= 0 || lane.queue.length === 0) return;
+    const ids = lane.queue.splice(0, room);
+    lane.active += ids.length;
+    const claiming = this.claimAndAttempt(lane, ids)
+      .catch((error: unknown) => this.logger.error({ err: error, deliveryIds: ids }, 'claiming deliveries failed'))
+      .finally(() => this.inFlight.delete(claiming));
+    this.inFlight.add(claiming);
+  }
+
+  private async claimAndAttempt(lane: Lane, ids: string[]): Promise<void> {
+    let claimed: ClaimedDelivery[] = [];
+    try {
+      claimed = await this.store.claimDeliveries(ids, this.leaseMs(lane.subscriptionId));
+    } finally {
+      // Those not claimed (done, not yet due, or taken by another node) leave the lane at once.
+      const taken = new Set(claimed.map((delivery) => delivery.id));
+      for (const id of ids) if (!taken.has(id)) this.finished(lane, id);
+    }
+    for (const delivery of claimed) {
+      const run = this.attempt(delivery)
+        .catch((error: unknown) => this.logger.error({ err: error, deliveryId: delivery.id }, 'delivery attempt failed unexpectedly'))
         .finally(() => {
-          lane.active -= 1;
-          this.queued.delete(deliveryId);
           this.inFlight.delete(run);
-          this.pump(lane);
+          this.finished(lane, delivery.id);
         });
       this.inFlight.add(run);
     }
   }
 
-  private async claimAndAttempt(deliveryId: string, subscriptionId: string): Promise<void> {
-    const [claimed] = await this.store.claimDeliveries([deliveryId], this.leaseMs(subscriptionId));
-    if (claimed) await this.attempt(claimed);
+  /** A delivery left the lane: its room goes to the next queued one, or, once the lane is empty, to the backlog. */
+  private finished(lane: Lane, deliveryId: string): void {
+    lane.active -= 1;
+    this.queued.delete(deliveryId);
+    this.pump(lane);
+    if (this.backlog && lane.queue.length === 0) this.wake();
   }
 
   private leaseMs(subscriptionId: string): number {
@@ -191,6 +221,9 @@ export class DeliveryWorker {
         .filter((lane) => lane.queue.length >= this.options.concurrencyPerSubscription)
         .map((lane) => lane.subscriptionId);
       const due = await this.store.listDueDeliveries(POLL_BATCH, full);
+      // A full page means more is due (a backlog after a restart): the next page is asked for as soon
+      // as a lane has worked through its queue, not at the next tick of the poll interval.
+      this.backlog = due.length === POLL_BATCH;
       for (const delivery of due) this.enqueue(delivery.id, delivery.subscriptionId);
     } catch (error) {
       this.logger.error({ err: error }, 'polling for due deliveries failed');
@@ -272,7 +305,7 @@ export class DeliveryWorker {
    * plus the margin) leaves the delivery to its new holder: the attempt is logged, nothing more.
    */
   private async record(delivery: ClaimedDelivery, record: AttemptRecord, resolution: AttemptResolution): Promise<RecordOutcome> {
-    const outcome = await this.store.recordAttempt(delivery.leaseToken, record, resolution);
+    const outcome = await this.recorder.record({ leaseToken: delivery.leaseToken, attempt: record, resolution });
     if (outcome === 'lease_lost') {
       this.logger.warn({ deliveryId: delivery.id, attempt: record.attempt }, 'delivery lease lost: another worker took the delivery over');
     } else if (resolution.status === 'pending') {

@@ -404,6 +404,26 @@ export function describeStoreConformance(engine: string, factory: StoreFactory):
         assert.equal((await getDelivery(store, deliveryId)).status, 'dead');
       });
 
+      it('records several attempts in one call, each judged on its own lease', async () => {
+        const held = await storeEventWithDelivery(store);
+        const lost = await storeEventWithDelivery(store);
+        const [current] = await store.claimDeliveries([held.deliveryId], 30_000);
+        const [stale] = await store.claimDeliveries([lost.deliveryId], 1);
+        assert.ok(current && stale);
+        await sleep(20);
+        const [taker] = await store.claimDeliveries([lost.deliveryId], 30_000);
+        assert.ok(taker);
+
+        const outcomes = await store.recordAttempts([
+          { leaseToken: current.leaseToken, attempt: attempt(held.deliveryId, 1, Date.now()), resolution: { status: 'succeeded' } },
+          { leaseToken: stale.leaseToken, attempt: attempt(lost.deliveryId, 1, Date.now()), resolution: { status: 'succeeded' } },
+        ]);
+        assert.deepEqual(outcomes, ['recorded', 'lease_lost']);
+        assert.equal((await getDelivery(store, held.deliveryId)).status, 'succeeded');
+        assert.equal((await getDelivery(store, lost.deliveryId)).status, 'in_flight', 'the new holder keeps it');
+        assert.deepEqual(await store.recordAttempts([]), []);
+      });
+
       it('records an attempt and moves the delivery to its new state', async () => {
         const { deliveryId } = await storeEventWithDelivery(store);
         const now = Date.now();

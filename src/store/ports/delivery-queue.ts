@@ -53,6 +53,12 @@ export type AttemptResolution =
  */
 export type RecordOutcome = 'recorded' | 'lease_lost';
 
+export interface AttemptToRecord {
+  leaseToken: string;
+  attempt: AttemptRecord;
+  resolution: AttemptResolution;
+}
+
 export interface DeliveryQueue {
   /**
    * Moves these deliveries to in_flight under a fresh lease of `leaseMs`, if they are pending and
@@ -67,6 +73,8 @@ export interface DeliveryQueue {
   listDueDeliveries(limit: number, skipSubscriptions: string[]): Promise<{ id: string; subscriptionId: string }[]>;
   /** Records an attempt and the delivery's new state together, if `leaseToken` still holds it. */
   recordAttempt(leaseToken: string, attempt: AttemptRecord, resolution: AttemptResolution): Promise<RecordOutcome>;
+  /** `recordAttempt` for several attempts in one transaction (one commit), each judged on its own lease. */
+  recordAttempts(records: AttemptToRecord[]): Promise<RecordOutcome[]>;
   getDelivery(id: string): Promise<DeliveryRecord | null>;
   listDeliveries(query: ListQuery & { eventId?: string; status?: DeliveryStatus }): Promise<DeliveryRecord[]>;
   /** In the order they were made (attempt numbers start again after a replay). */

@@ -1,24 +1,6 @@
 import type { ApiKeyRecord, ConfigState, SubscriptionRecord } from '../ports/config-state.ts';
+import { toJsonOrNull, toSubscription, type SubscriptionRow } from '../rows.ts';
 import { ADVISORY_LOCKS, type Database, type Sql } from './database.ts';
-
-interface SubscriptionRow {
-  id: string;
-  url: string;
-  secrets: string;
-  signing: SubscriptionRecord['signing'];
-  format: SubscriptionRecord['format'];
-  channels: string | null;
-  message_types: string | null;
-  include_self: boolean;
-  groups: SubscriptionRecord['groups'];
-  enabled: boolean;
-  timeout_ms: number;
-  retry_schedule: string;
-  include_raw: boolean;
-  source: SubscriptionRecord['source'];
-  created_at: number;
-  updated_at: number;
-}
 
 // created_at is kept on update: config subscriptions are upserted at every start.
 const UPSERT_SUBSCRIPTION = `
@@ -109,31 +91,3 @@ async function upsert(sql: Sql, sub: SubscriptionRecord): Promise<void> {
   ]);
 }
 
-function toJsonOrNull(value: string[] | null): string | null {
-  return value === null ? null : JSON.stringify(value);
-}
-
-function fromJsonOrNull(text: string | null): string[] | null {
-  return text === null ? null : (JSON.parse(text) as string[]);
-}
-
-function toSubscription(row: SubscriptionRow): SubscriptionRecord {
-  return {
-    id: row.id,
-    url: row.url,
-    secrets: JSON.parse(row.secrets) as string[],
-    signing: row.signing,
-    format: row.format,
-    channels: fromJsonOrNull(row.channels),
-    messageTypes: fromJsonOrNull(row.message_types),
-    includeSelf: row.include_self,
-    groups: row.groups,
-    enabled: row.enabled,
-    timeoutMs: row.timeout_ms,
-    retrySchedule: JSON.parse(row.retry_schedule) as number[],
-    includeRaw: row.include_raw,
-    source: row.source,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-  };
-}

@@ -1,37 +1,14 @@
 import type {
   AttemptRecord,
   AttemptResolution,
+  AttemptToRecord,
   ClaimedDelivery,
   DeliveryQueue,
   DeliveryRecord,
-  DeliveryStatus,
   RecordOutcome,
 } from '../ports/delivery-queue.ts';
-import { storableText, where, WITH_NOW, type Database } from './database.ts';
-
-interface DeliveryRow {
-  id: string;
-  event_id: string;
-  subscription_id: string;
-  status: DeliveryStatus;
-  attempts: number;
-  next_attempt_at: number;
-  lease_until: number | null;
-  lease_token: string | null;
-  last_error: string | null;
-  created_at: number;
-  updated_at: number;
-}
-
-interface AttemptRow {
-  delivery_id: string;
-  attempt: number;
-  started_at: number;
-  latency_ms: number;
-  status_code: number | null;
-  response_body: string | null;
-  error: string | null;
-}
+import { leaseLostError, oldestFirst, toAttempt, toClaimed, toDelivery, type AttemptRow, type DeliveryRow } from '../rows.ts';
+import { storableText, where, WITH_NOW, type Database, type Sql } from './database.ts';
 
 /** A delivery that may be claimed at `now.ms`: due, or its claimer's lease ran out (it died). */
 const CLAIMABLE = `((status = 'pending' AND next_attempt_at <= now.ms) OR (status = 'in_flight' AND lease_until < now.ms))`;
@@ -67,6 +44,25 @@ SELECT $1::text, $6::integer, $7::bigint, $8::integer, $9::integer, $10::text,
        CASE WHEN EXISTS (SELECT 1 FROM moved) THEN $11::text ELSE $12::text END
 RETURNING EXISTS (SELECT 1 FROM moved) AS recorded`;
 
+async function recordOne(sql: Sql, { leaseToken: token, attempt, resolution }: AttemptToRecord): Promise<RecordOutcome> {
+  const error = storableText(attempt.error);
+  const row = await sql.one<{ recorded: boolean }>(RECORD_ATTEMPT, [
+    attempt.deliveryId,
+    token,
+    resolution.status,
+    resolution.status === 'pending' ? resolution.delayMs : null,
+    resolution.status === 'succeeded' ? null : storableText(resolution.error),
+    attempt.attempt,
+    attempt.startedAt,
+    attempt.latencyMs,
+    attempt.statusCode,
+    storableText(attempt.responseBody),
+    error,
+    leaseLostError(error),
+  ]);
+  return row?.recorded === true ? 'recorded' : 'lease_lost';
+}
+
 export function postgresDeliveryQueue(db: Database): DeliveryQueue {
   return {
     async claimDeliveries(ids: string[], leaseMs: number): Promise<ClaimedDelivery[]> {
@@ -87,22 +83,17 @@ export function postgresDeliveryQueue(db: Database): DeliveryQueue {
     },
 
     async recordAttempt(token: string, attempt: AttemptRecord, resolution: AttemptResolution): Promise<RecordOutcome> {
-      const error = storableText(attempt.error);
-      const row = await db.one<{ recorded: boolean }>(RECORD_ATTEMPT, [
-        attempt.deliveryId,
-        token,
-        resolution.status,
-        resolution.status === 'pending' ? resolution.delayMs : null,
-        resolution.status === 'succeeded' ? null : storableText(resolution.error),
-        attempt.attempt,
-        attempt.startedAt,
-        attempt.latencyMs,
-        attempt.statusCode,
-        storableText(attempt.responseBody),
-        error,
-        leaseLostError(error),
-      ]);
-      return row?.recorded === true ? 'recorded' : 'lease_lost';
+      return recordOne(db, { leaseToken: token, attempt, resolution });
+    },
+
+    // One transaction, so one commit (one WAL flush) for the lot.
+    async recordAttempts(records: AttemptToRecord[]): Promise<RecordOutcome[]> {
+      if (records.length === 0) return [];
+      return db.transaction(async (tx) => {
+        const outcomes: RecordOutcome[] = [];
+        for (const record of records) outcomes.push(await recordOne(tx, record));
+        return outcomes;
+      });
     },
 
     async getDelivery(id: string): Promise<DeliveryRecord | null> {
@@ -149,42 +140,3 @@ export function postgresDeliveryQueue(db: Database): DeliveryQueue {
   };
 }
 
-/** What an attempt recorded after its lease was taken over says, so the log shows why it changed nothing. */
-function leaseLostError(error: string | null): string {
-  return `lease lost: ${error ?? 'recorded after another worker took the delivery over'}`;
-}
-
-function toDelivery(row: DeliveryRow): DeliveryRecord {
-  return {
-    id: row.id,
-    eventId: row.event_id,
-    subscriptionId: row.subscription_id,
-    status: row.status,
-    attempts: row.attempts,
-    nextAttemptAt: row.next_attempt_at,
-    leaseUntil: row.lease_until,
-    lastError: row.last_error,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-  };
-}
-
-function toClaimed(row: DeliveryRow): ClaimedDelivery {
-  return { ...toDelivery(row), leaseToken: row.lease_token as string };
-}
-
-function oldestFirst(a: DeliveryRecord, b: DeliveryRecord): number {
-  return a.nextAttemptAt - b.nextAttemptAt || (a.id < b.id ? -1 : 1);
-}
-
-function toAttempt(row: AttemptRow): AttemptRecord {
-  return {
-    deliveryId: row.delivery_id,
-    attempt: row.attempt,
-    startedAt: row.started_at,
-    latencyMs: row.latency_ms,
-    statusCode: row.status_code,
-    responseBody: row.response_body,
-    error: row.error,
-  };
-}

@@ -1,15 +1,8 @@
 import type { UnifiedEvent } from '../../core/event.ts';
 import type { CursorUpdate, EventLog, IngestItem, IngestOutcome, StoredEvent } from '../ports/event-log.ts';
+import { epochMs, toStoredEvent, type EventRow } from '../rows.ts';
 import { storableText, toJson, where, WITH_NOW, type Database, type Sql } from './database.ts';
 import { writeCursors } from './key-value.ts';
-
-interface EventRow {
-  event_json: string;
-  raw_json: string;
-  raw_body: Buffer;
-  raw_content_type: string | null;
-  raw_query: string | null;
-}
 
 const EVENT_COLUMNS = 'event_json, raw_json, raw_body, raw_content_type, raw_query';
 
@@ -158,17 +151,3 @@ function eventColumns(items: IngestItem[]): unknown[][] {
   return columns;
 }
 
-function epochMs(iso: string): number {
-  const ms = Date.parse(iso);
-  if (Number.isNaN(ms)) throw new Error(`event receivedAt is not a valid time: ${iso}`);
-  return ms;
-}
-
-function toStoredEvent(row: EventRow): StoredEvent {
-  return {
-    event: JSON.parse(row.event_json) as UnifiedEvent,
-    raw: JSON.parse(row.raw_json) as unknown,
-    rawBody: row.raw_body,
-    rawRequest: row.raw_content_type === null ? null : { contentType: row.raw_content_type, query: row.raw_query ?? '' },
-  };
-}

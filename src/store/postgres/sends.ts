@@ -1,4 +1,5 @@
 import type { IdempotencyClaim, OutboundMessageRecord, SendLog } from '../ports/sends.ts';
+import { toOutboundMessage, type OutboundMessageRow } from '../rows.ts';
 import { DB_NOW, toJson, type Database, type Sql } from './database.ts';
 
 interface IdempotencyRow {
@@ -9,15 +10,6 @@ interface IdempotencyRow {
   created_at: number;
   /** The database's time as the row was locked. */
   now: number;
-}
-
-interface OutboundMessageRow {
-  id: string;
-  channel: string;
-  recipient: string;
-  platform_message_id: string | null;
-  reply_to_event_id: string | null;
-  created_at: number;
 }
 
 /**
@@ -65,15 +57,7 @@ export function postgresSendLog(db: Database): SendLog {
 
     async getOutboundMessage(id) {
       const row = await db.one<OutboundMessageRow>('SELECT * FROM outbound_messages WHERE id = $1', [id]);
-      if (row === undefined) return null;
-      return {
-        id: row.id,
-        channel: row.channel,
-        to: row.recipient,
-        platformMessageId: row.platform_message_id,
-        replyToEventId: row.reply_to_event_id,
-        createdAt: row.created_at,
-      };
+      return row === undefined ? null : toOutboundMessage(row);
     },
   };
 }

@@ -1,24 +1,6 @@
 import type { ApiKeyRecord, ConfigState, SubscriptionRecord } from '../ports/config-state.ts';
+import { toJsonOrNull, toSubscription, type SubscriptionRow } from '../rows.ts';
 import type { SqliteConnection } from './connection.ts';
-
-interface SubscriptionRow {
-  id: string;
-  url: string;
-  secrets: string;
-  signing: SubscriptionRecord['signing'];
-  format: SubscriptionRecord['format'];
-  channels: string | null;
-  message_types: string | null;
-  include_self: number;
-  groups: SubscriptionRecord['groups'];
-  enabled: number;
-  timeout_ms: number;
-  retry_schedule: string;
-  include_raw: number;
-  source: SubscriptionRecord['source'];
-  created_at: number;
-  updated_at: number;
-}
 
 export function sqliteConfigState(sql: SqliteConnection): ConfigState {
   // created_at is kept on update: config subscriptions are upserted at every start.
@@ -100,31 +82,3 @@ export function sqliteConfigState(sql: SqliteConnection): ConfigState {
   };
 }
 
-function toJsonOrNull(value: string[] | null): string | null {
-  return value === null ? null : JSON.stringify(value);
-}
-
-function fromJsonOrNull(text: string | null): string[] | null {
-  return text === null ? null : (JSON.parse(text) as string[]);
-}
-
-function toSubscription(row: SubscriptionRow): SubscriptionRecord {
-  return {
-    id: row.id,
-    url: row.url,
-    secrets: JSON.parse(row.secrets) as string[],
-    signing: row.signing,
-    format: row.format,
-    channels: fromJsonOrNull(row.channels),
-    messageTypes: fromJsonOrNull(row.message_types),
-    includeSelf: row.include_self === 1,
-    groups: row.groups,
-    enabled: row.enabled === 1,
-    timeoutMs: row.timeout_ms,
-    retrySchedule: JSON.parse(row.retry_schedule) as number[],
-    includeRaw: row.include_raw === 1,
-    source: row.source,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-  };
-}

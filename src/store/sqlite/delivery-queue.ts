@@ -2,37 +2,15 @@ import { randomBytes } from 'node:crypto';
 import type {
   AttemptRecord,
   AttemptResolution,
+  AttemptToRecord,
   ClaimedDelivery,
   DeliveryQueue,
   DeliveryRecord,
   DeliveryStatus,
   RecordOutcome,
 } from '../ports/delivery-queue.ts';
+import { leaseLostError, oldestFirst, toAttempt, toClaimed, toDelivery, type AttemptRow, type DeliveryRow } from '../rows.ts';
 import { nowMs, where, type SqliteConnection } from './connection.ts';
-
-interface DeliveryRow {
-  id: string;
-  event_id: string;
-  subscription_id: string;
-  status: DeliveryStatus;
-  attempts: number;
-  next_attempt_at: number;
-  lease_until: number | null;
-  lease_token: string | null;
-  last_error: string | null;
-  created_at: number;
-  updated_at: number;
-}
-
-interface AttemptRow {
-  delivery_id: string;
-  attempt: number;
-  started_at: number;
-  latency_ms: number;
-  status_code: number | null;
-  response_body: string | null;
-  error: string | null;
-}
 
 /** The condition under which a delivery may be claimed at `@now`: due, or its claimer's lease ran out. */
 const CLAIMABLE = `((status = 'pending' AND next_attempt_at <= @now) OR (status = 'in_flight' AND lease_until < @now))`;
@@ -67,22 +45,12 @@ export function sqliteDeliveryQueue(sql: SqliteConnection): DeliveryQueue {
 
     async recordAttempt(token: string, attempt: AttemptRecord, resolution: AttemptResolution): Promise<RecordOutcome> {
       const now = nowMs();
-      return sql.transaction(() => {
-        const updated = sql.run(
-          `UPDATE deliveries SET status = @status, attempts = attempts + 1,
-             next_attempt_at = coalesce(@nextAttemptAt, next_attempt_at), lease_until = NULL, lease_token = NULL,
-             last_error = @lastError, updated_at = @now
-           WHERE id = @id AND lease_token = @token AND status = 'in_flight'`,
-          { id: attempt.deliveryId, token, now, ...resolutionColumns(resolution, now) },
-        );
-        const outcome: RecordOutcome = updated.changes > 0 ? 'recorded' : 'lease_lost';
-        sql.run(
-          `INSERT INTO delivery_attempts (delivery_id, attempt, started_at, latency_ms, status_code, response_body, error)
-           VALUES (@deliveryId, @attempt, @startedAt, @latencyMs, @statusCode, @responseBody, @error)`,
-          outcome === 'recorded' ? attempt : { ...attempt, error: leaseLostError(attempt.error) },
-        );
-        return outcome;
-      });
+      return sql.transaction(() => recordOne(sql, { leaseToken: token, attempt, resolution }, now));
+    },
+
+    async recordAttempts(records: AttemptToRecord[]): Promise<RecordOutcome[]> {
+      const now = nowMs();
+      return sql.transaction(() => records.map((record) => recordOne(sql, record, now)));
     },
 
     async getDelivery(id: string): Promise<DeliveryRecord | null> {
@@ -124,49 +92,27 @@ export function sqliteDeliveryQueue(sql: SqliteConnection): DeliveryQueue {
   };
 }
 
+/** The attempt and the delivery's new state, if the token still holds the delivery (inside a transaction). */
+function recordOne(sql: SqliteConnection, { leaseToken: token, attempt, resolution }: AttemptToRecord, now: number): RecordOutcome {
+  const updated = sql.run(
+    `UPDATE deliveries SET status = @status, attempts = attempts + 1,
+       next_attempt_at = coalesce(@nextAttemptAt, next_attempt_at), lease_until = NULL, lease_token = NULL,
+       last_error = @lastError, updated_at = @now
+     WHERE id = @id AND lease_token = @token AND status = 'in_flight'`,
+    { id: attempt.deliveryId, token, now, ...resolutionColumns(resolution, now) },
+  );
+  const outcome: RecordOutcome = updated.changes > 0 ? 'recorded' : 'lease_lost';
+  sql.run(
+    `INSERT INTO delivery_attempts (delivery_id, attempt, started_at, latency_ms, status_code, response_body, error)
+     VALUES (@deliveryId, @attempt, @startedAt, @latencyMs, @statusCode, @responseBody, @error)`,
+    outcome === 'recorded' ? attempt : { ...attempt, error: leaseLostError(attempt.error) },
+  );
+  return outcome;
+}
+
 /** A claim's proof: unguessable, so that only its claimer can record the attempt. */
 export function leaseToken(): string {
   return randomBytes(12).toString('base64url');
-}
-
-/** What an attempt recorded after its lease was taken over says, so the log shows why it changed nothing. */
-export function leaseLostError(error: string | null): string {
-  return `lease lost: ${error ?? 'recorded after another worker took the delivery over'}`;
-}
-
-function toDelivery(row: DeliveryRow): DeliveryRecord {
-  return {
-    id: row.id,
-    eventId: row.event_id,
-    subscriptionId: row.subscription_id,
-    status: row.status,
-    attempts: row.attempts,
-    nextAttemptAt: row.next_attempt_at,
-    leaseUntil: row.lease_until,
-    lastError: row.last_error,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-  };
-}
-
-function toClaimed(row: DeliveryRow): ClaimedDelivery {
-  return { ...toDelivery(row), leaseToken: row.lease_token as string };
-}
-
-function oldestFirst(a: DeliveryRecord, b: DeliveryRecord): number {
-  return a.nextAttemptAt - b.nextAttemptAt || (a.id < b.id ? -1 : 1);
-}
-
-function toAttempt(row: AttemptRow): AttemptRecord {
-  return {
-    deliveryId: row.delivery_id,
-    attempt: row.attempt,
-    startedAt: row.started_at,
-    latencyMs: row.latency_ms,
-    statusCode: row.status_code,
-    responseBody: row.response_body,
-    error: row.error,
-  };
 }
 
 function resolutionColumns(

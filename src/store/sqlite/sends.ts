@@ -1,4 +1,5 @@
 import type { IdempotencyClaim, OutboundMessageRecord, SendLog } from '../ports/sends.ts';
+import { toOutboundMessage, type OutboundMessageRow } from '../rows.ts';
 import { nowMs, toJson, type SqliteConnection } from './connection.ts';
 
 interface IdempotencyRow {
@@ -6,15 +7,6 @@ interface IdempotencyRow {
   state: 'in_progress' | 'done';
   response_json: string | null;
   calling_since: number | null;
-  created_at: number;
-}
-
-interface OutboundMessageRow {
-  id: string;
-  channel: string;
-  recipient: string;
-  platform_message_id: string | null;
-  reply_to_event_id: string | null;
   created_at: number;
 }
 
@@ -77,15 +69,7 @@ export function sqliteSendLog(sql: SqliteConnection): SendLog {
 
     async getOutboundMessage(id) {
       const row = sql.one<OutboundMessageRow>('SELECT * FROM outbound_messages WHERE id = ?', id);
-      if (row === undefined) return null;
-      return {
-        id: row.id,
-        channel: row.channel,
-        to: row.recipient,
-        platformMessageId: row.platform_message_id,
-        replyToEventId: row.reply_to_event_id,
-        createdAt: row.created_at,
-      };
+      return row === undefined ? null : toOutboundMessage(row);
     },
   };
 }
