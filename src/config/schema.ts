@@ -74,8 +74,10 @@ const deliverySchema = z
   .strictObject({
     enabled: configBoolean().default(true).describe('Run the delivery worker in this process.'),
     concurrencyPerSubscription: configNumber(z.number().int().positive())
-      .default(8)
-      .describe('Requests in flight to one subscriber at most; a slow subscriber never holds up the others.'),
+      .default(32)
+      .describe(
+        'Requests in flight to one subscriber at most; a slow subscriber never holds up the others. The worker starts there, halves it with every failed attempt to that subscriber and adds one back with every success.',
+      ),
     pollIntervalMs: configNumber(z.number().int().positive())
       .default(1000)
       .describe('How often due retries and deliveries left by a stopped process are picked up.'),

@@ -1,5 +1,5 @@
 import type { Logger } from '../core/logger.ts';
-import type { AttemptRecord, AttemptResolution, ClaimedDelivery, RecordOutcome, Store, SubscriptionRecord } from '../store/store.ts';
+import type { AttemptRecord, AttemptResolution, ClaimedDelivery, RecordOutcome, Store, StoredEvent, SubscriptionRecord } from '../store/store.ts';
 import type { SubscriptionRegistry } from '../subscriptions/registry.ts';
 import { AttemptRecorder } from './attempt-recorder.ts';
 import { postWebhook, type PostResult } from './post-webhook.ts';
@@ -8,6 +8,7 @@ import { calculateRetryDelay, parseRetryAfter } from './retry-delay.ts';
 import { signDelivery } from './sign.ts';
 
 export interface WorkerOptions {
+  /** Requests in flight to one subscriber at most; each lane adapts below it (see Lane.limit). */
   concurrencyPerSubscription: number;
   pollIntervalMs: number;
   /**
@@ -36,11 +37,24 @@ const LOCAL_TIMER_LIMIT_MS = 60_000;
  */
 const LEASE_MARGIN_MS = 5_000;
 const POLL_BATCH = 500;
+/**
+ * Events handed over with their deliveries are kept while a lane's queue is shorter than this;
+ * beyond it the worker reads them back when their turn comes, so a burst a slow subscriber cannot
+ * take does not pile up in memory.
+ */
+const HANDOFF_QUEUE_LIMIT = 1000;
 
 interface Lane {
   subscriptionId: string;
   queue: string[];
   active: number;
+  /**
+   * How many attempts may be in flight to this subscriber now: starts at the configured maximum,
+   * halves with every failed attempt and grows by one with every success (additive increase,
+   * multiplicative decrease, as TCP does), so a struggling subscriber is not flooded and a healthy
+   * one is not throttled.
+   */
+  limit: number;
 }
 
 /**
@@ -55,6 +69,8 @@ interface Lane {
 export class DeliveryWorker {
   private readonly lanes = new Map<string, Lane>();
   private readonly queued = new Set<string>();
+  /** Events handed over by `notify`, by delivery id, until the delivery leaves its lane. */
+  private readonly handed = new Map<string, StoredEvent>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly inFlight = new Set<Promise<unknown>>();
   /**
@@ -107,8 +123,9 @@ export class DeliveryWorker {
     }
   }
 
-  notify(deliveries: { id: string; subscriptionId: string }[]): void {
-    for (const delivery of deliveries) this.enqueue(delivery.id, delivery.subscriptionId);
+  /** Deliveries just stored, with their event when the caller has it in hand (then it is not read back). */
+  notify(deliveries: { id: string; subscriptionId: string; stored?: StoredEvent }[]): void {
+    for (const delivery of deliveries) this.enqueue(delivery.id, delivery.subscriptionId, delivery.stored);
   }
 
   /**
@@ -132,14 +149,15 @@ export class DeliveryWorker {
     }
   }
 
-  private enqueue(deliveryId: string, subscriptionId: string): void {
+  private enqueue(deliveryId: string, subscriptionId: string, stored?: StoredEvent): void {
     if (this.stopped || this.queued.has(deliveryId)) return;
     this.queued.add(deliveryId);
     let lane = this.lanes.get(subscriptionId);
     if (!lane) {
-      lane = { subscriptionId, queue: [], active: 0 };
+      lane = { subscriptionId, queue: [], active: 0, limit: this.options.concurrencyPerSubscription };
       this.lanes.set(subscriptionId, lane);
     }
+    if (stored && lane.queue.length < HANDOFF_QUEUE_LIMIT) this.handed.set(deliveryId, stored);
     lane.queue.push(deliveryId);
     this.pump(lane);
   }
@@ -149,7 +167,7 @@ export class DeliveryWorker {
    * store call: a backlog costs one claim transaction per batch, not one per delivery.
    */
   private pump(lane: Lane): void {
-    const room = this.options.concurrencyPerSubscription - lane.active;
+    const room = lane.limit - lane.active;
     if (this.stopped || room <= 0 || lane.queue.length === 0) return;
     const ids = lane.queue.splice(0, room);
     lane.active += ids.length;
@@ -168,8 +186,14 @@ export class DeliveryWorker {
       const taken = new Set(claimed.map((delivery) => delivery.id));
       for (const id of ids) if (!taken.has(id)) this.finished(lane, id);
     }
+    // Events not handed over are read in one query for the batch; if that fails, each attempt reads
+    // its own (and records the failure as its attempt).
+    const missing = claimed.filter((delivery) => !this.handed.has(delivery.id)).map((delivery) => delivery.eventId);
+    const read = missing.length > 0 ? await this.store.getEvents(missing).catch(() => undefined) : new Map<string, StoredEvent>();
     for (const delivery of claimed) {
-      const run = this.attempt(delivery)
+      const stored = this.handed.get(delivery.id) ?? (read ? (read.get(delivery.eventId) ?? null) : undefined);
+      const run = this.attempt(delivery, stored)
+        .then((record) => this.adapt(lane, record))
         .catch((error: unknown) => this.logger.error({ err: error, deliveryId: delivery.id }, 'delivery attempt failed unexpectedly'))
         .finally(() => {
           this.inFlight.delete(run);
@@ -179,10 +203,18 @@ export class DeliveryWorker {
     }
   }
 
+  /** Additive increase, multiplicative decrease of the lane's limit (see Lane.limit); an attempt cut short by `stop` says nothing. */
+  private adapt(lane: Lane, record: AttemptRecord): void {
+    if (record.error === ABORTED_BY_SHUTDOWN) return;
+    const succeeded = record.statusCode !== null && record.statusCode >= 200 && record.statusCode < 300;
+    lane.limit = succeeded ? Math.min(this.options.concurrencyPerSubscription, lane.limit + 1) : Math.max(1, Math.floor(lane.limit / 2));
+  }
+
   /** A delivery left the lane: its room goes to the next queued one, or, once the lane is empty, to the backlog. */
   private finished(lane: Lane, deliveryId: string): void {
     lane.active -= 1;
     this.queued.delete(deliveryId);
+    this.handed.delete(deliveryId);
     this.pump(lane);
     if (this.backlog && lane.queue.length === 0) this.wake();
   }
@@ -218,7 +250,7 @@ export class DeliveryWorker {
     try {
       // Lanes that already hold a full queue are skipped, so one subscriber's backlog never fills a poll.
       const full = [...this.lanes.values()]
-        .filter((lane) => lane.queue.length >= this.options.concurrencyPerSubscription)
+        .filter((lane) => lane.queue.length >= lane.limit)
         .map((lane) => lane.subscriptionId);
       const due = await this.store.listDueDeliveries(POLL_BATCH, full);
       // A full page means more is due (a backlog after a restart): the next page is asked for as soon
@@ -235,10 +267,10 @@ export class DeliveryWorker {
    * secret) counts as a failed attempt and follows the retry schedule, instead of leaving the
    * delivery claimed until its lease runs out, again and again.
    */
-  private async attempt(delivery: ClaimedDelivery): Promise<AttemptRecord> {
+  private async attempt(delivery: ClaimedDelivery, known?: StoredEvent | null): Promise<AttemptRecord> {
     const startedAt = Date.now();
     try {
-      return await this.attemptDelivery(delivery, startedAt);
+      return await this.attemptDelivery(delivery, startedAt, known);
     } catch (error) {
       const message = `imgate could not attempt the delivery: ${(error as Error).message}`;
       this.logger.error({ err: error, deliveryId: delivery.id }, 'delivery attempt failed');
@@ -250,10 +282,11 @@ export class DeliveryWorker {
     }
   }
 
-  private async attemptDelivery(delivery: ClaimedDelivery, startedAt: number): Promise<AttemptRecord> {
+  /** `known`: the event if the caller has it (null: it was looked for and is gone); read here otherwise. */
+  private async attemptDelivery(delivery: ClaimedDelivery, startedAt: number, known: StoredEvent | null | undefined): Promise<AttemptRecord> {
     const attemptNumber = delivery.attempts + 1;
     const sub = this.subscriptions.get(delivery.subscriptionId) ?? (await this.store.getSubscription(delivery.subscriptionId));
-    const stored = await this.store.getEvent(delivery.eventId);
+    const stored = known === undefined ? await this.store.getEvent(delivery.eventId) : known;
     if (!sub || !sub.enabled || !stored) {
       const reason = !stored ? 'the event was purged' : 'the subscription is disabled or deleted';
       const record = this.emptyAttempt(delivery.id, attemptNumber, startedAt, reason);

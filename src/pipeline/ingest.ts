@@ -1,7 +1,7 @@
 import type { NormalizedEvent } from '../core/event.ts';
 import { newId } from '../core/ids.ts';
 import type { ChannelAdapter, HttpReply, InboundRequest } from '../platforms/_kit/adapter.ts';
-import type { IngestItem, IngestOutcome, Store } from '../store/store.ts';
+import type { IngestItem, IngestOutcome, Store, StoredEvent } from '../store/store.ts';
 import type { SubscriptionRegistry } from '../subscriptions/registry.ts';
 import { buildUnifiedEvent } from './build-event.ts';
 import type { CommitBatcher } from './commit-batcher.ts';
@@ -15,6 +15,8 @@ export interface IngestChannel {
 export interface NewDelivery {
   id: string;
   subscriptionId: string;
+  /** The event just stored, handed to the worker so that it need not read it back. */
+  stored: StoredEvent;
 }
 
 export interface IngestOptions {
@@ -90,9 +92,10 @@ export class IngestPipeline {
     const outcomes = cursor
       ? await this.store.ingestBatch(items, [{ channel: channel.id, ...cursor }])
       : await this.batcher.submit(items);
-    const deliveries = outcomes.flatMap((outcome, index) =>
-      outcome.status === 'stored' ? (items[index] as IngestItem).deliveries : [],
-    );
+    const deliveries = outcomes.flatMap((outcome, index) => {
+      const item = items[index] as IngestItem;
+      return outcome.status === 'stored' ? item.deliveries.map((delivery) => ({ ...delivery, stored: item.stored })) : [];
+    });
     if (deliveries.length > 0) this.onStored(deliveries);
     return outcomes;
   }

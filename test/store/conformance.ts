@@ -132,6 +132,18 @@ export function describeStoreConformance(engine: string, factory: StoreFactory):
         assert.deepEqual(await store.listEvents({ limit: 10 }), []);
       });
 
+      it('reads several events at once, leaving out those it does not have', async () => {
+        const items = [ingestItem(), ingestItem(), ingestItem()];
+        await store.ingestBatch(items);
+        const [first, , third] = items.map((item) => item.stored);
+        assert.ok(first && third);
+        const found = await store.getEvents([first.event.id, newId('evt'), third.event.id]);
+        assert.deepEqual([...found.keys()].sort(), [first.event.id, third.event.id].sort());
+        assert.deepEqual(found.get(first.event.id), first);
+        assert.deepEqual(found.get(third.event.id), third);
+        assert.equal((await store.getEvents([])).size, 0);
+      });
+
       it('returns null for an event it does not have', async () => {
         assert.equal(await store.getEvent(newId('evt')), null);
       });

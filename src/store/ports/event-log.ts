@@ -62,6 +62,8 @@ export interface EventLog {
    */
   ingestBatch(items: IngestItem[], cursors?: CursorUpdate[]): Promise<IngestOutcome[]>;
   getEvent(id: string): Promise<StoredEvent | null>;
+  /** The events of these ids that are stored, by id (one query, for a batch of deliveries). */
+  getEvents(ids: string[]): Promise<Map<string, StoredEvent>>;
   /** By imgate message id (`msg_…`) or the platform's message id. */
   findEventByMessageId(channel: string, messageId: string): Promise<StoredEvent | null>;
   listEvents(query: ListQuery): Promise<UnifiedEvent[]>;

@@ -44,6 +44,12 @@ export function postgresEventLog(db: Database): EventLog {
       return row === undefined ? null : toStoredEvent(row);
     },
 
+    async getEvents(ids: string[]): Promise<Map<string, StoredEvent>> {
+      if (ids.length === 0) return new Map();
+      const rows = await db.rows<EventRow & { id: string }>(`SELECT id, ${EVENT_COLUMNS} FROM events WHERE id = ANY($1::text[])`, [ids]);
+      return new Map(rows.map((row) => [row.id, toStoredEvent(row)]));
+    },
+
     // The imgate id is tried first: a platform id could, in principle, look like one. Several events
     // may carry one platform message id (a message and its recall); the first received is the message.
     async findEventByMessageId(channel: string, messageId: string): Promise<StoredEvent | null> {

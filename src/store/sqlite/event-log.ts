@@ -59,6 +59,14 @@ export function sqliteEventLog(sql: SqliteConnection): EventLog {
       return row === undefined ? null : toStoredEvent(row);
     },
 
+    async getEvents(ids: string[]): Promise<Map<string, StoredEvent>> {
+      const rows = sql.many<EventRow & { id: string }>(
+        `SELECT id, ${EVENT_COLUMNS} FROM events WHERE id IN (SELECT value FROM json_each(?))`,
+        JSON.stringify(ids),
+      );
+      return new Map(rows.map((row) => [row.id, toStoredEvent(row)]));
+    },
+
     // The imgate id is tried first: a platform id could, in principle, look like one. Several events
     // may carry one platform message id (a message and its recall); the first received is the message.
     async findEventByMessageId(channel: string, messageId: string): Promise<StoredEvent | null> {
