@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -65,9 +65,9 @@ export async function stopChild(child: ChildProcess): Promise<number | null> {
   return code;
 }
 
-/** A child that prints `{"port":N}` when it listens (the bare server, the subscriber). */
-export async function startListeningChild(script: string): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawnChild([script]);
+/** A child that prints `{"port":N}` when it listens (the bare server, the plain receiver, the subscriber). */
+export async function startListeningChild(script: string, args: string[] = []): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawnChild([script, ...args]);
   const [chunk] = (await Promise.race([
     once(child.stdout!, 'data'),
     once(child, 'exit').then(() => Promise.reject(new Error(`${script} exited before listening`))),
@@ -92,3 +92,12 @@ export async function startImgate(configPath: string, url: string): Promise<Chil
   throw new Error('imgate did not answer /healthz within 30 s');
 }
 
+/** The most resident memory a process has had so far (`VmHWM`), in MiB; null off Linux. */
+export function peakRssMiB(pid: number): number | null {
+  try {
+    const line = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return line ? Number(line[1]) / 1024 : null;
+  } catch {
+    return null;
+  }
+}

@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import autocannon from 'autocannon';
@@ -15,11 +16,17 @@ const POOL_SIZE = envNumber('BENCH_POOL', (WARMUP_SECONDS + SECONDS + 1) * 50_00
 export interface SignedRequest {
   headers: Record<string, string>;
   body: Buffer;
+  /** The callback's `NewMsgId`: the unified event's `message.platformId`, to match a delivery to its callback. */
+  platformId: string;
 }
 
 export interface RunResult {
   /** 2xx answers received within the timed window, per second. */
   rps: number;
+  /** 2xx answers received within the timed window. */
+  okInWindow: number;
+  /** The timed window's length. */
+  seconds: number;
   /** Every 2xx answer, including those to requests in flight when the window closed. */
   ok: number;
   non2xx: number;
@@ -48,9 +55,25 @@ export function buildPool(channel: WechatPadChannelConfig, size = POOL_SIZE): Si
   const pool: SignedRequest[] = [];
   for (let i = 0; i < size; i++) {
     const sample = buildWechatPadSample(channel, { format: 'pad', text: `bench message ${i}` });
-    pool.push({ headers: sample.headers, body: Buffer.from(sample.body) });
+    const platformId = /"NewMsgId":(\d+)/.exec(sample.body)?.[1];
+    if (platformId === undefined) throw new Error('the wechat-pad sample has no NewMsgId');
+    pool.push({ headers: sample.headers, body: Buffer.from(sample.body), platformId });
   }
   return pool;
+}
+
+/**
+ * Signs the first `count` callbacks again with the current time, before each target: the receivers
+ * accept a timestamp for 300 s and one run lasts longer than that. Each target has a store of its
+ * own, so the same bodies (and NewMsgIds) may be sent to every one of them.
+ */
+export function signPool(pool: SignedRequest[], secret: string, count = pool.length): void {
+  const timestamp = String(Math.floor(Date.now() / 1000));
+  for (let i = 0; i < Math.min(count, pool.length); i++) {
+    const signed = pool[i]!;
+    const signature = createHmac('sha256', secret).update(`${timestamp}:`).update(signed.body).digest('hex');
+    signed.headers = { 'content-type': 'application/json', 'x-webhook-timestamp': timestamp, 'x-webhook-signature': signature };
+  }
 }
 
 interface CpuSnapshot {
@@ -92,7 +115,15 @@ function cpuShares(before: CpuSnapshot, after: CpuSnapshot, windowMs: number): P
  * in flight (autocannon ends a client that has made `responseMax` requests), so every request
  * sent is answered and the 2xx count can be checked against the store.
  */
-export function load(url: string, path: string, seconds: number, pool: SignedRequest[], cursor: { next: number; cycle: boolean }, pid: number): Promise<RunResult> {
+export function load(
+  url: string,
+  path: string,
+  seconds: number,
+  pool: SignedRequest[],
+  cursor: { next: number; cycle: boolean },
+  pid: number,
+  onWindowEnd?: () => void,
+): Promise<RunResult> {
   const clients: autocannon.Client[] = [];
   let inWindow = true;
   let okInWindow = 0;
@@ -125,6 +156,8 @@ export function load(url: string, path: string, seconds: number, pool: SignedReq
         const answered = result['1xx'] + result['2xx'] + result['3xx'] + result['4xx'] + result['5xx'];
         resolve({
           rps: okInWindow / (windowMs / 1000),
+          okInWindow,
+          seconds: windowMs / 1000,
           ok: result['2xx'],
           non2xx: result.non2xx,
           errors: result.errors,
@@ -147,13 +180,17 @@ export function load(url: string, path: string, seconds: number, pool: SignedReq
         const internals = client as unknown as { reqsMade: number; responseMax?: number };
         internals.responseMax = Math.max(1, internals.reqsMade);
       }
+      onWindowEnd?.();
     }, seconds * 1000);
   });
 }
 
-export async function measure(name: string, url: string, path: string, pool: SignedRequest[], pid: number): Promise<{ warmup: RunResult; run: RunResult }> {
-  // The bare server keeps nothing, so it may go round the pool again; imgate would answer duplicates without storing them.
-  const cursor = { next: 0, cycle: name.startsWith('bare') };
+/**
+ * A warm-up, then the measured window. `cycle`: the target keeps nothing (the bare server), so it
+ * may go round the pool again; imgate would answer duplicates without storing them.
+ */
+export async function measure(name: string, url: string, path: string, pool: SignedRequest[], pid: number, cycle = false): Promise<{ warmup: RunResult; run: RunResult }> {
+  const cursor = { next: 0, cycle };
   process.stdout.write(`${name}: ${WARMUP_SECONDS} s warm-up, ${SECONDS} s measured…\n`);
   const warmup = await load(url, path, WARMUP_SECONDS, pool, cursor, pid);
   const run = await load(url, path, SECONDS, pool, cursor, pid);

@@ -129,6 +129,12 @@ const subscriptionSchema = z.strictObject({
     })
     .prefault({}),
   includeRaw: configBoolean().default(false).describe('Add the platform payload as `raw` to unified events.'),
+  ordering: z
+    .enum(['none', 'conversation'])
+    .default('none')
+    .describe(
+      '`conversation`: the events of one conversation arrive in the order stored, each once the previous one succeeded or was dead-lettered (a failing event holds up its conversation until then); different conversations still go in parallel. `none`: no order.',
+    ),
 });
 
 const apiKeySchema = z.strictObject({

@@ -117,7 +117,8 @@ export class DeliveryWorker {
       for (const post of this.posts) post.abort();
     }, this.options.stopGraceMs ?? DEFAULT_STOP_GRACE_MS);
     try {
-      await Promise.allSettled([...this.inFlight, this.polling]);
+      // Until nothing is left: a claim that was under way starts its attempts after this began.
+      while (this.inFlight.size > 0 || this.polling) await Promise.allSettled([...this.inFlight, this.polling]);
     } finally {
       clearTimeout(grace);
     }
@@ -191,6 +192,8 @@ export class DeliveryWorker {
     const missing = claimed.filter((delivery) => !this.handed.has(delivery.id)).map((delivery) => delivery.eventId);
     const read = missing.length > 0 ? await this.store.getEvents(missing).catch(() => undefined) : new Map<string, StoredEvent>();
     for (const delivery of claimed) {
+      // Claimed just as the worker was told to stop: attempted and recorded like any other (an
+      // attempt started after the grace period is aborted at once and due again first thing).
       const stored = this.handed.get(delivery.id) ?? (read ? (read.get(delivery.eventId) ?? null) : undefined);
       const run = this.attempt(delivery, stored)
         .then((record) => this.adapt(lane, record))
@@ -343,6 +346,9 @@ export class DeliveryWorker {
       this.logger.warn({ deliveryId: delivery.id, attempt: record.attempt }, 'delivery lease lost: another worker took the delivery over');
     } else if (resolution.status === 'pending') {
       this.scheduleRetry(delivery, resolution.delayMs);
+    } else if (this.subscriptions.get(delivery.subscriptionId)?.ordering === 'conversation') {
+      // The next event of its conversation may have been waiting for this one: look for it now.
+      this.wake();
     }
     return outcome;
   }

@@ -41,7 +41,9 @@ export class ClusterSendLimiter implements SendLimiter {
       try {
         return await send();
       } finally {
-        await this.slots.releaseSendSlot(slotKey, token, this.limit.perSeconds * 1000);
+        // A send that reached the platform must not turn into an error (and a retried message)
+        // because the store could not be told: a slot not given back frees itself after SLOT_HOLD_MS.
+        await this.slots.releaseSendSlot(slotKey, token, this.limit.perSeconds * 1000).catch(() => undefined);
       }
     } finally {
       releaseLocal();

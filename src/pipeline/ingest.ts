@@ -81,12 +81,16 @@ export class IngestPipeline {
     if (events.length === 0 && !cursor) return [];
     const items = events.map((normalized): IngestItem => {
       const event = buildUnifiedEvent(normalized, channel, receivedAt);
-      const subscriptionIds = targets ?? this.subscriptions.matching(event).map((sub) => sub.id);
+      const subscriptions = targets ? targets.map((id) => this.subscriptions.get(id) ?? { id, ordering: 'none' }) : this.subscriptions.matching(event);
       return {
         channel: channel.id,
         dedupKey: normalized.dedupKey,
         stored: { event, raw: normalized.raw, rawBody: normalized.rawBody ?? rawBody, rawRequest: normalized.rawRequest ?? null },
-        deliveries: subscriptionIds.map((subscriptionId) => ({ id: newId('dlv'), subscriptionId })),
+        deliveries: subscriptions.map((sub) => ({
+          id: newId('dlv'),
+          subscriptionId: sub.id,
+          orderKey: sub.ordering === 'conversation' ? event.conversation.id : null,
+        })),
       };
     });
     const outcomes = cursor

@@ -89,6 +89,8 @@ async function runWhileHeld(
   const held = new AbortController();
   const stop = () => held.abort();
   signal.addEventListener('abort', stop, { once: true });
+  // The node may have been told to stop while the lease was being granted.
+  if (signal.aborted) held.abort();
   let lost = false;
   const loseLease = (reason: string) => {
     if (held.signal.aborted) return;
@@ -103,6 +105,8 @@ async function runWhileHeld(
     deadline = setTimeout(() => loseLease('no renewal got through in time'), Math.max(0, remaining));
   };
   armDeadline(acquiredSentAt);
+  // An answer so slow that the lease is already near its end: nothing is started on it.
+  if (acquiredSentAt + timing.ttlMs - timing.stopMarginMs <= performance.now()) held.abort();
 
   const renewing = (async () => {
     while (!held.signal.aborted) {
@@ -120,7 +124,7 @@ async function runWhileHeld(
   })();
 
   try {
-    await work.run(held.signal);
+    if (!held.signal.aborted) await work.run(held.signal);
   } catch (error) {
     logger.error({ ...log, err: error }, 'the work under a lease stopped with an error');
   } finally {

@@ -56,6 +56,7 @@ export interface SubscriptionRow {
   timeout_ms: number;
   retry_schedule: string;
   include_raw: boolean | number;
+  ordering: SubscriptionRecord['ordering'];
   source: SubscriptionRecord['source'];
   created_at: number;
   updated_at: number;
@@ -150,6 +151,7 @@ export function toSubscription(row: SubscriptionRow): SubscriptionRecord {
     timeoutMs: row.timeout_ms,
     retrySchedule: JSON.parse(row.retry_schedule) as number[],
     includeRaw: Boolean(row.include_raw),
+    ordering: row.ordering,
     source: row.source,
     createdAt: row.created_at,
     updatedAt: row.updated_at,

@@ -22,6 +22,7 @@ export function toSubscriptionRecord(
     timeoutMs: input.timeoutMs,
     retrySchedule: input.retry.schedule,
     includeRaw: input.includeRaw,
+    ordering: input.ordering,
     source,
     createdAt,
     updatedAt: now,

@@ -77,6 +77,7 @@ function puppetRecord(id: string, url: string, channelId: string, now: number, e
     timeoutMs: PUPPET_TIMEOUT_MS,
     retrySchedule: PUPPET_RETRY_SCHEDULE,
     includeRaw: false,
+    ordering: 'none',
     source: 'puppet',
     createdAt: existing?.createdAt ?? now,
     updatedAt: now,

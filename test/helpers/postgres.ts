@@ -32,8 +32,12 @@ export interface PostgresServer {
 /** How long a server is given to shut down when the process exits without having destroyed it. */
 const EXIT_SHUTDOWN_MS = 5000;
 
-/** Starts a fresh server in a new temporary directory, listening on a free port of 127.0.0.1 only. */
-export async function startPostgresServer(): Promise<PostgresServer> {
+/**
+ * Starts a fresh server in a new temporary directory, listening on a free port of 127.0.0.1 only.
+ * Tests run it without fsync (throwaway data); `durable` keeps PostgreSQL's defaults, for the
+ * benchmark, whose figures must be those of a server that keeps what it acknowledged.
+ */
+export async function startPostgresServer(options: { durable?: boolean } = {}): Promise<PostgresServer> {
   const dir = mkdtempSync(join(tmpdir(), 'imgate-pg-'));
   const port = await freePort();
   const password = randomBytes(12).toString('hex');
@@ -54,7 +58,7 @@ export async function startPostgresServer(): Promise<PostgresServer> {
       // Several test processes share one server, each with pools of its own.
       ...['-c', 'max_connections=400'],
       // Throwaway data: durability only costs time here.
-      ...['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'],
+      ...(options.durable ? [] : ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off']),
     ],
     // Quiet, but the last lines are kept to explain a server that does not come up.
     onLog: (message) => keepRecent(recentLog, message),

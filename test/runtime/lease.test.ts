@@ -108,6 +108,24 @@ describe('holdLease', () => {
     await storeB.close();
   });
 
+  it('stops at once, and releases the lease, when the node is told to stop while the lease is being granted', async () => {
+    const [store] = await twoNodes();
+    // The real store, answering the lease request 50 ms late (a busy database).
+    const slow: Store = Object.create(store, {
+      acquireLease: { value: async (...args: Parameters<Store['acquireLease']>) => (await sleep(50), store.acquireLease(...args)) },
+    }) as Store;
+    const work = new WatchedWork();
+    const stop = new AbortController();
+    const holder = holdLease(slow, 'node-a', work.for('node-a'), FAST, stop.signal, logger);
+    await sleep(10);
+    stop.abort();
+    const outcome = await Promise.race([holder.then(() => 'returned'), sleep(2000).then(() => 'still running')]);
+    assert.equal(outcome, 'returned');
+    assert.equal(work.running, 0, 'the work never ran on');
+    assert.deepEqual(await store.listLeases(), [], 'the lease was given back');
+    await store.close();
+  });
+
   it('stops the work when a renewal is refused because the lease was taken', async () => {
     const [storeA, storeB] = await twoNodes();
     const work = new WatchedWork();

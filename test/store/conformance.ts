@@ -208,6 +208,7 @@ export function describeStoreConformance(engine: string, factory: StoreFactory):
           timeoutMs: 2500,
           retrySchedule: [1, 10, 600],
           includeRaw: true,
+          ordering: 'conversation',
           source: 'config',
           createdAt: 1_700_000_000_001,
           updatedAt: 1_700_000_000_002,
@@ -414,6 +415,38 @@ export function describeStoreConformance(engine: string, factory: StoreFactory):
         assert.deepEqual(stateOf(await getDelivery(store, deliveryId)), ['dead', 1, null, 'HTTP 500']);
         assert.equal(await store.recordAttempt(current.leaseToken, failed, { status: 'succeeded' }), 'lease_lost', 'a token is good once');
         assert.equal((await getDelivery(store, deliveryId)).status, 'dead');
+      });
+
+      it('holds a delivery with an order key until the earlier ones of its key and subscription are done', async () => {
+        const item = (conversation: string, orderKey: string | null, subscriptionId = 'sub_o') => {
+          const made = ingestItem({ subscriptionIds: [subscriptionId] });
+          made.stored.event.conversation.id = conversation;
+          (made.deliveries[0] as { orderKey?: string | null }).orderKey = orderKey;
+          return made;
+        };
+        const first = item('conv-x', 'conv-x');
+        const second = item('conv-x', 'conv-x');
+        const other = item('conv-y', 'conv-y');
+        const unordered = item('conv-x', null);
+        const elsewhere = item('conv-x', 'conv-x', 'sub_p');
+        await store.ingestBatch([first, second, other, unordered, elsewhere]);
+        const third = item('conv-x', 'conv-x');
+        await store.ingestBatch([third]);
+        const [a, b, c, u, e, d] = [first, second, other, unordered, elsewhere, third].map(firstDeliveryId) as [string, string, string, string, string, string];
+        const due = async () => new Set((await store.listDueDeliveries(1000, [])).map((delivery) => delivery.id));
+
+        assert.deepEqual([...(await due())].filter((id) => [a, b, c, u, e, d].includes(id)).sort(), [a, c, u, e].sort());
+        const claimed = await store.claimDeliveries([d, b, a, c, u, e], 30_000);
+        assert.deepEqual(claimed.map((delivery) => delivery.id).sort(), [a, c, u, e].sort(), 'the later ones of conv-x on sub_o wait');
+        const held = new Map(claimed.map((delivery) => [delivery.id, delivery.leaseToken]));
+
+        await store.recordAttempt(held.get(a) as string, attempt(a, 1, Date.now()), { status: 'pending', delayMs: 1, error: 'HTTP 500' });
+        await sleep(10);
+        assert.deepEqual((await store.claimDeliveries([b, d], 30_000)).map((delivery) => delivery.id), [], 'a retry still holds its conversation');
+        const [again] = await store.claimDeliveries([a], 30_000);
+        assert.ok(again);
+        await store.recordAttempt(again.leaseToken, attempt(a, 2, Date.now()), { status: 'dead', error: 'HTTP 500' });
+        assert.deepEqual((await store.claimDeliveries([d, b], 30_000)).map((delivery) => delivery.id), [b], 'dead-lettered, it lets the next one go, and only the next');
       });
 
       it('records several attempts in one call, each judged on its own lease', async () => {
@@ -1030,6 +1063,7 @@ function sampleSubscription(overrides: Partial<SubscriptionRecord> = {}): Subscr
     timeoutMs: 10_000,
     retrySchedule: [5, 30, 120],
     includeRaw: false,
+    ordering: 'none',
     source: 'api',
     createdAt: 1_700_000_000_000,
     updatedAt: 1_700_000_000_000,

@@ -356,6 +356,7 @@ function config(id: string): SubscriptionRecord {
     timeoutMs: 10_000,
     retrySchedule: [5, 30],
     includeRaw: false,
+    ordering: 'none',
     source: 'config',
     createdAt: 1_700_000_000_000,
     updatedAt: 1_700_000_000_000,

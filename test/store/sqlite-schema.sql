@@ -33,9 +33,11 @@ CREATE TABLE deliveries (
   last_error      TEXT,
   created_at      INTEGER NOT NULL,
   updated_at      INTEGER NOT NULL
-, lease_token TEXT);
+, lease_token TEXT, order_key TEXT);
 
 CREATE INDEX deliveries_event_id ON deliveries (event_id);
+
+CREATE INDEX deliveries_order ON deliveries (subscription_id, order_key) WHERE order_key IS NOT NULL;
 
 CREATE INDEX deliveries_status_next_attempt_at ON deliveries (status, next_attempt_at);
 
@@ -143,7 +145,7 @@ CREATE TABLE "subscriptions" (
   source         TEXT NOT NULL CHECK (source IN ('config', 'api', 'puppet')),
   created_at     INTEGER NOT NULL,
   updated_at     INTEGER NOT NULL
-);
+, ordering TEXT NOT NULL DEFAULT 'none' CHECK (ordering IN ('none', 'conversation')));
 
 CREATE TABLE tokens (
   key        TEXT PRIMARY KEY,

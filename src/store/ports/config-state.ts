@@ -19,6 +19,11 @@ export interface SubscriptionRecord {
   retrySchedule: number[];
   includeRaw: boolean;
   /**
+   * `conversation`: the events of one conversation are delivered in the order stored, each after the
+   * previous one succeeded or was dead-lettered; `none`: every delivery on its own (the default).
+   */
+  ordering: 'none' | 'conversation';
+  /**
    * `config` subscriptions are rewritten from the config file at every start; `puppet` ones are
    * registered WeCom KF puppets, which receive only the callbacks addressed to them.
    */

@@ -40,8 +40,12 @@ export interface IngestItem {
   channel: string;
   dedupKey: string;
   stored: StoredEvent;
-  /** One delivery row each, created in the same transaction as the event, due at once. */
-  deliveries: { id: string; subscriptionId: string }[];
+  /**
+   * One delivery row each, created in the same transaction as the event, due at once. With an
+   * `orderKey` (the conversation, for a subscription with `ordering: conversation`) a delivery is
+   * claimable only once the earlier deliveries with that key to that subscription are done.
+   */
+  deliveries: { id: string; subscriptionId: string; orderKey?: string | null }[];
 }
 
 export type IngestOutcome =

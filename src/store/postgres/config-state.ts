@@ -5,13 +5,13 @@ import { ADVISORY_LOCKS, type Database, type Sql } from './database.ts';
 // created_at is kept on update: config subscriptions are upserted at every start.
 const UPSERT_SUBSCRIPTION = `
 INSERT INTO subscriptions (id, url, secrets, signing, format, channels, message_types, include_self, groups,
-                           enabled, timeout_ms, retry_schedule, include_raw, source, created_at, updated_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+                           enabled, timeout_ms, retry_schedule, include_raw, source, created_at, updated_at, ordering)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
 ON CONFLICT (id) DO UPDATE SET
   url = EXCLUDED.url, secrets = EXCLUDED.secrets, signing = EXCLUDED.signing, format = EXCLUDED.format,
   channels = EXCLUDED.channels, message_types = EXCLUDED.message_types, include_self = EXCLUDED.include_self,
   groups = EXCLUDED.groups, enabled = EXCLUDED.enabled, timeout_ms = EXCLUDED.timeout_ms,
-  retry_schedule = EXCLUDED.retry_schedule, include_raw = EXCLUDED.include_raw, source = EXCLUDED.source,
+  retry_schedule = EXCLUDED.retry_schedule, include_raw = EXCLUDED.include_raw, ordering = EXCLUDED.ordering, source = EXCLUDED.source,
   updated_at = EXCLUDED.updated_at`;
 
 export function postgresConfigState(db: Database): ConfigState {
@@ -88,6 +88,7 @@ async function upsert(sql: Sql, sub: SubscriptionRecord): Promise<void> {
     sub.source,
     sub.createdAt,
     sub.updatedAt,
+    sub.ordering,
   ]);
 }
 

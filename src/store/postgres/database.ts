@@ -51,6 +51,9 @@ function typeParsers(): pg.CustomTypesConfig {
  */
 const KEEPALIVE_AFTER_MS = 10_000;
 
+/** Longest a session may sit idle inside a transaction before PostgreSQL ends it (every transaction here is short). */
+const IDLE_IN_TRANSACTION_MS = 60_000;
+
 /** The settings every connection of a store uses, the pool's and the listener's. */
 export function clientConfig(url: string): pg.ClientConfig {
   return {
@@ -61,6 +64,10 @@ export function clientConfig(url: string): pg.ClientConfig {
     keepAlive: true,
     keepAliveInitialDelayMillis: KEEPALIVE_AFTER_MS,
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    // A node cut off in the middle of a transaction (a send-slot or claim lock held) would keep its
+    // locks until the server noticed the dead connection, hours later by TCP keepalive: the server
+    // ends such a session after a minute instead.
+    options: `-c idle_in_transaction_session_timeout=${IDLE_IN_TRANSACTION_MS}`,
   };
 }
 

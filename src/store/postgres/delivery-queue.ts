@@ -11,7 +11,11 @@ import { leaseLostError, oldestFirst, toAttempt, toClaimed, toDelivery, type Att
 import { storableText, where, WITH_NOW, type Database, type Sql } from './database.ts';
 
 /** A delivery that may be claimed at `now.ms`: due, or its claimer's lease ran out (it died). */
-const CLAIMABLE = `((status = 'pending' AND next_attempt_at <= now.ms) OR (status = 'in_flight' AND lease_until < now.ms))`;
+const CLAIMABLE = `((status = 'pending' AND next_attempt_at <= now.ms) OR (status = 'in_flight' AND lease_until < now.ms))
+  AND (order_key IS NULL OR NOT EXISTS (
+    SELECT 1 FROM deliveries AS earlier
+    WHERE earlier.subscription_id = deliveries.subscription_id AND earlier.order_key = deliveries.order_key
+      AND earlier.seq < deliveries.seq AND earlier.status IN ('pending', 'in_flight')))`;
 
 // SKIP LOCKED: a claimer passes over rows another is claiming at this moment instead of waiting
 // for it, and the other's commit then makes them unclaimable anyway. The lock is taken before the

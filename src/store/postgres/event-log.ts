@@ -24,9 +24,10 @@ FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS wanted (channel, dedup_ke
 JOIN events USING (channel, dedup_key)`;
 
 const INSERT_DELIVERIES = `${WITH_NOW}
-INSERT INTO deliveries (id, event_id, subscription_id, status, attempts, next_attempt_at, created_at, updated_at)
-SELECT d.id, d.event_id, d.subscription_id, 'pending', 0, now.ms, now.ms, now.ms
-FROM unnest($1::text[], $2::text[], $3::text[]) AS d (id, event_id, subscription_id), now`;
+INSERT INTO deliveries (id, event_id, subscription_id, status, attempts, next_attempt_at, created_at, updated_at, order_key)
+SELECT d.id, d.event_id, d.subscription_id, 'pending', 0, now.ms, now.ms, now.ms, d.order_key
+FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS d (id, event_id, subscription_id, order_key, n), now
+ORDER BY d.n`;
 
 export function postgresEventLog(db: Database): EventLog {
   return {
@@ -114,7 +115,13 @@ async function ingestEvents(tx: Sql, items: IngestItem[]): Promise<IngestOutcome
   const stored = candidates.filter(isStored);
   const deliveries = stored.flatMap((item) => item.deliveries.map((delivery) => ({ ...delivery, eventId: item.stored.event.id })));
   if (deliveries.length > 0) {
-    await tx.run(INSERT_DELIVERIES, [deliveries.map((d) => d.id), deliveries.map((d) => d.eventId), deliveries.map((d) => d.subscriptionId)]);
+    // In batch order, so that `seq` is the order stored (ordering: conversation).
+    await tx.run(INSERT_DELIVERIES, [
+      deliveries.map((d) => d.id),
+      deliveries.map((d) => d.eventId),
+      deliveries.map((d) => d.subscriptionId),
+      deliveries.map((d) => (d.orderKey === undefined || d.orderKey === null ? null : storableText(d.orderKey))),
+    ]);
   }
 
   return items.map((item): IngestOutcome => {

@@ -50,10 +50,14 @@ CREATE TABLE deliveries (
   lease_token     text,
   last_error      text,
   created_at      bigint NOT NULL,
-  updated_at      bigint NOT NULL
+  updated_at      bigint NOT NULL,
+  -- ordering: conversation: the conversation a delivery waits its turn in, and the order stored
+  order_key       text,
+  seq             bigint GENERATED ALWAYS AS IDENTITY
 );
 CREATE INDEX deliveries_status_next_attempt_at ON deliveries (status, next_attempt_at);
 CREATE INDEX deliveries_event_id ON deliveries (event_id);
+CREATE INDEX deliveries_order ON deliveries (subscription_id, order_key, seq) WHERE order_key IS NOT NULL;
 
 CREATE TABLE delivery_attempts (
   id            bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -81,6 +85,7 @@ CREATE TABLE subscriptions (
   timeout_ms     integer NOT NULL,
   retry_schedule text NOT NULL,
   include_raw    boolean NOT NULL,
+  ordering       text NOT NULL DEFAULT 'none' CHECK (ordering IN ('none', 'conversation')),
   source         text NOT NULL CHECK (source IN ('config', 'api', 'puppet')),
   created_at     bigint NOT NULL,
   updated_at     bigint NOT NULL

@@ -7,14 +7,15 @@ export function sqliteConfigState(sql: SqliteConnection): ConfigState {
   const upsert = (sub: SubscriptionRecord): void => {
     sql.run(
       `INSERT INTO subscriptions (id, url, secrets, signing, format, channels, message_types, include_self, groups,
-                                  enabled, timeout_ms, retry_schedule, include_raw, source, created_at, updated_at)
+                                  enabled, timeout_ms, retry_schedule, include_raw, ordering, source, created_at, updated_at)
        VALUES (@id, @url, @secrets, @signing, @format, @channels, @messageTypes, @includeSelf, @groups,
-               @enabled, @timeoutMs, @retrySchedule, @includeRaw, @source, @createdAt, @updatedAt)
+               @enabled, @timeoutMs, @retrySchedule, @includeRaw, @ordering, @source, @createdAt, @updatedAt)
        ON CONFLICT (id) DO UPDATE SET
          url = excluded.url, secrets = excluded.secrets, signing = excluded.signing, format = excluded.format,
          channels = excluded.channels, message_types = excluded.message_types, include_self = excluded.include_self,
          groups = excluded.groups, enabled = excluded.enabled, timeout_ms = excluded.timeout_ms,
-         retry_schedule = excluded.retry_schedule, include_raw = excluded.include_raw, source = excluded.source,
+         retry_schedule = excluded.retry_schedule, include_raw = excluded.include_raw, ordering = excluded.ordering,
+         source = excluded.source,
          updated_at = excluded.updated_at`,
       {
         ...sub,

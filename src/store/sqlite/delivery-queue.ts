@@ -13,7 +13,11 @@ import { leaseLostError, oldestFirst, toAttempt, toClaimed, toDelivery, type Att
 import { nowMs, where, type SqliteConnection } from './connection.ts';
 
 /** The condition under which a delivery may be claimed at `@now`: due, or its claimer's lease ran out. */
-const CLAIMABLE = `((status = 'pending' AND next_attempt_at <= @now) OR (status = 'in_flight' AND lease_until < @now))`;
+const CLAIMABLE = `((status = 'pending' AND next_attempt_at <= @now) OR (status = 'in_flight' AND lease_until < @now))
+  AND (order_key IS NULL OR NOT EXISTS (
+    SELECT 1 FROM deliveries AS earlier
+    WHERE earlier.subscription_id = deliveries.subscription_id AND earlier.order_key = deliveries.order_key
+      AND earlier.rowid < deliveries.rowid AND earlier.status IN ('pending', 'in_flight')))`;
 
 export function sqliteDeliveryQueue(sql: SqliteConnection): DeliveryQueue {
   return {

@@ -36,9 +36,9 @@ export function sqliteEventLog(sql: SqliteConnection): EventLog {
     }
     for (const delivery of item.deliveries) {
       sql.run(
-        `INSERT INTO deliveries (id, event_id, subscription_id, status, attempts, next_attempt_at, created_at, updated_at)
-         VALUES (@id, @eventId, @subscriptionId, 'pending', 0, @now, @now, @now)`,
-        { id: delivery.id, eventId: event.id, subscriptionId: delivery.subscriptionId, now },
+        `INSERT INTO deliveries (id, event_id, subscription_id, status, attempts, next_attempt_at, created_at, updated_at, order_key)
+         VALUES (@id, @eventId, @subscriptionId, 'pending', 0, @now, @now, @now, @orderKey)`,
+        { id: delivery.id, eventId: event.id, subscriptionId: delivery.subscriptionId, now, orderKey: delivery.orderKey ?? null },
       );
     }
     return { status: 'stored', eventId: event.id, deliveryIds: item.deliveries.map((d) => d.id) };

@@ -196,9 +196,14 @@ ALTER TABLE idempotency_keys ADD COLUMN calling_since INTEGER;
     name: 'fenced-leases-and-coordination',
     // A claim's token: only the worker holding it may record the attempt (a worker whose lease ran
     // out and was taken over is refused). Named leases for work one node does at a time, the nodes'
-    // heartbeats for /v1/cluster, and send rate-limit slots counted for the whole cluster.
+    // heartbeats for /v1/cluster, and send rate-limit slots counted for the whole cluster. And
+    // `ordering: conversation`: a delivery's conversation, in which it waits for the earlier ones
+    // (in rowid order, the order stored).
     sql: `
 ALTER TABLE deliveries ADD COLUMN lease_token TEXT;
+ALTER TABLE deliveries ADD COLUMN order_key TEXT;
+CREATE INDEX deliveries_order ON deliveries (subscription_id, order_key) WHERE order_key IS NOT NULL;
+ALTER TABLE subscriptions ADD COLUMN ordering TEXT NOT NULL DEFAULT 'none' CHECK (ordering IN ('none', 'conversation'));
 
 CREATE TABLE leases (
   name        TEXT PRIMARY KEY,

@@ -90,6 +90,7 @@ export async function webhookConfigRoutes(app: FastifyInstance, ctx: AppContext)
       timeoutMs: input.Timeout * 1000,
       retrySchedule: retrySchedule(input.RetryCount),
       includeRaw: false,
+      ordering: 'none',
       source: 'api',
       createdAt: createdAt ?? now,
       updatedAt: now,
