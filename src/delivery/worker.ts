@@ -55,6 +55,8 @@ interface Lane {
    * one is not throttled.
    */
   limit: number;
+  /** A pump is scheduled for this turn of the event loop. */
+  pumping: boolean;
 }
 
 /**
@@ -155,7 +157,7 @@ export class DeliveryWorker {
     this.queued.add(deliveryId);
     let lane = this.lanes.get(subscriptionId);
     if (!lane) {
-      lane = { subscriptionId, queue: [], active: 0, limit: this.options.concurrencyPerSubscription };
+      lane = { subscriptionId, queue: [], active: 0, limit: this.options.concurrencyPerSubscription, pumping: false };
       this.lanes.set(subscriptionId, lane);
     }
     if (stored && lane.queue.length < HANDOFF_QUEUE_LIMIT) this.handed.set(deliveryId, stored);
@@ -165,9 +167,20 @@ export class DeliveryWorker {
 
   /**
    * Starts as many of the lane's queued deliveries as it has room for, claimed together in one
-   * store call: a backlog costs one claim transaction per batch, not one per delivery.
+   * store call: a backlog costs one claim transaction per batch, not one per delivery. The claim
+   * waits for the end of this turn of the event loop, so that the answers and enqueues of one turn
+   * share it.
    */
   private pump(lane: Lane): void {
+    if (lane.pumping) return;
+    lane.pumping = true;
+    setImmediate(() => {
+      lane.pumping = false;
+      this.claimRoom(lane);
+    });
+  }
+
+  private claimRoom(lane: Lane): void {
     const room = lane.limit - lane.active;
     if (this.stopped || room <= 0 || lane.queue.length === 0) return;
     const ids = lane.queue.splice(0, room);
@@ -185,7 +198,11 @@ export class DeliveryWorker {
     } finally {
       // Those not claimed (done, not yet due, or taken by another node) leave the lane at once.
       const taken = new Set(claimed.map((delivery) => delivery.id));
-      for (const id of ids) if (!taken.has(id)) this.finished(lane, id);
+      for (const id of ids) {
+        if (taken.has(id)) continue;
+        this.release(lane);
+        this.finished(lane, id);
+      }
     }
     // Events not handed over are read in one query for the batch; if that fails, each attempt reads
     // its own (and records the failure as its attempt).
@@ -195,11 +212,20 @@ export class DeliveryWorker {
       // Claimed just as the worker was told to stop: attempted and recorded like any other (an
       // attempt started after the grace period is aborted at once and due again first thing).
       const stored = this.handed.get(delivery.id) ?? (read ? (read.get(delivery.eventId) ?? null) : undefined);
-      const run = this.attempt(delivery, stored)
+      // The lane's slot is given back as soon as the subscriber has answered: the limit is on
+      // requests to the subscriber, and the attempt's record waits for the next group commit.
+      let released = false;
+      const release = () => {
+        if (released) return;
+        released = true;
+        this.release(lane);
+      };
+      const run = this.attempt(delivery, stored, release)
         .then((record) => this.adapt(lane, record))
         .catch((error: unknown) => this.logger.error({ err: error, deliveryId: delivery.id }, 'delivery attempt failed unexpectedly'))
         .finally(() => {
           this.inFlight.delete(run);
+          release();
           this.finished(lane, delivery.id);
         });
       this.inFlight.add(run);
@@ -213,12 +239,16 @@ export class DeliveryWorker {
     lane.limit = succeeded ? Math.min(this.options.concurrencyPerSubscription, lane.limit + 1) : Math.max(1, Math.floor(lane.limit / 2));
   }
 
-  /** A delivery left the lane: its room goes to the next queued one, or, once the lane is empty, to the backlog. */
-  private finished(lane: Lane, deliveryId: string): void {
+  /** A slot of the lane is free: it goes to the next queued delivery. */
+  private release(lane: Lane): void {
     lane.active -= 1;
+    this.pump(lane);
+  }
+
+  /** A delivery left the worker (recorded, or not claimed); once the lane is empty, the backlog's next page is asked for. */
+  private finished(lane: Lane, deliveryId: string): void {
     this.queued.delete(deliveryId);
     this.handed.delete(deliveryId);
-    this.pump(lane);
     if (this.backlog && lane.queue.length === 0) this.wake();
   }
 
@@ -256,9 +286,10 @@ export class DeliveryWorker {
         .filter((lane) => lane.queue.length >= lane.limit)
         .map((lane) => lane.subscriptionId);
       const due = await this.store.listDueDeliveries(POLL_BATCH, full);
-      // A full page means more is due (a backlog after a restart): the next page is asked for as soon
-      // as a lane has worked through its queue, not at the next tick of the poll interval.
-      this.backlog = due.length === POLL_BATCH;
+      // A full page means more is due (a backlog after a restart), and so may a lane skipped as full:
+      // the next page is asked for as soon as a lane has worked through its queue, not at the next
+      // tick of the poll interval.
+      this.backlog = due.length === POLL_BATCH || full.length > 0;
       for (const delivery of due) this.enqueue(delivery.id, delivery.subscriptionId);
     } catch (error) {
       this.logger.error({ err: error }, 'polling for due deliveries failed');
@@ -270,10 +301,10 @@ export class DeliveryWorker {
    * secret) counts as a failed attempt and follows the retry schedule, instead of leaving the
    * delivery claimed until its lease runs out, again and again.
    */
-  private async attempt(delivery: ClaimedDelivery, known?: StoredEvent | null): Promise<AttemptRecord> {
+  private async attempt(delivery: ClaimedDelivery, known?: StoredEvent | null, answered?: () => void): Promise<AttemptRecord> {
     const startedAt = Date.now();
     try {
-      return await this.attemptDelivery(delivery, startedAt, known);
+      return await this.attemptDelivery(delivery, startedAt, known, answered);
     } catch (error) {
       const message = `imgate could not attempt the delivery: ${(error as Error).message}`;
       this.logger.error({ err: error, deliveryId: delivery.id }, 'delivery attempt failed');
@@ -285,8 +316,16 @@ export class DeliveryWorker {
     }
   }
 
-  /** `known`: the event if the caller has it (null: it was looked for and is gone); read here otherwise. */
-  private async attemptDelivery(delivery: ClaimedDelivery, startedAt: number, known: StoredEvent | null | undefined): Promise<AttemptRecord> {
+  /**
+   * `known`: the event if the caller has it (null: it was looked for and is gone); read here
+   * otherwise. `answered` is called once the POST is over, before the attempt is recorded.
+   */
+  private async attemptDelivery(
+    delivery: ClaimedDelivery,
+    startedAt: number,
+    known: StoredEvent | null | undefined,
+    answered?: () => void,
+  ): Promise<AttemptRecord> {
     const attemptNumber = delivery.attempts + 1;
     const sub = this.subscriptions.get(delivery.subscriptionId) ?? (await this.store.getSubscription(delivery.subscriptionId));
     const stored = known === undefined ? await this.store.getEvent(delivery.eventId) : known;
@@ -304,6 +343,7 @@ export class DeliveryWorker {
       ...signDelivery(sub, { messageId: delivery.eventId, timestamp: Math.floor(startedAt / 1000), body }),
     };
     const result = await this.post(url, headers, body, sub.timeoutMs);
+    answered?.();
     const record: AttemptRecord = {
       deliveryId: delivery.id,
       attempt: attemptNumber,

@@ -32,39 +32,54 @@ FROM claimable, now
 WHERE deliveries.id = claimable.id
 RETURNING deliveries.*`;
 
-// One statement, so atomic: the delivery moves only if the token still holds its lease, and the
-// attempt is logged either way (marked when the lease was lost).
-const RECORD_ATTEMPT = `${WITH_NOW},
+// One statement for a batch of attempts, so one round trip and one commit (one WAL flush) for the
+// lot, and atomic: each delivery moves only if its token still holds the lease, and every attempt
+// is logged either way (marked when the lease was lost). `ord` keeps the batch's order, for the
+// attempts' ids and for the answer.
+const RECORD_ATTEMPTS = `${WITH_NOW},
+batch AS (
+  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::integer[], $7::bigint[],
+                       $8::integer[], $9::integer[], $10::text[], $11::text[], $12::text[])
+    WITH ORDINALITY AS b(delivery_id, token, status, delay_ms, last_error, attempt, started_at, latency_ms,
+                         status_code, response_body, error, lost_error, ord)
+),
 moved AS (
   UPDATE deliveries
-  SET status = $3, attempts = attempts + 1, next_attempt_at = coalesce(now.ms + $4::bigint, next_attempt_at),
-      lease_until = NULL, lease_token = NULL, last_error = $5, updated_at = now.ms
-  FROM now
-  WHERE id = $1 AND lease_token = $2 AND status = 'in_flight'
-  RETURNING id
+  SET status = batch.status, attempts = attempts + 1, next_attempt_at = coalesce(now.ms + batch.delay_ms, next_attempt_at),
+      lease_until = NULL, lease_token = NULL, last_error = batch.last_error, updated_at = now.ms
+  FROM batch, now
+  WHERE deliveries.id = batch.delivery_id AND deliveries.lease_token = batch.token AND deliveries.status = 'in_flight'
+  RETURNING batch.ord
+),
+logged AS (
+  INSERT INTO delivery_attempts (delivery_id, attempt, started_at, latency_ms, status_code, response_body, error)
+  SELECT delivery_id, attempt, started_at, latency_ms, status_code, response_body,
+         CASE WHEN ord IN (SELECT ord FROM moved) THEN error ELSE lost_error END
+  FROM batch ORDER BY ord
 )
-INSERT INTO delivery_attempts (delivery_id, attempt, started_at, latency_ms, status_code, response_body, error)
-SELECT $1::text, $6::integer, $7::bigint, $8::integer, $9::integer, $10::text,
-       CASE WHEN EXISTS (SELECT 1 FROM moved) THEN $11::text ELSE $12::text END
-RETURNING EXISTS (SELECT 1 FROM moved) AS recorded`;
+SELECT ord IN (SELECT ord FROM moved) AS recorded FROM batch ORDER BY ord`;
 
-async function recordOne(sql: Sql, { leaseToken: token, attempt, resolution }: AttemptToRecord): Promise<RecordOutcome> {
-  const error = storableText(attempt.error);
-  const row = await sql.one<{ recorded: boolean }>(RECORD_ATTEMPT, [
-    attempt.deliveryId,
-    token,
-    resolution.status,
-    resolution.status === 'pending' ? resolution.delayMs : null,
-    resolution.status === 'succeeded' ? null : storableText(resolution.error),
-    attempt.attempt,
-    attempt.startedAt,
-    attempt.latencyMs,
-    attempt.statusCode,
-    storableText(attempt.responseBody),
-    error,
-    leaseLostError(error),
-  ]);
-  return row?.recorded === true ? 'recorded' : 'lease_lost';
+async function recordBatch(sql: Sql, records: AttemptToRecord[]): Promise<RecordOutcome[]> {
+  const columns = Array.from({ length: 12 }, (): unknown[] => []);
+  for (const { leaseToken, attempt, resolution } of records) {
+    const error = storableText(attempt.error);
+    [
+      attempt.deliveryId,
+      leaseToken,
+      resolution.status,
+      resolution.status === 'pending' ? resolution.delayMs : null,
+      resolution.status === 'succeeded' ? null : storableText(resolution.error),
+      attempt.attempt,
+      attempt.startedAt,
+      attempt.latencyMs,
+      attempt.statusCode,
+      storableText(attempt.responseBody),
+      error,
+      leaseLostError(error),
+    ].forEach((value, column) => columns[column]!.push(value));
+  }
+  const rows = await sql.rows<{ recorded: boolean }>(RECORD_ATTEMPTS, columns);
+  return rows.map((row) => (row.recorded ? 'recorded' : 'lease_lost'));
 }
 
 export function postgresDeliveryQueue(db: Database): DeliveryQueue {
@@ -87,17 +102,12 @@ export function postgresDeliveryQueue(db: Database): DeliveryQueue {
     },
 
     async recordAttempt(token: string, attempt: AttemptRecord, resolution: AttemptResolution): Promise<RecordOutcome> {
-      return recordOne(db, { leaseToken: token, attempt, resolution });
+      const [outcome] = await recordBatch(db, [{ leaseToken: token, attempt, resolution }]);
+      return outcome!;
     },
 
-    // One transaction, so one commit (one WAL flush) for the lot.
     async recordAttempts(records: AttemptToRecord[]): Promise<RecordOutcome[]> {
-      if (records.length === 0) return [];
-      return db.transaction(async (tx) => {
-        const outcomes: RecordOutcome[] = [];
-        for (const record of records) outcomes.push(await recordOne(tx, record));
-        return outcomes;
-      });
+      return records.length === 0 ? [] : recordBatch(db, records);
     },
 
     async getDelivery(id: string): Promise<DeliveryRecord | null> {
