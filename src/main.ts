@@ -7,6 +7,7 @@ import { SendService } from './outbound/send-service.ts';
 import { CommitBatcher } from './pipeline/commit-batcher.ts';
 import { IngestPipeline } from './pipeline/ingest.ts';
 import { findPlatform } from './platforms/registry.ts';
+import { PullWakeups } from './pull/pull-wakeups.ts';
 import { channelWork, createChannels, startNodeWork } from './runtime/channels.ts';
 import { clusterNode, startClusterWork } from './runtime/cluster.ts';
 import { syncConfigToStore } from './runtime/config-sync.ts';
@@ -64,7 +65,14 @@ async function startOnStore(config: Config, logger: Logger, store: Store): Promi
   // Deliveries stored here go to this node's worker at once; without one, to whichever node has
   // one, woken through the store (a periodic poll behind it in case the wake-up is missed).
   const wakeDeliveryNodes = () => void store.notify('deliveries', node.id).catch((error: unknown) => logger.warn({ err: error }, 'could not wake the delivery nodes'));
-  const pipeline = new IngestPipeline(store, batcher, subscriptions, (deliveries) => (worker ? worker.notify(deliveries) : wakeDeliveryNodes()));
+  const pullWakeups = new PullWakeups(store, logger.child({ role: 'pull' }));
+  const pipeline = new IngestPipeline(
+    store,
+    batcher,
+    subscriptions,
+    (deliveries) => (worker ? worker.notify(deliveries) : wakeDeliveryNodes()),
+    (subscriptionIds) => pullWakeups.announce(subscriptionIds),
+  );
   const tokens = new TokenService(store, logger.child({ role: 'tokens' }));
 
   const channels = createChannels(config.channels, { logger, store, pipeline, tokens });
@@ -76,11 +84,13 @@ async function startOnStore(config: Config, logger: Logger, store: Store): Promi
   const sendService = new SendService(store, (id) => channels.get(id), logger.child({ role: 'send' }));
   const lifecycle = { shuttingDown: false };
 
-  const app = buildApp({ config, logger, store, node, channels, pipeline, subscriptions, worker, sendService, tokens, lifecycle });
+  const app = buildApp({ config, logger, store, node, channels, pipeline, subscriptions, worker, sendService, pullWakeups, tokens, lifecycle });
+  await pullWakeups.start();
   try {
     await app.listen({ host: config.server.host, port: config.server.port });
   } catch (error) {
     subscriptions.stop();
+    await pullWakeups.stop();
     throw error;
   }
   const address = app.server.address();
@@ -107,6 +117,7 @@ async function startOnStore(config: Config, logger: Logger, store: Store): Promi
       await stopNodeWork();
       await batcher.drain();
       await stopListening?.();
+      await pullWakeups.stop();
       await worker?.stop();
       subscriptions.stop();
       await store.close();

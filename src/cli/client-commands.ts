@@ -2,6 +2,7 @@ import { loadConfigFile } from '../config/load.ts';
 import { callGateway, defaultGatewayUrl } from './client.ts';
 import { resolveConfigPath } from './config-path.ts';
 import { simulatedCallback, type SimulateOptions } from './simulate-sample.ts';
+import { tailPull } from './tail.ts';
 
 interface ClientOptions {
   config?: string;
@@ -48,4 +49,11 @@ export async function replayCommand(deliveryId: string, options: ClientOptions &
   const token = options.adminToken ?? process.env.IMGATE_ADMIN_TOKEN ?? config.admin.token;
   if (!token) throw new Error('no admin token: pass --admin-token or set IMGATE_ADMIN_TOKEN');
   print(await callGateway(`${url}/v1/deliveries/${encodeURIComponent(deliveryId)}/replay`, { method: 'POST', token }));
+}
+
+export async function tailCommand(subscriptionId: string, options: ClientOptions & { token?: string; json?: boolean }): Promise<void> {
+  const { config, url } = gatewayFor(options);
+  const token = options.token ?? process.env.IMGATE_API_KEY ?? process.env.IMGATE_ADMIN_TOKEN ?? config.admin.token;
+  if (!token) throw new Error('no token: pass --token or set IMGATE_API_KEY (or IMGATE_ADMIN_TOKEN)');
+  await tailPull({ url, subscriptionId, token, json: options.json === true });
 }

@@ -1,14 +1,24 @@
 import { request } from 'undici';
 
-/** A call from the CLI to a running gateway; prints the answer and fails on a non-2xx. */
+/** A gateway's answer other than 2xx. */
+export class GatewayAnswerError extends Error {
+  constructor(
+    readonly status: number,
+    answer: unknown,
+  ) {
+    super(`HTTP ${status}: ${typeof answer === 'string' ? answer : JSON.stringify(answer)}`);
+  }
+}
+
+/** A call from the CLI to a running gateway; answers the parsed body and fails on a non-2xx. */
 export async function callGateway(
   url: string,
-  options: { method: 'GET' | 'POST'; token?: string; headers?: Record<string, string>; body?: string },
+  options: { method: 'GET' | 'POST'; token?: string; headers?: Record<string, string>; body?: string; signal?: AbortSignal },
 ): Promise<unknown> {
   const headers: Record<string, string> = { ...options.headers };
   if (options.token) headers.authorization = `Bearer ${options.token}`;
   if (options.body !== undefined && !headers['content-type']) headers['content-type'] = 'application/json';
-  const response = await request(url, { method: options.method, headers, body: options.body });
+  const response = await request(url, { method: options.method, headers, body: options.body, signal: options.signal });
   const text = await response.body.text();
   let parsed: unknown = text;
   try {
@@ -16,9 +26,7 @@ export async function callGateway(
   } catch {
     // not JSON: print as text
   }
-  if (response.statusCode >= 300) {
-    throw new Error(`HTTP ${response.statusCode}: ${typeof parsed === 'string' ? parsed : JSON.stringify(parsed)}`);
-  }
+  if (response.statusCode >= 300) throw new GatewayAnswerError(response.statusCode, parsed);
   return parsed;
 }
 

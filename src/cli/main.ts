@@ -2,7 +2,7 @@
 import { Argument, Command, Option } from 'commander';
 import { ConfigError } from '../config/load.ts';
 import { checkCommand } from './check.ts';
-import { replayCommand, sendCommand, simulateCommand } from './client-commands.ts';
+import { replayCommand, sendCommand, simulateCommand, tailCommand } from './client-commands.ts';
 import { SIMULATED_PLATFORMS } from './simulate-sample.ts';
 import { initCommand } from './init.ts';
 import { startCommand } from './start.ts';
@@ -59,6 +59,16 @@ program
   .addOption(configOption())
   .addOption(urlOption())
   .action(replayCommand);
+
+program
+  .command('tail')
+  .description('follow a pull subscription: print its events as they arrive, resuming where the last tail stopped')
+  .argument('<subscription>', 'the pull subscription id')
+  .option('--json', 'the whole event, one JSON object a line')
+  .option('--token <token>', 'an API key covering the subscription, or the admin token (default: $IMGATE_API_KEY, $IMGATE_ADMIN_TOKEN, else the config)')
+  .addOption(configOption())
+  .addOption(urlOption())
+  .action(tailCommand);
 
 try {
   await program.parseAsync();

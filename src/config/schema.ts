@@ -25,6 +25,11 @@ const serverSchema = z
     maxPendingIngest: configNumber(z.number().int().positive())
       .default(10000)
       .describe('Inbound events waiting for a commit beyond which callbacks get 503 instead of being accepted.'),
+    streamHeartbeatMs: configNumber(z.number().int().min(1000).max(15000))
+      .default(15000)
+      .describe(
+        'How often an idle pull stream gets a keep-alive: an SSE comment line, a WebSocket ping (a client that has not answered the previous ping by then is dropped). Lower it for proxies that close idle connections sooner.',
+      ),
     shutdownTimeoutMs: configNumber(z.number().int().positive())
       .default(10000)
       .describe(
@@ -92,15 +97,21 @@ const signingSecret = z
   .min(1)
   .refine((secret) => !secret.startsWith('whsec_') || WHSEC.test(secret), 'after "whsec_" the secret must be base64 (Standard Webhooks)');
 
-const subscriptionSchema = z.strictObject({
+const subscriptionFields = z.strictObject({
   id: z
     .string()
     .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'letters, digits, ".", "_" and "-"')
     .describe('Names the subscription in the API and in delivery records.'),
-  url: z.url().describe('Where events are POSTed.'),
+  url: z.url().optional().describe('Where events are POSTed (every subscription but a pull one).'),
   secret: z
     .union([signingSecret, z.array(signingSecret).min(1).max(2)])
-    .describe('Signing secret; two during a rotation (both signatures are sent with `standard`, the first is used otherwise).'),
+    .optional()
+    .describe('Signing secret (every subscription but a pull one); two during a rotation (both signatures are sent with `standard`, the first is used otherwise).'),
+  pull: configBoolean()
+    .default(false)
+    .describe(
+      'A pull subscription: no url, no secret; clients read its events over SSE, WebSocket or long polling at `/v1/subscriptions/<id>/stream` and `/events` (docs/pull.md).',
+    ),
   signing: z
     .enum(['standard', 'abot', 'padpro'])
     .default('standard')
@@ -136,6 +147,24 @@ const subscriptionSchema = z.strictObject({
       '`conversation`: the events of one conversation arrive in the order stored, each once the previous one succeeded or was dead-lettered (a failing event holds up its conversation until then); different conversations still go in parallel. `none`: no order.',
     ),
 });
+
+/** A webhook subscription needs somewhere to POST and a secret to sign with; a pull one has neither. */
+function checkWebhookOrPull(sub: { pull: boolean; url?: string; secret?: unknown; format: string }, ctx: z.RefinementCtx): void {
+  if (sub.pull) {
+    for (const key of ['url', 'secret'] as const) {
+      if (sub[key] !== undefined) ctx.addIssue({ code: 'custom', path: [key], message: `a pull subscription has no ${key}` });
+    }
+    if (sub.format === 'raw') ctx.addIssue({ code: 'custom', path: ['format'], message: 'a pull subscription streams unified events' });
+    return;
+  }
+  for (const key of ['url', 'secret'] as const) {
+    if (sub[key] === undefined) ctx.addIssue({ code: 'custom', path: [key], message: `required (unless pull: true)` });
+  }
+}
+
+const subscriptionSchema = subscriptionFields.superRefine(checkWebhookOrPull);
+/** A subscription posted to the API, whose id imgate picks when it is left out. */
+const newSubscriptionSchema = subscriptionFields.extend({ id: subscriptionFields.shape.id.optional() }).superRefine(checkWebhookOrPull);
 
 const apiKeySchema = z.strictObject({
   id: z.string().min(1).describe('Names the key in logs and idempotency records.'),
@@ -196,4 +225,4 @@ export const configSchema = z
 export type Config = z.infer<typeof configSchema>;
 export type ChannelConfig = Config['channels'][number];
 export type SubscriptionConfig = Config['subscriptions'][number];
-export { subscriptionSchema };
+export { newSubscriptionSchema, subscriptionSchema };

@@ -18,6 +18,10 @@ export function renderDelivery(sub: Pick<SubscriptionRecord, 'url' | 'format' | 
     const url = shape && shape.query !== '' ? `${sub.url}${sub.url.includes('?') ? '&' : '?'}${shape.query}` : sub.url;
     return { url, contentType: shape?.contentType ?? 'application/json', body: stored.rawBody };
   }
-  const event = sub.includeRaw ? { ...stored.event, raw: shownRaw(stored.event.platform, stored.raw) } : stored.event;
-  return { url: sub.url, contentType: 'application/json', body: Buffer.from(JSON.stringify(event)) };
+  return { url: sub.url, contentType: 'application/json', body: Buffer.from(unifiedEventJson(sub, stored)) };
+}
+
+/** The unified event as JSON, with the platform payload as `raw` when the subscription asks for it. */
+export function unifiedEventJson(sub: Pick<SubscriptionRecord, 'includeRaw'>, stored: StoredEvent): string {
+  return JSON.stringify(sub.includeRaw ? { ...stored.event, raw: shownRaw(stored.event.platform, stored.raw) } : stored.event);
 }

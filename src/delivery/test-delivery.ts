@@ -6,19 +6,22 @@ import type { DeliveryWorker } from './worker.ts';
 
 export interface TestDeliveryResult {
   eventId: string;
-  deliveryId: string;
-  /** The first attempt, made before answering; null when this process runs no delivery worker. */
+  /** null for a pull subscription, whose stream the event joins instead. */
+  deliveryId: string | null;
+  /** The first attempt, made before answering; null when this process runs no delivery worker, and for a pull subscription. */
   attempt: AttemptRecord | null;
 }
 
 /**
  * A `system` event sent to one subscription only, stored and recorded like any other delivery (so
- * its attempts show in `/v1/deliveries` and it is retried on failure).
+ * its attempts show in `/v1/deliveries` and it is retried on failure); a pull subscription's
+ * readers get it in their stream.
  */
 export async function sendTestDelivery(
   store: Store,
   worker: DeliveryWorker | undefined,
   sub: SubscriptionRecord,
+  announcePull: (subscriptionIds: string[]) => void,
 ): Promise<TestDeliveryResult> {
   const now = new Date();
   const event: UnifiedEvent = {
@@ -42,17 +45,16 @@ export async function sendTestDelivery(
     conversation: { id: 'imgate-test', type: 'direct', name: null },
     flags: { history: false },
   };
-  const deliveryId = newId('dlv');
   const rawBody = Buffer.from(JSON.stringify(event));
+  const item = { channel: '_test', dedupKey: event.message.platformId, stored: { event, raw: event, rawBody, rawRequest: null } };
+  if (sub.pull) {
+    await store.ingestBatch([{ ...item, deliveries: [], pulls: [sub.id] }]);
+    announcePull([sub.id]);
+    return { eventId: event.id, deliveryId: null, attempt: null };
+  }
+  const deliveryId = newId('dlv');
   const create = async () => {
-    await store.ingestBatch([
-      {
-        channel: '_test',
-        dedupKey: event.message.platformId,
-        stored: { event, raw: event, rawBody, rawRequest: null },
-        deliveries: [{ id: deliveryId, subscriptionId: sub.id }],
-      },
-    ]);
+    await store.ingestBatch([{ ...item, deliveries: [{ id: deliveryId, subscriptionId: sub.id }] }]);
   };
   if (!worker) {
     await create();

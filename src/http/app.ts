@@ -7,6 +7,7 @@ import { channelRoutes } from './routes/api/channels.ts';
 import { clusterRoutes } from './routes/api/cluster.ts';
 import { eventRoutes } from './routes/api/events.ts';
 import { messageRoutes } from './routes/api/messages.ts';
+import { pullRoutes } from './routes/api/pull.ts';
 import { subscriptionRoutes } from './routes/api/subscriptions.ts';
 import { webhookConfigRoutes } from './routes/api/webhook-config.ts';
 import { healthRoutes } from './routes/health.ts';
@@ -39,7 +40,7 @@ export function buildApp(ctx: AppContext): FastifyInstance {
   // Each route module is its own encapsulated context: the inbound one swaps the body parsers. A
   // node without the http role serves only what operations need.
   const operations = [healthRoutes, clusterRoutes];
-  const api = [inboundRoutes, messageRoutes, subscriptionRoutes, eventRoutes, channelRoutes, webhookConfigRoutes, wxkfCallbackRoutes, wxkfManagerRoutes];
+  const api = [inboundRoutes, messageRoutes, subscriptionRoutes, pullRoutes, eventRoutes, channelRoutes, webhookConfigRoutes, wxkfCallbackRoutes, wxkfManagerRoutes];
   for (const routes of ctx.config.roles.includes('http') ? [...operations, ...api] : operations) {
     void app.register(async (scope) => routes(scope, ctx));
   }

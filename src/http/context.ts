@@ -3,6 +3,7 @@ import type { Logger } from '../core/logger.ts';
 import type { DeliveryWorker } from '../delivery/worker.ts';
 import type { SendService } from '../outbound/send-service.ts';
 import type { IngestPipeline } from '../pipeline/ingest.ts';
+import type { PullWakeups } from '../pull/pull-wakeups.ts';
 import type { ChannelRuntime } from '../runtime/channels.ts';
 import type { ClusterNode } from '../runtime/cluster.ts';
 import type { Store } from '../store/store.ts';
@@ -22,6 +23,8 @@ export interface AppContext {
   /** Absent when this process runs no delivery worker (`delivery.enabled: false`). */
   worker: DeliveryWorker | undefined;
   sendService: SendService;
+  /** Wakes this node's pull-stream readers when their streams grow (on any node). */
+  pullWakeups: PullWakeups;
   tokens: TokenService;
   lifecycle: { shuttingDown: boolean };
 }

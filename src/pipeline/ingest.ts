@@ -51,6 +51,8 @@ export class IngestPipeline {
     private readonly batcher: CommitBatcher,
     private readonly subscriptions: SubscriptionRegistry,
     private readonly onStored: (deliveries: NewDelivery[]) => void,
+    /** Events joined the streams of these pull subscriptions (after the commit). */
+    private readonly onPulled: (subscriptionIds: string[]) => void,
   ) {}
 
   async handleCallback(channel: IngestChannel, request: InboundRequest): Promise<IngestResult> {
@@ -81,26 +83,31 @@ export class IngestPipeline {
     if (events.length === 0 && !cursor) return [];
     const items = events.map((normalized): IngestItem => {
       const event = buildUnifiedEvent(normalized, channel, receivedAt);
-      const subscriptions = targets ? targets.map((id) => this.subscriptions.get(id) ?? { id, ordering: 'none' }) : this.subscriptions.matching(event);
+      const subscriptions = targets
+        ? targets.map((id) => this.subscriptions.get(id) ?? { id, ordering: 'none', pull: false })
+        : this.subscriptions.matching(event);
       return {
         channel: channel.id,
         dedupKey: normalized.dedupKey,
         stored: { event, raw: normalized.raw, rawBody: normalized.rawBody ?? rawBody, rawRequest: normalized.rawRequest ?? null },
-        deliveries: subscriptions.map((sub) => ({
-          id: newId('dlv'),
-          subscriptionId: sub.id,
-          orderKey: sub.ordering === 'conversation' ? event.conversation.id : null,
-        })),
+        deliveries: subscriptions
+          .filter((sub) => !sub.pull)
+          .map((sub) => ({
+            id: newId('dlv'),
+            subscriptionId: sub.id,
+            orderKey: sub.ordering === 'conversation' ? event.conversation.id : null,
+          })),
+        pulls: subscriptions.filter((sub) => sub.pull).map((sub) => sub.id),
       };
     });
     const outcomes = cursor
       ? await this.store.ingestBatch(items, [{ channel: channel.id, ...cursor }])
       : await this.batcher.submit(items);
-    const deliveries = outcomes.flatMap((outcome, index) => {
-      const item = items[index] as IngestItem;
-      return outcome.status === 'stored' ? item.deliveries.map((delivery) => ({ ...delivery, stored: item.stored })) : [];
-    });
+    const stored = items.filter((_item, index) => outcomes[index]?.status === 'stored');
+    const deliveries = stored.flatMap((item) => item.deliveries.map((delivery) => ({ ...delivery, stored: item.stored })));
     if (deliveries.length > 0) this.onStored(deliveries);
+    const pulled = stored.flatMap((item) => item.pulls ?? []);
+    if (pulled.length > 0) this.onPulled(pulled);
     return outcomes;
   }
 }

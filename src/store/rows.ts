@@ -57,6 +57,7 @@ export interface SubscriptionRow {
   retry_schedule: string;
   include_raw: boolean | number;
   ordering: SubscriptionRecord['ordering'];
+  pull: boolean | number;
   source: SubscriptionRecord['source'];
   created_at: number;
   updated_at: number;
@@ -152,6 +153,7 @@ export function toSubscription(row: SubscriptionRow): SubscriptionRecord {
     retrySchedule: JSON.parse(row.retry_schedule) as number[],
     includeRaw: Boolean(row.include_raw),
     ordering: row.ordering,
+    pull: Boolean(row.pull),
     source: row.source,
     createdAt: row.created_at,
     updatedAt: row.updated_at,

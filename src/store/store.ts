@@ -3,6 +3,7 @@ import type { Coordination } from './ports/coordination.ts';
 import type { DeliveryQueue } from './ports/delivery-queue.ts';
 import type { EventLog } from './ports/event-log.ts';
 import type { KeyValue } from './ports/key-value.ts';
+import type { PullStreams } from './ports/pull-streams.ts';
 import type { Retention } from './ports/retention.ts';
 import type { SendSlots } from './ports/send-slots.ts';
 import type { SendLog } from './ports/sends.ts';
@@ -13,6 +14,7 @@ export type * from './ports/delivery-queue.ts';
 export type * from './ports/event-log.ts';
 export { CursorMovedError } from './ports/event-log.ts';
 export type * from './ports/key-value.ts';
+export type * from './ports/pull-streams.ts';
 export type * from './ports/retention.ts';
 export type * from './ports/send-slots.ts';
 export type * from './ports/sends.ts';
@@ -23,7 +25,7 @@ export type * from './ports/sends.ts';
  * (`test/store/conformance.ts`). Code above `src/store` takes the ports it needs and never names an
  * engine; `open.ts` picks the engine from the URL.
  */
-export interface Store extends EventLog, DeliveryQueue, ConfigState, SendLog, KeyValue, Coordination, SendSlots, Retention {
+export interface Store extends EventLog, DeliveryQueue, PullStreams, ConfigState, SendLog, KeyValue, Coordination, SendSlots, Retention {
   /** `sqlite` or `postgres`, for logs and `/v1/cluster`. */
   readonly engine: string;
   /** Applies pending migrations, once however many nodes start together. Safe on every start. */

@@ -10,8 +10,9 @@ export function toSubscriptionRecord(
 ): SubscriptionRecord {
   return {
     id: input.id,
-    url: input.url,
-    secrets: Array.isArray(input.secret) ? input.secret : [input.secret],
+    // A pull subscription has neither (the schema makes sure the others have both).
+    url: input.url ?? '',
+    secrets: input.secret === undefined ? [] : [input.secret].flat(),
     signing: input.signing,
     format: input.format,
     channels: input.channels ?? null,
@@ -23,14 +24,15 @@ export function toSubscriptionRecord(
     retrySchedule: input.retry.schedule,
     includeRaw: input.includeRaw,
     ordering: input.ordering,
+    pull: input.pull,
     source,
     createdAt,
     updatedAt: now,
   };
 }
 
-/** What the API shows of a subscription: everything but its secrets. */
+/** What the API shows of a subscription: everything but its secrets (a pull subscription's url is null). */
 export function describeSubscription(sub: SubscriptionRecord): Record<string, unknown> {
   const { secrets, retrySchedule, ...rest } = sub;
-  return { ...rest, retry: { schedule: retrySchedule }, secretCount: secrets.length };
+  return { ...rest, url: sub.pull ? null : sub.url, retry: { schedule: retrySchedule }, secretCount: secrets.length };
 }

@@ -78,6 +78,7 @@ function puppetRecord(id: string, url: string, channelId: string, now: number, e
     retrySchedule: PUPPET_RETRY_SCHEDULE,
     includeRaw: false,
     ordering: 'none',
+    pull: false,
     source: 'puppet',
     createdAt: existing?.createdAt ?? now,
     updatedAt: now,

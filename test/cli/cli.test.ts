@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile, spawn, spawnSync } from 'node:child_process';
 import { promisify } from 'node:util';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -109,6 +109,59 @@ describe('the imgate command', () => {
       assert.match(result.stderr, /HTTP 404: .*IMG_ERR_NOT_FOUND/);
     });
   });
+  describe('tail', () => {
+    let gw: TestGateway;
+    const configPath = join(dir, 'tail.yaml');
+    const channel = { id: 'wx', platform: 'wechat-pad', secret: 'cli-tail-secret' };
+
+    before(async () => {
+      gw = await startTestGateway({ channels: [channel], subscriptions: [{ id: 'agent', pull: true }] }, makeTempDir());
+      writeFileSync(configPath, stringify({ channels: [channel], admin: { token: 'test-admin-token-0123456789' } }));
+    });
+    after(async () => {
+      await gw.close();
+      removeDir(gw.dir);
+    });
+
+    /** Runs `imgate tail agent` until it printed `lines` lines, then stops it with SIGINT. */
+    async function tail(lines: number, post: () => Promise<void>, args: string[] = []): Promise<{ code: number | null; out: string[] }> {
+      const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'tail', 'agent', '--config', configPath, '--url', gw.url, ...args], {
+        env: { PATH: process.env.PATH ?? '' },
+      });
+      let out = '';
+      child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+      const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+      // Once its first poll is waiting: the gateway logs nothing for it before it answers, so give it a moment.
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      await post();
+      await waitFor(() => (out.split('\n').filter(Boolean).length >= lines ? true : undefined), 10_000, `${lines} lines`);
+      child.kill('SIGINT');
+      return { code: await exited, out: out.split('\n').filter(Boolean) };
+    }
+
+    async function simulate(text: string): Promise<void> {
+      const result = await imgateAsync(['simulate', 'wechat-pad', '--config', configPath, '--url', gw.url, '--text', text]);
+      assert.equal(result.code, 0, result.stderr);
+    }
+
+    it('prints the events of a pull subscription as they arrive, and the next tail resumes after the last one printed', async () => {
+      const first = await tail(2, async () => {
+        await simulate('first line');
+        await simulate('second line');
+      });
+      assert.equal(first.code, 0);
+      assert.match(first.out[0] ?? '', /^1 {2}\S+ {2}wx {2}\S+ {2}.+: first line$/);
+      assert.match(first.out[1] ?? '', /^2 .*: second line$/);
+
+      const second = await tail(1, () => simulate('third line'), ['--json']);
+      assert.equal(second.code, 0);
+      assert.equal(second.out.length, 1, 'nothing printed twice');
+      const printed = JSON.parse(second.out[0] ?? '{}');
+      assert.equal(printed.cursor, '3');
+      assert.equal(printed.event.message.text, 'third line');
+    });
+  });
+
   describe('simulate for the WeCom, DingTalk and Feishu channels', () => {
     let gw: TestGateway;
     const wecom = new FakeWecomApi();

@@ -24,7 +24,7 @@ describe('DeliveryWorker.stop', () => {
     const now = Date.now();
     await store.upsertSubscription({
       id: 'sub', url: `${subscriber.url}/in`, secrets: ['s3cret'], signing: 'standard', format: 'unified', channels: null, messageTypes: null,
-      includeSelf: true, groups: 'all', enabled: true, timeoutMs: 5000, retrySchedule: [5], includeRaw: false, ordering: 'none',
+      includeSelf: true, groups: 'all', enabled: true, timeoutMs: 5000, retrySchedule: [5], includeRaw: false, ordering: 'none', pull: false,
       source: 'api', createdAt: now, updatedAt: now,
     });
     const logger = pino({ level: 'silent' });

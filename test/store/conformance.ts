@@ -823,6 +823,74 @@ export function describeStoreConformance(engine: string, factory: StoreFactory):
       });
     });
 
+    describe('pull streams', () => {
+      /** Events that join the stream of `subscriptionId` (and a webhook subscription's deliveries). */
+      function pulled(subscriptionId: string, count: number): IngestItem[] {
+        return Array.from({ length: count }, () => ({ ...ingestItem(), pulls: [subscriptionId] }));
+      }
+      const eventIds = (entries: { stored: { event: { id: string } } }[]) => entries.map((entry) => entry.stored.event.id);
+
+      it('numbers the events of each stream in the order stored, from 1, and reads after a cursor', async () => {
+        const first = pulled('pull_a', 3);
+        const other = pulled('pull_b', 2);
+        await store.ingestBatch([...first.slice(0, 2), ...other]);
+        await store.ingestBatch(first.slice(2));
+
+        const all = await store.readPull('pull_a', '0', 10);
+        assert.deepEqual(
+          all.map((entry) => entry.cursor),
+          ['1', '2', '3'],
+        );
+        assert.deepEqual(all[0]?.stored, first[0]?.stored);
+        assert.deepEqual(eventIds(all), eventIds(first));
+        assert.deepEqual(eventIds(await store.readPull('pull_a', '1', 1)), [first[1]?.stored.event.id]);
+        assert.deepEqual(eventIds(await store.readPull('pull_b', '0', 10)), eventIds(other));
+        assert.deepEqual(await store.readPull('pull_a', '3', 10), []);
+        assert.deepEqual(await store.pullState('pull_a'), { acked: null, head: '3' });
+        assert.deepEqual(await store.pullState('pull_never'), { acked: null, head: null });
+      });
+
+      it('starts a reader without a cursor after the acknowledged one, which only moves forward and never past the head', async () => {
+        const items = pulled('pull_a', 4);
+        await store.ingestBatch(items);
+        assert.equal((await store.readPull('pull_a', null, 10)).length, 4, 'nothing acknowledged: from the beginning');
+
+        await store.ackPull('pull_a', '2');
+        await store.ackPull('pull_a', '1');
+        assert.deepEqual(await store.pullState('pull_a'), { acked: '2', head: '4' });
+        assert.deepEqual(eventIds(await store.readPull('pull_a', null, 10)), eventIds(items.slice(2)));
+
+        await store.ackPull('pull_a', '99');
+        assert.deepEqual(await store.pullState('pull_a'), { acked: '4', head: '4' });
+        const later = pulled('pull_a', 1);
+        await store.ingestBatch(later);
+        assert.deepEqual(eventIds(await store.readPull('pull_a', null, 10)), eventIds(later), 'a cursor from the future skipped nothing');
+      });
+
+      it('appends a duplicate to no stream', async () => {
+        const [item] = pulled('pull_a', 1);
+        assert.ok(item);
+        await store.ingestBatch([item]);
+        await store.ingestBatch([{ ...ingestItem({ dedupKey: item.dedupKey }), pulls: ['pull_a'] }]);
+        assert.deepEqual(eventIds(await store.readPull('pull_a', '0', 10)), [item.stored.event.id]);
+      });
+
+      it('forgets the stream of a deleted subscription, and the entries of purged events', async () => {
+        const sub = sampleSubscription({ pull: true, url: '', secrets: [] });
+        await store.upsertSubscription(sub);
+        assert.deepEqual(await store.getSubscription(sub.id), sub);
+        const old = { ...ingestItem({ receivedAt: Date.now() - 10_000 }), deliveries: [], pulls: [sub.id] };
+        const recent = { ...ingestItem(), deliveries: [], pulls: [sub.id] };
+        await store.ingestBatch([old, recent]);
+        await store.purgeOlderThan(Date.now() - 5_000);
+        assert.deepEqual(eventIds(await store.readPull(sub.id, '0', 10)), [recent.stored.event.id]);
+
+        assert.equal(await store.deleteSubscription(sub.id), true);
+        assert.deepEqual(await store.readPull(sub.id, '0', 10), []);
+        assert.deepEqual(await store.pullState(sub.id), { acked: null, head: null });
+      });
+    });
+
     describe('coordination', () => {
       it('grants a lease to one holder until it runs out, renews it only with its token, and lets it go', async () => {
         const first = await store.acquireLease('connection:discord-main', 'node-a', 30_000);
@@ -881,7 +949,7 @@ export function describeStoreConformance(engine: string, factory: StoreFactory):
         const heard: string[] = [];
         const stop = await store.listen('deliveries', (payload) => heard.push(payload));
         await store.notify('deliveries', 'sub_a');
-        await store.notify('events', 'not for this topic');
+        await store.notify('pulls', 'not for this topic');
         await waitUntil(() => heard.length === 1);
         await stop();
         await store.notify('deliveries', 'sub_b');
@@ -946,6 +1014,42 @@ export function describeStoreConformance(engine: string, factory: StoreFactory):
         assert.ok(a && b);
         assert.equal([a, b].filter((outcome) => outcome.status === 'stored').length, 1);
         assert.equal(a.eventId, b.eventId, 'the duplicate names the stored event');
+      });
+
+      it('numbers a stream without a gap or a repeat while both stores append to it, and a reader never sees a number before the ones below it', async () => {
+        const rounds = 30;
+        let writing = true;
+        const seen: number[] = [];
+        // Reads as the stores write: had an entry committed after a higher-numbered one, the reader
+        // would at some point find a gap below what it has already read.
+        const reader = (async () => {
+          let cursor = '0';
+          while (writing || seen.length < rounds * 2 * 3) {
+            const page = await peer.readPull('pull_race', cursor, 50);
+            for (const entry of page) {
+              assert.equal(Number(entry.cursor), seen.length + 1, `entry ${entry.cursor} read right after ${cursor}`);
+              seen.push(Number(entry.cursor));
+              cursor = entry.cursor;
+            }
+            if (page.length === 0 && !writing) break;
+          }
+        })();
+        const write = (writer: Store) =>
+          (async () => {
+            for (let round = 0; round < rounds; round += 1) {
+              await writer.ingestBatch(Array.from({ length: 3 }, () => ({ ...ingestItem(), deliveries: [], pulls: ['pull_race', 'pull_other'] })));
+            }
+          })();
+        await Promise.all([write(store), write(peer)]);
+        writing = false;
+        await reader;
+        assert.equal(seen.length, rounds * 2 * 3);
+        assert.deepEqual(await store.pullState('pull_race'), { acked: null, head: String(rounds * 2 * 3) });
+        const other = await store.readPull('pull_other', '0', 500);
+        assert.deepEqual(
+          other.map((entry) => entry.cursor),
+          Array.from({ length: rounds * 2 * 3 }, (_, i) => String(i + 1)),
+        );
       });
 
       it('wakes a listener on the other store', async () => {
@@ -1064,6 +1168,7 @@ function sampleSubscription(overrides: Partial<SubscriptionRecord> = {}): Subscr
     retrySchedule: [5, 30, 120],
     includeRaw: false,
     ordering: 'none',
+    pull: false,
     source: 'api',
     createdAt: 1_700_000_000_000,
     updatedAt: 1_700_000_000_000,

@@ -163,17 +163,17 @@ describe('PostgresStore: two stores racing on one database', { timeout: 60_000 }
   it('carries a notification to a listener on the other store, on its topic only', async () => {
     const heard: string[] = [];
     const stopDeliveries = await two.listen('deliveries', (payload) => heard.push(`deliveries:${payload}`));
-    const stopEvents = await two.listen('events', (payload) => heard.push(`events:${payload}`));
+    const stopPulls = await two.listen('pulls', (payload) => heard.push(`pulls:${payload}`));
     try {
       await one.notify('deliveries', 'sub_a');
       await waitUntil(() => heard.length > 0, 10_000);
       await stopDeliveries();
       await one.notify('deliveries', 'unheard');
-      await one.notify('events', 'stored');
+      await one.notify('pulls', 'stored');
       await waitUntil(() => heard.length > 1, 10_000);
-      assert.deepEqual(heard, ['deliveries:sub_a', 'events:stored']);
+      assert.deepEqual(heard, ['deliveries:sub_a', 'pulls:stored']);
     } finally {
-      await stopEvents();
+      await stopPulls();
     }
   });
 
@@ -286,14 +286,14 @@ describe('PostgresStore: the server goes away', { timeout: 90_000 }, () => {
   it('listens again by itself after PostgreSQL restarted', async () => {
     const store = await openStore(url);
     const heard: string[] = [];
-    const stop = await store.listen('events', (payload) => heard.push(payload));
+    const stop = await store.listen('pulls', (payload) => heard.push(payload));
     try {
       await server.stop();
       await server.start();
       // The pool drops its broken connections on their first use: notify until one gets through
       // to a listener that has come back.
       await waitUntil(async () => {
-        await store.notify('events', 'after-restart').catch(() => undefined);
+        await store.notify('pulls', 'after-restart').catch(() => undefined);
         return heard.includes('after-restart');
       }, 20_000);
     } finally {
@@ -357,6 +357,7 @@ function config(id: string): SubscriptionRecord {
     retrySchedule: [5, 30],
     includeRaw: false,
     ordering: 'none',
+    pull: false,
     source: 'config',
     createdAt: 1_700_000_000_000,
     updatedAt: 1_700_000_000_000,

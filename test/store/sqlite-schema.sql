@@ -114,6 +114,21 @@ CREATE TABLE outbound_messages (
 
 CREATE INDEX outbound_messages_created_at ON outbound_messages (created_at);
 
+CREATE TABLE pull_entries (
+  subscription_id TEXT NOT NULL,
+  seq             INTEGER NOT NULL,
+  event_id        TEXT NOT NULL REFERENCES events (id),
+  PRIMARY KEY (subscription_id, seq)
+) WITHOUT ROWID;
+
+CREATE INDEX pull_entries_event_id ON pull_entries (event_id);
+
+CREATE TABLE pull_streams (
+  subscription_id TEXT PRIMARY KEY,
+  head            INTEGER NOT NULL,
+  acked           INTEGER NOT NULL
+);
+
 CREATE TABLE schema_migrations (
   version    INTEGER PRIMARY KEY,
   name       TEXT NOT NULL,
@@ -145,7 +160,7 @@ CREATE TABLE "subscriptions" (
   source         TEXT NOT NULL CHECK (source IN ('config', 'api', 'puppet')),
   created_at     INTEGER NOT NULL,
   updated_at     INTEGER NOT NULL
-, ordering TEXT NOT NULL DEFAULT 'none' CHECK (ordering IN ('none', 'conversation')));
+, ordering TEXT NOT NULL DEFAULT 'none' CHECK (ordering IN ('none', 'conversation')), pull INTEGER NOT NULL DEFAULT 0);
 
 CREATE TABLE tokens (
   key        TEXT PRIMARY KEY,

@@ -24,6 +24,11 @@ export interface SubscriptionRecord {
    */
   ordering: 'none' | 'conversation';
   /**
+   * A pull subscription: its events are kept in a stream that clients read (SSE, WebSocket, long
+   * polling) instead of being POSTed; it has no url and no secrets.
+   */
+  pull: boolean;
+  /**
    * `config` subscriptions are rewritten from the config file at every start; `puppet` ones are
    * registered WeCom KF puppets, which receive only the callbacks addressed to them.
    */

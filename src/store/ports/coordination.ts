@@ -46,5 +46,8 @@ export interface Coordination {
   listen(topic: WakeupTopic, listener: (payload: string) => void): Promise<() => Promise<void>>;
 }
 
-/** `deliveries`: deliveries were stored that no worker on the storing node took; `events`: events were stored. */
-export type WakeupTopic = 'deliveries' | 'events';
+/**
+ * `deliveries`: deliveries were stored that no worker on the storing node took; `pulls`: events
+ * joined the streams of the pull subscriptions the payload names (comma-separated, `*`: any).
+ */
+export type WakeupTopic = 'deliveries' | 'pulls';

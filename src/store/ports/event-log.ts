@@ -46,6 +46,8 @@ export interface IngestItem {
    * claimable only once the earlier deliveries with that key to that subscription are done.
    */
   deliveries: { id: string; subscriptionId: string; orderKey?: string | null }[];
+  /** The pull subscriptions whose streams the event joins, in the same transaction (see PullStreams). */
+  pulls?: string[];
 }
 
 export type IngestOutcome =

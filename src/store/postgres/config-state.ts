@@ -5,14 +5,31 @@ import { ADVISORY_LOCKS, type Database, type Sql } from './database.ts';
 // created_at is kept on update: config subscriptions are upserted at every start.
 const UPSERT_SUBSCRIPTION = `
 INSERT INTO subscriptions (id, url, secrets, signing, format, channels, message_types, include_self, groups,
-                           enabled, timeout_ms, retry_schedule, include_raw, source, created_at, updated_at, ordering)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+                           enabled, timeout_ms, retry_schedule, include_raw, source, created_at, updated_at, ordering, pull)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
 ON CONFLICT (id) DO UPDATE SET
   url = EXCLUDED.url, secrets = EXCLUDED.secrets, signing = EXCLUDED.signing, format = EXCLUDED.format,
   channels = EXCLUDED.channels, message_types = EXCLUDED.message_types, include_self = EXCLUDED.include_self,
   groups = EXCLUDED.groups, enabled = EXCLUDED.enabled, timeout_ms = EXCLUDED.timeout_ms,
-  retry_schedule = EXCLUDED.retry_schedule, include_raw = EXCLUDED.include_raw, ordering = EXCLUDED.ordering, source = EXCLUDED.source,
+  retry_schedule = EXCLUDED.retry_schedule, include_raw = EXCLUDED.include_raw, ordering = EXCLUDED.ordering, pull = EXCLUDED.pull,
+  source = EXCLUDED.source,
   updated_at = EXCLUDED.updated_at`;
+
+/** Deletes subscriptions by a condition on their row, and the streams of the pull ones among them, in one statement. */
+function deleteWhere(condition: string): string {
+  return `
+WITH gone AS (
+  DELETE FROM subscriptions WHERE ${condition} RETURNING id
+), entries AS (
+  DELETE FROM pull_entries WHERE subscription_id IN (SELECT id FROM gone)
+), streams AS (
+  DELETE FROM pull_streams WHERE subscription_id IN (SELECT id FROM gone)
+)
+SELECT count(*)::integer AS deleted FROM gone`;
+}
+
+const DELETE_SUBSCRIPTION = deleteWhere('id = $1');
+const DELETE_UNLISTED_CONFIG_SUBSCRIPTIONS = deleteWhere(`source = 'config' AND id <> ALL ($1::text[])`);
 
 export function postgresConfigState(db: Database): ConfigState {
   return {
@@ -30,7 +47,8 @@ export function postgresConfigState(db: Database): ConfigState {
     },
 
     async deleteSubscription(id) {
-      return (await db.run('DELETE FROM subscriptions WHERE id = $1', [id])) > 0;
+      const row = await db.one<{ deleted: number }>(DELETE_SUBSCRIPTION, [id]);
+      return (row?.deleted ?? 0) > 0;
     },
 
     async setSubscriptionEnabled(id, enabled) {
@@ -49,7 +67,7 @@ export function postgresConfigState(db: Database): ConfigState {
           throw new Error(`subscription "${taken}" in the config file has the id of one created through the API`);
         }
         for (const sub of subscriptions) await upsert(tx, { ...sub, source: 'config' });
-        await tx.run(`DELETE FROM subscriptions WHERE source = 'config' AND id <> ALL ($1::text[])`, [ids]);
+        await tx.run(DELETE_UNLISTED_CONFIG_SUBSCRIPTIONS, [ids]);
         await tx.run('DELETE FROM api_keys');
         await tx.run(
           `INSERT INTO api_keys (id, token_hash, channels)
@@ -89,6 +107,7 @@ async function upsert(sql: Sql, sub: SubscriptionRecord): Promise<void> {
     sub.createdAt,
     sub.updatedAt,
     sub.ordering,
+    sub.pull,
   ]);
 }
 

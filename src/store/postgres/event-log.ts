@@ -3,6 +3,7 @@ import type { CursorUpdate, EventLog, IngestItem, IngestOutcome, StoredEvent } f
 import { epochMs, toStoredEvent, type EventRow } from '../rows.ts';
 import { storableText, toJson, where, WITH_NOW, type Database, type Sql } from './database.ts';
 import { writeCursors } from './key-value.ts';
+import { appendPullEntries } from './pull-streams.ts';
 
 const EVENT_COLUMNS = 'event_json, raw_json, raw_body, raw_content_type, raw_query';
 
@@ -123,6 +124,7 @@ async function ingestEvents(tx: Sql, items: IngestItem[]): Promise<IngestOutcome
       deliveries.map((d) => (d.orderKey === undefined || d.orderKey === null ? null : storableText(d.orderKey))),
     ]);
   }
+  await appendPullEntries(tx, stored);
 
   return items.map((item): IngestOutcome => {
     const first = firstByKey.get(dedupIdentity(item)) as IngestItem;

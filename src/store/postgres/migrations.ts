@@ -166,4 +166,29 @@ CREATE TABLE send_slots (
 );
 `,
   },
+  {
+    version: 2,
+    name: 'pull-subscriptions',
+    // Pull subscriptions keep their events in a stream per subscription, numbered in commit order
+    // (the cursor clients resume from; see pull-streams.ts), with the last cursor a client
+    // acknowledged. Entries go with their events at the purge; a deleted subscription's stream goes
+    // with it.
+    sql: `
+ALTER TABLE subscriptions ADD COLUMN pull boolean NOT NULL DEFAULT false;
+
+CREATE TABLE pull_streams (
+  subscription_id text COLLATE "C" PRIMARY KEY,
+  head            bigint NOT NULL,
+  acked           bigint NOT NULL
+);
+
+CREATE TABLE pull_entries (
+  subscription_id text COLLATE "C" NOT NULL,
+  seq             bigint NOT NULL,
+  event_id        text COLLATE "C" NOT NULL REFERENCES events (id),
+  PRIMARY KEY (subscription_id, seq)
+);
+CREATE INDEX pull_entries_event_id ON pull_entries (event_id);
+`,
+  },
 ];

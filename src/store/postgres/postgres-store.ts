@@ -7,6 +7,7 @@ import { postgresDeliveryQueue } from './delivery-queue.ts';
 import { postgresEventLog } from './event-log.ts';
 import { postgresKeyValue } from './key-value.ts';
 import { migrate } from './migrate.ts';
+import { postgresPullStreams } from './pull-streams.ts';
 import { postgresRetention } from './retention.ts';
 import { postgresSendSlots } from './send-slots.ts';
 import { postgresSendLog } from './sends.ts';
@@ -38,6 +39,7 @@ export function createPostgresStore(url: string): PostgresStore {
     },
     ...postgresEventLog(db),
     ...postgresDeliveryQueue(db),
+    ...postgresPullStreams(db),
     ...postgresConfigState(db),
     ...postgresSendLog(db),
     ...postgresKeyValue(db),

@@ -23,6 +23,8 @@ WITH gone_attempts AS (
   DELETE FROM delivery_attempts WHERE delivery_id IN (SELECT id FROM deliveries WHERE event_id = ANY($1::text[])) RETURNING 1
 ), gone_deliveries AS (
   DELETE FROM deliveries WHERE event_id = ANY($1::text[]) RETURNING 1
+), gone_pull_entries AS (
+  DELETE FROM pull_entries WHERE event_id = ANY($1::text[])
 ), gone_events AS (
   DELETE FROM events WHERE id = ANY($1::text[]) RETURNING 1
 )
@@ -65,7 +67,7 @@ export function postgresRetention(db: Database): Retention {
 }
 
 /**
- * Up to PURGE_CHUNK old events with their deliveries and attempts. An event with a delivery still
+ * Up to PURGE_CHUNK old events with their deliveries, attempts and pull entries. An event with a delivery still
  * pending or in flight stays, however old, until that delivery succeeds or is dead-lettered: a long
  * retry schedule (or a subscriber's Retry-After) can outlast the retention.
  */

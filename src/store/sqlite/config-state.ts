@@ -7,15 +7,15 @@ export function sqliteConfigState(sql: SqliteConnection): ConfigState {
   const upsert = (sub: SubscriptionRecord): void => {
     sql.run(
       `INSERT INTO subscriptions (id, url, secrets, signing, format, channels, message_types, include_self, groups,
-                                  enabled, timeout_ms, retry_schedule, include_raw, ordering, source, created_at, updated_at)
+                                  enabled, timeout_ms, retry_schedule, include_raw, ordering, pull, source, created_at, updated_at)
        VALUES (@id, @url, @secrets, @signing, @format, @channels, @messageTypes, @includeSelf, @groups,
-               @enabled, @timeoutMs, @retrySchedule, @includeRaw, @ordering, @source, @createdAt, @updatedAt)
+               @enabled, @timeoutMs, @retrySchedule, @includeRaw, @ordering, @pull, @source, @createdAt, @updatedAt)
        ON CONFLICT (id) DO UPDATE SET
          url = excluded.url, secrets = excluded.secrets, signing = excluded.signing, format = excluded.format,
          channels = excluded.channels, message_types = excluded.message_types, include_self = excluded.include_self,
          groups = excluded.groups, enabled = excluded.enabled, timeout_ms = excluded.timeout_ms,
          retry_schedule = excluded.retry_schedule, include_raw = excluded.include_raw, ordering = excluded.ordering,
-         source = excluded.source,
+         pull = excluded.pull, source = excluded.source,
          updated_at = excluded.updated_at`,
       {
         ...sub,
@@ -26,8 +26,19 @@ export function sqliteConfigState(sql: SqliteConnection): ConfigState {
         enabled: Number(sub.enabled),
         retrySchedule: JSON.stringify(sub.retrySchedule),
         includeRaw: Number(sub.includeRaw),
+        pull: Number(sub.pull),
       },
     );
+  };
+
+  /** Deletes subscriptions by a condition on their row, and the streams of the pull ones among them. */
+  const deleteWhere = (condition: string, ...params: unknown[]): number => {
+    const gone = sql.many<{ id: string }>(`DELETE FROM subscriptions WHERE ${condition} RETURNING id`, ...params);
+    for (const { id } of gone) {
+      sql.run('DELETE FROM pull_entries WHERE subscription_id = ?', id);
+      sql.run('DELETE FROM pull_streams WHERE subscription_id = ?', id);
+    }
+    return gone.length;
   };
 
   return {
@@ -45,7 +56,7 @@ export function sqliteConfigState(sql: SqliteConnection): ConfigState {
     },
 
     async deleteSubscription(id) {
-      return sql.run('DELETE FROM subscriptions WHERE id = ?', id).changes > 0;
+      return sql.transaction(() => deleteWhere('id = ?', id)) > 0;
     },
 
     async setSubscriptionEnabled(id, enabled) {
@@ -61,10 +72,7 @@ export function sqliteConfigState(sql: SqliteConnection): ConfigState {
           }
           upsert({ ...sub, source: 'config' });
         }
-        sql.run(
-          `DELETE FROM subscriptions WHERE source = 'config' AND id NOT IN (SELECT value FROM json_each(?))`,
-          JSON.stringify(subscriptions.map((sub) => sub.id)),
-        );
+        deleteWhere(`source = 'config' AND id NOT IN (SELECT value FROM json_each(?))`, JSON.stringify(subscriptions.map((sub) => sub.id)));
         sql.run('DELETE FROM api_keys');
         for (const key of apiKeys) {
           sql.run('INSERT INTO api_keys (id, token_hash, channels) VALUES (?, ?, ?)', key.id, key.tokenHash, JSON.stringify(key.channels));

@@ -3,6 +3,7 @@ import type { CursorUpdate, EventLog, IngestItem, IngestOutcome, StoredEvent } f
 import { epochMs, toStoredEvent, type EventRow } from '../rows.ts';
 import { nowMs, toJson, where, type SqliteConnection } from './connection.ts';
 import { writeCursor } from './key-value.ts';
+import { appendPullEntries } from './pull-streams.ts';
 
 const EVENT_COLUMNS = 'event_json, raw_json, raw_body, raw_content_type, raw_query';
 
@@ -41,6 +42,7 @@ export function sqliteEventLog(sql: SqliteConnection): EventLog {
         { id: delivery.id, eventId: event.id, subscriptionId: delivery.subscriptionId, now, orderKey: delivery.orderKey ?? null },
       );
     }
+    appendPullEntries(sql, item);
     return { status: 'stored', eventId: event.id, deliveryIds: item.deliveries.map((d) => d.id) };
   }
 

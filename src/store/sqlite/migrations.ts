@@ -229,4 +229,28 @@ CREATE TABLE send_slots (
 );
 `,
   },
+  {
+    version: 7,
+    name: 'pull-subscriptions',
+    // Pull subscriptions keep their events in a stream per subscription, numbered in commit order
+    // (the cursor clients resume from), with the last cursor a client acknowledged. Entries go with
+    // their events at the purge; a deleted subscription's stream goes with it.
+    sql: `
+ALTER TABLE subscriptions ADD COLUMN pull INTEGER NOT NULL DEFAULT 0;
+
+CREATE TABLE pull_streams (
+  subscription_id TEXT PRIMARY KEY,
+  head            INTEGER NOT NULL,
+  acked           INTEGER NOT NULL
+);
+
+CREATE TABLE pull_entries (
+  subscription_id TEXT NOT NULL,
+  seq             INTEGER NOT NULL,
+  event_id        TEXT NOT NULL REFERENCES events (id),
+  PRIMARY KEY (subscription_id, seq)
+) WITHOUT ROWID;
+CREATE INDEX pull_entries_event_id ON pull_entries (event_id);
+`,
+  },
 ];

@@ -6,7 +6,7 @@ const PURGE_CHUNK = 1000;
 
 export function sqliteRetention(sql: SqliteConnection): Retention {
   /**
-   * Up to PURGE_CHUNK old events with their deliveries and attempts. An event with a delivery still
+   * Up to PURGE_CHUNK old events with their deliveries, attempts and pull entries. An event with a delivery still
    * pending or in flight stays, however old, until that delivery succeeds or is dead-lettered: a
    * long retry schedule (or a subscriber's Retry-After) can outlast the retention.
    */
@@ -26,6 +26,7 @@ export function sqliteRetention(sql: SqliteConnection): Retention {
       list,
     ).changes;
     const deliveries = sql.run('DELETE FROM deliveries WHERE event_id IN (SELECT value FROM json_each(?))', list).changes;
+    sql.run('DELETE FROM pull_entries WHERE event_id IN (SELECT value FROM json_each(?))', list);
     const events = sql.run('DELETE FROM events WHERE id IN (SELECT value FROM json_each(?))', list).changes;
     return { events, deliveries, attempts };
   };

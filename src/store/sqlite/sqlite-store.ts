@@ -7,6 +7,7 @@ import { sqliteDeliveryQueue } from './delivery-queue.ts';
 import { sqliteEventLog } from './event-log.ts';
 import { sqliteKeyValue } from './key-value.ts';
 import { migrate } from './migrate.ts';
+import { sqlitePullStreams } from './pull-streams.ts';
 import { sqliteRetention } from './retention.ts';
 import { sqliteSendSlots } from './send-slots.ts';
 import { sqliteSendLog } from './sends.ts';
@@ -34,6 +35,7 @@ export function openSqliteStore(path: string): SqliteStore {
     },
     ...sqliteEventLog(sql),
     ...sqliteDeliveryQueue(sql),
+    ...sqlitePullStreams(sql),
     ...sqliteConfigState(sql),
     ...sqliteSendLog(sql),
     ...sqliteKeyValue(sql),

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { subscriptionSchema } from '../../../config/schema.ts';
+import { newSubscriptionSchema, subscriptionSchema } from '../../../config/schema.ts';
 import { ImgateError } from '../../../core/errors.ts';
 import { newId } from '../../../core/ids.ts';
 import { describeSubscription, toSubscriptionRecord } from '../../../subscriptions/from-config.ts';
@@ -8,8 +8,6 @@ import type { AppContext } from '../../context.ts';
 import { requireAdmin } from '../../plugins/auth.ts';
 import { validate } from '../../validate.ts';
 import { sendTestDelivery } from '../../../delivery/test-delivery.ts';
-
-const createSchema = subscriptionSchema.extend({ id: subscriptionSchema.shape.id.optional() });
 
 /** `/v1/subscriptions[/:id]` and `POST /v1/subscriptions/:id/test`. Config-file subscriptions are read-only here. */
 export async function subscriptionRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
@@ -37,10 +35,16 @@ export async function subscriptionRoutes(app: FastifyInstance, ctx: AppContext):
 
   app.get('/v1/subscriptions', async () => ({ data: (await ctx.store.listSubscriptions()).map(describeSubscription) }));
 
-  app.get<{ Params: { id: string } }>('/v1/subscriptions/:id', async (request) => describeSubscription(await load(request.params.id)));
+  // A pull subscription shows where its stream stands: the newest cursor and the last one a reader acknowledged.
+  app.get<{ Params: { id: string } }>('/v1/subscriptions/:id', async (request) => {
+    const sub = await load(request.params.id);
+    if (!sub.pull) return describeSubscription(sub);
+    const state = await ctx.store.pullState(sub.id);
+    return { ...describeSubscription(sub), stream: { ackedCursor: state.acked, headCursor: state.head ?? '0' } };
+  });
 
   app.post('/v1/subscriptions', async (request, reply) => {
-    const input = validate(createSchema, request.body);
+    const input = validate(newSubscriptionSchema, request.body);
     const id = input.id ?? newId('sub');
     if (await ctx.store.getSubscription(id)) throw new ImgateError('IMG_ERR_VALIDATION', { message: `subscription "${id}" exists` });
     reply.status(201);
@@ -68,6 +72,6 @@ export async function subscriptionRoutes(app: FastifyInstance, ctx: AppContext):
 
   app.post<{ Params: { id: string } }>('/v1/subscriptions/:id/test', async (request) => {
     const sub = await load(request.params.id);
-    return sendTestDelivery(ctx.store, ctx.worker, sub);
+    return sendTestDelivery(ctx.store, ctx.worker, sub, (ids) => ctx.pullWakeups.announce(ids));
   });
 }

@@ -91,6 +91,7 @@ export async function webhookConfigRoutes(app: FastifyInstance, ctx: AppContext)
       retrySchedule: retrySchedule(input.RetryCount),
       includeRaw: false,
       ordering: 'none',
+      pull: false,
       source: 'api',
       createdAt: createdAt ?? now,
       updatedAt: now,
@@ -138,7 +139,7 @@ export async function webhookConfigRoutes(app: FastifyInstance, ctx: AppContext)
 
   app.get<{ Querystring: WebhookQuery }>('/v1/webhook/Test', async (request) => {
     const channelId = await resolveChannel(request);
-    const result = await sendTestDelivery(ctx.store, ctx.worker, await existing(channelId));
+    const result = await sendTestDelivery(ctx.store, ctx.worker, await existing(channelId), (ids) => ctx.pullWakeups.announce(ids));
     const status = result.attempt?.statusCode ?? null;
     return {
       Code: status !== null && status >= 200 && status < 300 ? 200 : 502,
