@@ -80,19 +80,28 @@ export async function postgresEngine(): Promise<Engine> {
   };
 }
 
+/** The pull subscription of a config made with `imgateConfig(…, PULL)`, and the admin token to read it with. */
+export const PULL = { subscriptionId: 'stream', adminToken: 'bench-admin-token-0123456789' } as const;
+
 /**
  * A temp config for one imgate node: `log.level: warn`, one signed wechat-pad channel, one
- * subscription to the bench subscriber; answers the config file's path.
+ * subscription: a webhook to the bench subscriber at `target`, or with `PULL` a pull subscription;
+ * answers the config file's path.
  */
-export function imgateConfig(file: string, store: Store, port: number, roles: Role[], subscriberUrl: string): string {
+export function imgateConfig(file: string, store: Store, port: number, roles: Role[], target: string | typeof PULL): string {
   const path = join(tempDir, `${file}.yaml`);
   const document = {
     server: { host: HOST, port },
     storage: { url: store.url },
     log: { level: 'warn' },
     roles,
+    admin: { token: PULL.adminToken },
     channels: [{ id: 'bench', platform: 'wechat-pad', auth: 'signature', secret: SECRET }],
-    subscriptions: [{ id: 'sink', url: `${subscriberUrl}/hook`, secret: 'bench-subscriber-secret', timeoutMs: 5000 }],
+    subscriptions: [
+      target === PULL
+        ? { id: PULL.subscriptionId, pull: true }
+        : { id: 'sink', url: `${target}/hook`, secret: 'bench-subscriber-secret', timeoutMs: 5000 },
+    ],
   };
   writeFileSync(path, stringify(document));
   return path;

@@ -76,7 +76,7 @@ export function signPool(pool: SignedRequest[], secret: string, count = pool.len
   }
 }
 
-interface CpuSnapshot {
+export interface CpuSnapshot {
   /** Busy CPU ms of the whole machine. */
   machine: number;
   /** CPU ms of this process (the load generator). */
@@ -85,7 +85,7 @@ interface CpuSnapshot {
   server: number | null;
 }
 
-function cpuSnapshot(pid: number): CpuSnapshot {
+export function cpuSnapshot(pid: number): CpuSnapshot {
   const machine = cpus().reduce((sum, { times: t }) => sum + t.user + t.nice + t.sys + t.irq, 0);
   const self = process.cpuUsage();
   let server: number | null = null;
@@ -99,7 +99,7 @@ function cpuSnapshot(pid: number): CpuSnapshot {
 }
 
 /** The cores the server, the load generator and everything else used between two snapshots. */
-function cpuShares(before: CpuSnapshot, after: CpuSnapshot, windowMs: number): Pick<RunResult, 'serverCores' | 'loadCores' | 'otherCores'> {
+export function cpuShares(before: CpuSnapshot, after: CpuSnapshot, windowMs: number): Pick<RunResult, 'serverCores' | 'loadCores' | 'otherCores'> {
   const loadMs = after.load - before.load;
   const serverMs = after.server === null || before.server === null ? null : after.server - before.server;
   return {

@@ -7,7 +7,8 @@
  *    receiver a user would write instead; then the drain of the backlog by a delivery-only node
  *    (bench/ingest.ts);
  * 2. fixed rate: ack → subscriber latency at 1,000 callbacks a second (bench/fixed-rate.ts);
- * 3. maximum rate with delivery on: accepted and delivered per second, peak memory (bench/max-rate.ts).
+ * 3. maximum rate with delivery on: accepted and delivered per second, peak memory (bench/max-rate.ts);
+ * 4. pull streams: events per second to one SSE client reading a backlog (bench/stream.ts).
  *
  * Each server is its own child process; the load runs here. See docs/benchmarks.md.
  */
@@ -21,6 +22,7 @@ import { benchIngest, DRAIN_SECONDS } from './ingest.ts';
 import { buildPool, CONNECTIONS, SECONDS, WARMUP_SECONDS } from './load.ts';
 import { benchMaxRate } from './max-rate.ts';
 import { failures, fmt } from './report.ts';
+import { benchStream } from './stream.ts';
 
 // Each target's pool is signed again just before it, so only one target's load must fit in the 300 s.
 if (WARMUP_SECONDS + SECONDS > 240) throw new Error('BENCH_WARMUP_SECONDS + BENCH_SECONDS must stay under 240: signed timestamps expire after 300 s');
@@ -46,10 +48,12 @@ async function main(): Promise<number> {
   const printIngest = await benchIngest(engines, pool);
   const printFixedRate = await benchFixedRate(engines, pool);
   const printMaxRate = await benchMaxRate(engines, pool);
+  const printStream = await benchStream(engines, pool);
 
   printIngest();
   printFixedRate();
   printMaxRate();
+  printStream();
   process.stdout.write(`\nbench took ${fmt((performance.now() - started) / 1000)} s\n`);
   for (const failure of failures) process.stderr.write(`bench failed: ${failure}\n`);
   return failures.length > 0 ? 1 : 0;

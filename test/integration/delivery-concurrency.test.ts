@@ -10,7 +10,11 @@ const SECRET = 'concurrency-test-secret';
 const MAX_IN_FLIGHT = 16;
 const FAILURES = 24;
 
-/** A subscriber that counts the requests it holds at once, answers 500 to the first FAILURES, then 200, each after 40 ms. */
+/**
+ * A subscriber that counts the requests it holds at once and answers 500 to the first FAILURES, then
+ * 200. While failures are still to come it holds each request 200 ms (long enough for a whole burst
+ * to be out on a busy machine), after that 40 ms.
+ */
 class CountingSubscriber {
   inFlight = 0;
   most = 0;
@@ -39,12 +43,15 @@ class CountingSubscriber {
       this.mostRightAfterFailures = Math.max(this.mostRightAfterFailures, this.inFlight);
     }
     if (this.answered >= FAILURES + 20) this.mostLater = Math.max(this.mostLater, this.inFlight);
-    setTimeout(() => {
-      const status = this.answered < FAILURES ? 500 : 200;
-      this.answered += 1;
-      this.inFlight -= 1;
-      response.writeHead(status).end();
-    }, 40);
+    setTimeout(
+      () => {
+        const status = this.answered < FAILURES ? 500 : 200;
+        this.answered += 1;
+        this.inFlight -= 1;
+        response.writeHead(status).end();
+      },
+      this.answered < FAILURES ? 200 : 40,
+    );
   }
 
   async stop(): Promise<void> {
