@@ -4,6 +4,9 @@ import { newId } from '../core/ids.ts';
 import type { AttemptRecord, Store, SubscriptionRecord } from '../store/store.ts';
 import type { DeliveryWorker } from './worker.ts';
 
+/** The channel test events carry: no platform's. */
+export const TEST_CHANNEL = '_test';
+
 export interface TestDeliveryResult {
   eventId: string;
   /** null for a pull subscription, whose stream the event joins instead. */
@@ -27,7 +30,7 @@ export async function sendTestDelivery(
   const event: UnifiedEvent = {
     id: newId('evt'),
     type: 'system',
-    channel: '_test',
+    channel: TEST_CHANNEL,
     platform: 'imgate',
     receivedAt: now.toISOString(),
     message: {
@@ -46,7 +49,7 @@ export async function sendTestDelivery(
     flags: { history: false },
   };
   const rawBody = Buffer.from(JSON.stringify(event));
-  const item = { channel: '_test', dedupKey: event.message.platformId, stored: { event, raw: event, rawBody, rawRequest: null } };
+  const item = { channel: TEST_CHANNEL, dedupKey: event.message.platformId, stored: { event, raw: event, rawBody, rawRequest: null } };
   if (sub.pull) {
     await store.ingestBatch([{ ...item, deliveries: [], pulls: [sub.id] }]);
     announcePull([sub.id]);

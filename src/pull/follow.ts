@@ -1,3 +1,4 @@
+import type { UnifiedEvent } from '../core/event.ts';
 import type { PullStreams, SubscriptionRecord } from '../store/store.ts';
 import { unifiedEventJson } from '../delivery/render.ts';
 import type { PullWakeups } from './pull-wakeups.ts';
@@ -24,6 +25,8 @@ export interface FollowOptions {
   /** The cursor to start after (`0`: the stream's beginning). */
   after: string;
   sink: PullSink;
+  /** Which events this reader may see; the others are passed over (the cursor still moves past them). */
+  visible: (event: UnifiedEvent) => boolean;
   /** Ends the follow (the client went away, or the gateway stops). */
   signal: AbortSignal;
 }
@@ -35,7 +38,7 @@ export interface FollowOptions {
  * events a wait for the store's wake-up.
  */
 export async function followPull(options: FollowOptions): Promise<void> {
-  const { streams, wakeups, subscription, sink, signal } = options;
+  const { streams, wakeups, subscription, sink, visible, signal } = options;
   let cursor = options.after;
   let lastWrite = Date.now();
   while (!signal.aborted) {
@@ -43,12 +46,13 @@ export async function followPull(options: FollowOptions): Promise<void> {
     const page = await streams.readPull(subscription.id, cursor, PULL_PAGE);
     for (const entry of page) {
       if (signal.aborted) return;
-      const roomLeft = sink.write(entry.cursor, unifiedEventJson(subscription, entry.stored));
       cursor = entry.cursor;
+      if (!visible(entry.stored.event)) continue;
+      const roomLeft = sink.write(entry.cursor, unifiedEventJson(subscription, entry.stored));
       lastWrite = Date.now();
       if (!roomLeft) await sink.drained();
     }
-    if (page.length === PULL_PAGE) continue;
+    if (page.length === PULL_PAGE || signal.aborted) continue;
     const untilHeartbeat = sink.heartbeat ? lastWrite + sink.heartbeat.everyMs - Date.now() : PULL_RECHECK_MS;
     if (untilHeartbeat <= 0) {
       sink.heartbeat?.send();

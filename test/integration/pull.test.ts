@@ -130,6 +130,7 @@ describe('pull subscriptions (SQLite, one process)', () => {
     const garbage = await call('GET', `${gateway.url}/v1/subscriptions/agent/events?after=abc`, { token: WX_KEY });
     assert.equal(garbage.status, 400);
     assert.equal((await call('GET', `${gateway.url}/v1/subscriptions/nope/events`, { token: API_TOKEN })).status, 404);
+    assert.equal((await call('GET', `${gateway.url}/v1/subscriptions/nope/events`)).status, 401, 'no token: nothing said about which ids exist');
   });
 
   it('sends a comment line while the stream is idle', async () => {
@@ -199,6 +200,32 @@ describe('pull subscriptions (SQLite, one process)', () => {
     // Without a cursor a reader starts after the last acknowledged one, which that poll moved on.
     const fromAcked = await call('GET', `${gateway.url}/v1/subscriptions/agent/events`, { token: API_TOKEN });
     assert.deepEqual(fromAcked.json, { data: [], next: answer.json.next });
+  });
+
+  it('shows an API key only the events of its channels, also those stored before the subscription was narrowed', async () => {
+    const created = await admin('POST', `${gateway.url}/v1/subscriptions`, { id: 'wide', pull: true });
+    assert.equal(created.status, 201, created.text);
+    assert.equal(await post(gateway.url, '4001'), 200);
+    const other = message('4002');
+    assert.equal((await call('POST', `${gateway.url}/hooks/other`, { body: other, headers: padproHeaders(SECRET, other) })).status, 200);
+    const narrowed = await admin('PUT', `${gateway.url}/v1/subscriptions/wide`, { pull: true, channels: ['wx'] });
+    assert.equal(narrowed.status, 200, narrowed.text);
+
+    const byKey = await call('GET', `${gateway.url}/v1/subscriptions/wide/events?after=0`, { token: WX_KEY });
+    assert.deepEqual(
+      byKey.json.data.map((entry: any) => entry.event.message.platformId),
+      ['4001'],
+    );
+    assert.equal(byKey.json.next, '2', 'the cursor moves past what the key may not see');
+    const byAdmin = await admin('GET', `${gateway.url}/v1/subscriptions/wide/events?after=0`);
+    assert.deepEqual(
+      byAdmin.json.data.map((entry: any) => entry.event.channel),
+      ['wx', 'other'],
+    );
+
+    const switched = await admin('PUT', `${gateway.url}/v1/subscriptions/wide`, { url: 'http://127.0.0.1:9/x', secret: 'a-secret' });
+    assert.equal(switched.status, 400);
+    assert.match(switched.json.error.message, /is a pull subscription; create a new one instead/);
   });
 
   it('puts a test event into the stream of a pull subscription', async () => {

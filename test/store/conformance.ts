@@ -829,6 +829,9 @@ export function describeStoreConformance(engine: string, factory: StoreFactory):
         return Array.from({ length: count }, () => ({ ...ingestItem(), pulls: [subscriptionId] }));
       }
       const eventIds = (entries: { stored: { event: { id: string } } }[]) => entries.map((entry) => entry.stored.event.id);
+      beforeEach(async () => {
+        for (const id of ['pull_a', 'pull_b']) await store.upsertSubscription(pullSubscription(id));
+      });
 
       it('numbers the events of each stream in the order stored, from 1, and reads after a cursor', async () => {
         const first = pulled('pull_a', 3);
@@ -875,8 +878,17 @@ export function describeStoreConformance(engine: string, factory: StoreFactory):
         assert.deepEqual(eventIds(await store.readPull('pull_a', '0', 10)), [item.stored.event.id]);
       });
 
+      it('appends nothing for a subscription that is gone or not a pull one', async () => {
+        await store.upsertSubscription(sampleSubscription({ id: 'webhook_a' }));
+        await store.ingestBatch([{ ...ingestItem(), pulls: ['pull_never_made', 'webhook_a'] }]);
+        for (const id of ['pull_never_made', 'webhook_a']) {
+          assert.deepEqual(await store.readPull(id, '0', 10), []);
+          assert.deepEqual(await store.pullState(id), { acked: null, head: null });
+        }
+      });
+
       it('forgets the stream of a deleted subscription, and the entries of purged events', async () => {
-        const sub = sampleSubscription({ pull: true, url: '', secrets: [] });
+        const sub = pullSubscription(newId('sub'));
         await store.upsertSubscription(sub);
         assert.deepEqual(await store.getSubscription(sub.id), sub);
         const old = { ...ingestItem({ receivedAt: Date.now() - 10_000 }), deliveries: [], pulls: [sub.id] };
@@ -1018,6 +1030,7 @@ export function describeStoreConformance(engine: string, factory: StoreFactory):
 
       it('numbers a stream without a gap or a repeat while both stores append to it, and a reader never sees a number before the ones below it', async () => {
         const rounds = 30;
+        for (const id of ['pull_race', 'pull_other']) await store.upsertSubscription(pullSubscription(id));
         let writing = true;
         const seen: number[] = [];
         // Reads as the stores write: had an entry committed after a higher-numbered one, the reader
@@ -1176,6 +1189,10 @@ function sampleSubscription(overrides: Partial<SubscriptionRecord> = {}): Subscr
     updatedAt: 1_700_000_000_000,
     ...overrides,
   };
+}
+
+function pullSubscription(id: string): SubscriptionRecord {
+  return sampleSubscription({ id, pull: true, url: '', secrets: [] });
 }
 
 function sampleOutbound(overrides: Partial<OutboundMessageRecord> = {}): OutboundMessageRecord {

@@ -114,6 +114,11 @@ CREATE TABLE outbound_messages (
 
 CREATE INDEX outbound_messages_created_at ON outbound_messages (created_at);
 
+CREATE TABLE pull_acks (
+  subscription_id TEXT PRIMARY KEY,
+  acked           INTEGER NOT NULL
+);
+
 CREATE TABLE pull_entries (
   subscription_id TEXT NOT NULL,
   seq             INTEGER NOT NULL,
@@ -125,8 +130,7 @@ CREATE INDEX pull_entries_event_id ON pull_entries (event_id);
 
 CREATE TABLE pull_streams (
   subscription_id TEXT PRIMARY KEY,
-  head            INTEGER NOT NULL,
-  acked           INTEGER NOT NULL
+  head            INTEGER NOT NULL
 );
 
 CREATE TABLE schema_migrations (

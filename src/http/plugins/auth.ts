@@ -31,25 +31,28 @@ export async function authenticateApiKey(request: FastifyRequest, store: Store):
   return key;
 }
 
-/**
- * Readers of a pull subscription: the admin token, or an API key whose channels cover the
- * subscription's (`*` covers every channel; a subscription to every channel needs `*`).
- */
-export async function authorizeSubscriptionReader(
-  request: FastifyRequest,
-  access: { store: Store; adminToken: string | undefined },
-  subscription: SubscriptionRecord,
-): Promise<void> {
+/** Who reads a pull subscription: the channels whose events it may see (null: every one). */
+export interface StreamReader {
+  channels: string[] | null;
+}
+
+/** Readers of a pull subscription: the admin token (every channel), or an API key (its channels). */
+export async function authenticateStreamReader(request: FastifyRequest, access: { store: Store; adminToken: string | undefined }): Promise<StreamReader> {
   const token = bearerToken(request);
   if (!token) throw new ImgateError('IMG_ERR_AUTH_MISSING');
-  if (access.adminToken && safeEqual(token, access.adminToken)) return;
+  if (access.adminToken && safeEqual(token, access.adminToken)) return { channels: null };
   const key = await access.store.findApiKeyByHash(hashApiToken(token));
   if (!key) throw new ImgateError('IMG_ERR_AUTH_INVALID');
-  const covered = key.channels.includes('*') || (subscription.channels !== null && subscription.channels.every((channel) => key.channels.includes(channel)));
-  if (!covered) {
-    throw new ImgateError('IMG_ERR_AUTH_SCOPE', {
-      message: `this API key does not cover every channel of subscription "${subscription.id}"`,
-      details: { subscription: subscription.id },
-    });
-  }
+  return { channels: key.channels.includes('*') ? null : key.channels };
+}
+
+/** A reader limited to some channels may read a subscription whose channels are all among them (one to every channel: none). */
+export function requireSubscriptionScope(reader: StreamReader, subscription: SubscriptionRecord): void {
+  const allowed = reader.channels;
+  if (allowed === null) return;
+  if (subscription.channels !== null && subscription.channels.every((channel) => allowed.includes(channel))) return;
+  throw new ImgateError('IMG_ERR_AUTH_SCOPE', {
+    message: `this API key does not cover every channel of subscription "${subscription.id}"`,
+    details: { subscription: subscription.id },
+  });
 }

@@ -1,6 +1,7 @@
 import type { ApiKeyRecord, ConfigState, SubscriptionRecord } from '../ports/config-state.ts';
 import { toJsonOrNull, toSubscription, type SubscriptionRow } from '../rows.ts';
 import { ADVISORY_LOCKS, type Database, type Sql } from './database.ts';
+import { deletePullStreams } from './pull-streams.ts';
 
 // created_at is kept on update: config subscriptions are upserted at every start.
 const UPSERT_SUBSCRIPTION = `
@@ -15,21 +16,16 @@ ON CONFLICT (id) DO UPDATE SET
   source = EXCLUDED.source,
   updated_at = EXCLUDED.updated_at`;
 
-/** Deletes subscriptions by a condition on their row, and the streams of the pull ones among them, in one statement. */
-function deleteWhere(condition: string): string {
-  return `
-WITH gone AS (
-  DELETE FROM subscriptions WHERE ${condition} RETURNING id
-), entries AS (
-  DELETE FROM pull_entries WHERE subscription_id IN (SELECT id FROM gone)
-), streams AS (
-  DELETE FROM pull_streams WHERE subscription_id IN (SELECT id FROM gone)
-)
-SELECT count(*)::integer AS deleted FROM gone`;
+/**
+ * Deletes subscriptions by a condition on their row, and then the streams of the pull ones among
+ * them; inside a transaction. The delete waits for ingests appending to those streams (they hold
+ * the subscription rows share-locked), so the statements after it see what those appended.
+ */
+async function deleteWhere(tx: Sql, condition: string, params: unknown[]): Promise<number> {
+  const gone = (await tx.rows<{ id: string }>(`DELETE FROM subscriptions WHERE ${condition} RETURNING id`, params)).map((row) => row.id);
+  await deletePullStreams(tx, gone);
+  return gone.length;
 }
-
-const DELETE_SUBSCRIPTION = deleteWhere('id = $1');
-const DELETE_UNLISTED_CONFIG_SUBSCRIPTIONS = deleteWhere(`source = 'config' AND id <> ALL ($1::text[])`);
 
 export function postgresConfigState(db: Database): ConfigState {
   return {
@@ -47,8 +43,7 @@ export function postgresConfigState(db: Database): ConfigState {
     },
 
     async deleteSubscription(id) {
-      const row = await db.one<{ deleted: number }>(DELETE_SUBSCRIPTION, [id]);
-      return (row?.deleted ?? 0) > 0;
+      return (await db.transaction((tx) => deleteWhere(tx, 'id = $1', [id]))) > 0;
     },
 
     async setSubscriptionEnabled(id, enabled) {
@@ -67,7 +62,7 @@ export function postgresConfigState(db: Database): ConfigState {
           throw new Error(`subscription "${taken}" in the config file has the id of one created through the API`);
         }
         for (const sub of subscriptions) await upsert(tx, { ...sub, source: 'config' });
-        await tx.run(DELETE_UNLISTED_CONFIG_SUBSCRIPTIONS, [ids]);
+        await deleteWhere(tx, `source = 'config' AND id <> ALL ($1::text[])`, [ids]);
         await tx.run('DELETE FROM api_keys');
         await tx.run(
           `INSERT INTO api_keys (id, token_hash, channels)

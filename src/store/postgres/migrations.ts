@@ -170,15 +170,20 @@ CREATE TABLE send_slots (
     version: 2,
     name: 'pull-subscriptions',
     // Pull subscriptions keep their events in a stream per subscription, numbered in commit order
-    // (the cursor clients resume from; see pull-streams.ts), with the last cursor a client
-    // acknowledged. Entries go with their events at the purge; a deleted subscription's stream goes
-    // with it.
+    // (the cursor clients resume from; see pull-streams.ts), and the last cursor a client
+    // acknowledged (a table of its own, so that acknowledging never waits for an ingest holding the
+    // stream's head). Entries go with their events at the purge; a deleted subscription's stream
+    // goes with it.
     sql: `
 ALTER TABLE subscriptions ADD COLUMN pull boolean NOT NULL DEFAULT false;
 
 CREATE TABLE pull_streams (
   subscription_id text COLLATE "C" PRIMARY KEY,
-  head            bigint NOT NULL,
+  head            bigint NOT NULL
+);
+
+CREATE TABLE pull_acks (
+  subscription_id text COLLATE "C" PRIMARY KEY,
   acked           bigint NOT NULL
 );
 

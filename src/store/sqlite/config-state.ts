@@ -1,6 +1,7 @@
 import type { ApiKeyRecord, ConfigState, SubscriptionRecord } from '../ports/config-state.ts';
 import { toJsonOrNull, toSubscription, type SubscriptionRow } from '../rows.ts';
 import type { SqliteConnection } from './connection.ts';
+import { deletePullStreams } from './pull-streams.ts';
 
 export function sqliteConfigState(sql: SqliteConnection): ConfigState {
   // created_at is kept on update: config subscriptions are upserted at every start.
@@ -33,11 +34,8 @@ export function sqliteConfigState(sql: SqliteConnection): ConfigState {
 
   /** Deletes subscriptions by a condition on their row, and the streams of the pull ones among them. */
   const deleteWhere = (condition: string, ...params: unknown[]): number => {
-    const gone = sql.many<{ id: string }>(`DELETE FROM subscriptions WHERE ${condition} RETURNING id`, ...params);
-    for (const { id } of gone) {
-      sql.run('DELETE FROM pull_entries WHERE subscription_id = ?', id);
-      sql.run('DELETE FROM pull_streams WHERE subscription_id = ?', id);
-    }
+    const gone = sql.many<{ id: string }>(`DELETE FROM subscriptions WHERE ${condition} RETURNING id`, ...params).map((row) => row.id);
+    deletePullStreams(sql, gone);
     return gone.length;
   };
 

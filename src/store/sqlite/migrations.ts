@@ -233,14 +233,19 @@ CREATE TABLE send_slots (
     version: 7,
     name: 'pull-subscriptions',
     // Pull subscriptions keep their events in a stream per subscription, numbered in commit order
-    // (the cursor clients resume from), with the last cursor a client acknowledged. Entries go with
-    // their events at the purge; a deleted subscription's stream goes with it.
+    // (the cursor clients resume from), and the last cursor a client acknowledged (a table of its
+    // own, so that acknowledging never waits for an ingest holding the stream's head). Entries go
+    // with their events at the purge; a deleted subscription's stream goes with it.
     sql: `
 ALTER TABLE subscriptions ADD COLUMN pull INTEGER NOT NULL DEFAULT 0;
 
 CREATE TABLE pull_streams (
   subscription_id TEXT PRIMARY KEY,
-  head            INTEGER NOT NULL,
+  head            INTEGER NOT NULL
+);
+
+CREATE TABLE pull_acks (
+  subscription_id TEXT PRIMARY KEY,
   acked           INTEGER NOT NULL
 );
 

@@ -1,20 +1,24 @@
-import type { EventEmitter } from 'node:events';
+import { setMaxListeners, type EventEmitter } from 'node:events';
 import fastifyWebsocket from '@fastify/websocket';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import { z } from 'zod';
 import { ImgateError } from '../../../core/errors.ts';
+import type { UnifiedEvent } from '../../../core/event.ts';
 import { unifiedEventJson } from '../../../delivery/render.ts';
+import { TEST_CHANNEL } from '../../../delivery/test-delivery.ts';
 import { followPull, PULL_RECHECK_MS, type PullSink } from '../../../pull/follow.ts';
 import type { PulledEvent, SubscriptionRecord } from '../../../store/store.ts';
 import type { AppContext } from '../../context.ts';
-import { authorizeSubscriptionReader } from '../../plugins/auth.ts';
+import { authenticateStreamReader, requireSubscriptionScope } from '../../plugins/auth.ts';
 import { validate } from '../../validate.ts';
 
 /** How soon an EventSource reconnects after the connection dropped (the SSE `retry` field). */
 const SSE_RETRY_MS = 1000;
 /** WebSocket frames sent but not yet taken by the socket, at most, before the follower waits. */
 const WS_MAX_UNSENT = 64;
+/** After the gateway asked a stream to end, how long the client has to let it close before the connection is cut. */
+const CLOSE_GRACE_MS = 1000;
 
 /** Cursors are the entries' numbers; `0` is the stream's beginning. */
 const cursor = z.string().regex(/^(0|[1-9][0-9]{0,14})$/, 'a cursor this stream gave out (or 0, its beginning)');
@@ -31,6 +35,11 @@ interface OpenedStream {
   subscription: SubscriptionRecord;
   /** Where this reader starts (everything up to it is acknowledged). */
   after: string;
+  /**
+   * Events of the channels the reader may see (an API key's), and test events; the subscription
+   * may have matched others before its channels were narrowed.
+   */
+  visible: (event: UnifiedEvent) => boolean;
 }
 
 /**
@@ -46,6 +55,8 @@ export async function pullRoutes(app: FastifyInstance, ctx: AppContext): Promise
   const heartbeatMs = ctx.config.server.streamHeartbeatMs;
   // Every open stream and long poll ends when the gateway stops, before the server waits for its connections.
   const stopping = new AbortController();
+  // Every open stream listens for it.
+  setMaxListeners(0, stopping.signal);
   app.addHook('preClose', (done) => {
     stopping.abort();
     done();
@@ -53,21 +64,25 @@ export async function pullRoutes(app: FastifyInstance, ctx: AppContext): Promise
 
   /** The subscription, checked to be a pull one the caller may read, and the cursor to start after. */
   async function open(request: FastifyRequest<{ Params: { id: string } }>, after: string | undefined): Promise<OpenedStream> {
+    // The token first: without one, nobody learns which subscriptions exist.
+    const reader = await authenticateStreamReader(request, { store, adminToken: ctx.config.admin.token });
     const subscription = await store.getSubscription(request.params.id);
     if (!subscription) throw new ImgateError('IMG_ERR_NOT_FOUND', { message: `no subscription "${request.params.id}"` });
-    await authorizeSubscriptionReader(request, { store, adminToken: ctx.config.admin.token }, subscription);
+    requireSubscriptionScope(reader, subscription);
+    const allowed = reader.channels;
+    const visible = allowed === null ? () => true : (event: UnifiedEvent) => event.channel === TEST_CHANNEL || allowed.includes(event.channel);
     if (!subscription.pull) {
       throw new ImgateError('IMG_ERR_VALIDATION', { message: `subscription "${subscription.id}" delivers webhooks; only a pull subscription can be read` });
     }
     const state = await store.pullState(subscription.id);
-    if (after === undefined) return { subscription, after: state.acked ?? '0' };
+    if (after === undefined) return { subscription, after: state.acked ?? '0', visible };
     const head = state.head ?? '0';
     if (Number(after) > Number(head)) {
       throw new ImgateError('IMG_ERR_VALIDATION', { message: `cursor ${after} is past the newest event of this stream (${head})` });
     }
     // A reader that resumes after a cursor has everything up to it.
     if (after !== '0') await store.ackPull(subscription.id, after);
-    return { subscription, after };
+    return { subscription, after, visible };
   }
 
   /** Aborts when `connection` closes (the client went away, or its answer is sent) or the gateway stops. */
@@ -89,6 +104,8 @@ export async function pullRoutes(app: FastifyInstance, ctx: AppContext): Promise
   app.route<{ Params: { id: string } }>({
     method: 'GET',
     url: '/v1/subscriptions/:id/stream',
+    // A HEAD would run the handler, and a cursor in it would count as an acknowledgement.
+    exposeHeadRoute: false,
     // Before the WebSocket upgrade, so that a refused reader gets an HTTP answer with its reason.
     preHandler: async (request) => {
       const lastEventId = request.headers['last-event-id'];
@@ -107,19 +124,28 @@ export async function pullRoutes(app: FastifyInstance, ctx: AppContext): Promise
         'x-accel-buffering': 'no',
       });
       res.write(`retry: ${SSE_RETRY_MS}\n\n`);
-      const signal = lifetime(res, () => res.end());
+      // A client that stopped reading never lets an ended response finish: it is cut after a grace.
+      const signal = lifetime(res, () => {
+        res.end();
+        setTimeout(() => res.destroy(), CLOSE_GRACE_MS).unref();
+      });
+      // Nothing is written once the response ended (a write after the end would be an error).
+      const send = (text: string) => res.writableEnded || res.write(text);
       const sink: PullSink = {
         // JSON.stringify escapes every line break, so the event is one `data:` line.
-        write: (at, eventJson) => res.write(`id: ${at}\nevent: imgate.event\ndata: ${eventJson}\n\n`),
+        write: (at, eventJson) => send(`id: ${at}\nevent: imgate.event\ndata: ${eventJson}\n\n`),
         drained: () => firstOf(res, ['drain', 'close']),
-        heartbeat: { everyMs: heartbeatMs, send: () => res.write(': keep-alive\n\n') },
+        heartbeat: { everyMs: heartbeatMs, send: () => send(': keep-alive\n\n') },
       };
       await follow(request, stream, sink, signal);
       res.end();
     },
     wsHandler: (socket: WebSocket, request) => {
       const stream = opened.get(request) as OpenedStream;
-      const signal = lifetime(socket, () => socket.close(1001, 'the gateway is stopping'));
+      const signal = lifetime(socket, () => {
+        socket.close(1001, 'the gateway is stopping');
+        setTimeout(() => socket.terminate(), CLOSE_GRACE_MS).unref();
+      });
       let unsent = 0;
       let roomWaiter: (() => void) | undefined;
       const sink: PullSink = {
@@ -177,7 +203,8 @@ export async function pullRoutes(app: FastifyInstance, ctx: AppContext): Promise
    */
   async function follow(request: FastifyRequest, stream: OpenedStream, sink: PullSink, signal: AbortSignal): Promise<boolean> {
     try {
-      await followPull({ streams: store, wakeups, subscription: stream.subscription, after: stream.after, sink, signal });
+      const { subscription, after, visible } = stream;
+      await followPull({ streams: store, wakeups, subscription, after, sink, visible, signal });
       return false;
     } catch (error) {
       ctx.logger.error({ err: error, subscription: stream.subscription.id, route: request.routeOptions.url }, 'a pull stream failed');
@@ -185,9 +212,9 @@ export async function pullRoutes(app: FastifyInstance, ctx: AppContext): Promise
     }
   }
 
-  app.get<{ Params: { id: string } }>('/v1/subscriptions/:id/events', async (request, reply) => {
+  app.get<{ Params: { id: string } }>('/v1/subscriptions/:id/events', { exposeHeadRoute: false }, async (request, reply) => {
     const query = validate(pollQuery, request.query);
-    const { subscription, after } = await open(request, query.after);
+    const { subscription, after, visible } = await open(request, query.after);
     request.logFields.subscription = subscription.id;
     const deadline = Date.now() + query.wait * 1000;
     const signal = lifetime(reply.raw, () => undefined);
@@ -200,7 +227,10 @@ export async function pullRoutes(app: FastifyInstance, ctx: AppContext): Promise
     }
     const next = page.at(-1)?.cursor ?? after;
     // The events are stored as JSON already: written out as they are, not parsed and serialized again.
-    const data = page.map((entry) => `{"cursor":"${entry.cursor}","event":${unifiedEventJson(subscription, entry.stored)}}`).join(',');
+    const data = page
+      .filter((entry) => visible(entry.stored.event))
+      .map((entry) => `{"cursor":"${entry.cursor}","event":${unifiedEventJson(subscription, entry.stored)}}`)
+      .join(',');
     return reply.type('application/json; charset=utf-8').send(`{"data":[${data}],"next":"${next}"}`);
   });
 }

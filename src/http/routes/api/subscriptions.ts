@@ -60,6 +60,12 @@ export async function subscriptionRoutes(app: FastifyInstance, ctx: AppContext):
       });
     }
     const input = validate(subscriptionSchema, { ...(request.body as object), id: existing.id });
+    // A webhook subscription's pending deliveries would have nowhere to go, a pull one's stream no reader.
+    if (input.pull !== existing.pull) {
+      throw new ImgateError('IMG_ERR_VALIDATION', {
+        message: `pull: subscription "${existing.id}" is ${existing.pull ? 'a pull' : 'a webhook'} subscription; create a new one instead`,
+      });
+    }
     return save(toSubscriptionRecord(input, 'api', Date.now(), existing.createdAt));
   });
 
