@@ -7,6 +7,7 @@ import { SendService } from './outbound/send-service.ts';
 import { CommitBatcher } from './pipeline/commit-batcher.ts';
 import { IngestPipeline } from './pipeline/ingest.ts';
 import { findPlatform } from './platforms/registry.ts';
+import { shownRaw } from './platforms/shown-raw.ts';
 import { PullWakeups } from './pull/pull-wakeups.ts';
 import { channelWork, createChannels, startNodeWork } from './runtime/channels.ts';
 import { clusterNode, startClusterWork } from './runtime/cluster.ts';
@@ -59,7 +60,7 @@ async function startOnStore(config: Config, logger: Logger, store: Store): Promi
   const stopGraceMs = Math.min(DEFAULT_STOP_GRACE_MS, Math.floor(config.server.shutdownTimeoutMs / 5));
   const worker =
     hasRole('delivery') && config.delivery.enabled
-      ? new DeliveryWorker(store, subscriptions, logger.child({ role: 'delivery' }), { ...config.delivery, stopGraceMs })
+      ? new DeliveryWorker(store, subscriptions, logger.child({ role: 'delivery' }), { ...config.delivery, stopGraceMs, showRaw: shownRaw })
       : undefined;
   const batcher = new CommitBatcher(store, logger, { maxBatch: MAX_COMMIT_BATCH, maxPending: config.server.maxPendingIngest });
   // Deliveries stored here go to this node's worker at once; without one, to whichever node has

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { channelSchemas } from '../platforms/registry.ts';
 import { isValidAllowEntry } from '../core/ip-allow-list.ts';
-import { configBoolean, configNumber } from './env-scalars.ts';
+import { configBoolean, configNumber } from '../core/env-scalars.ts';
 
 /**
  * The one config schema: the TypeScript types, the defaults, the validation and `docs/config.md`

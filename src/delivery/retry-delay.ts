@@ -1,3 +1,4 @@
+import { withJitter } from '../core/jitter.ts';
 import { parseHttpDate } from './http-date.ts';
 
 /** Longest `Retry-After` obeyed, so a subscriber cannot park a delivery for ever. */
@@ -22,11 +23,6 @@ export function calculateRetryDelay(
   const jittered = withJitter(scheduled * 1000, random);
   if (retryAfterSeconds === null) return jittered;
   return Math.max(jittered, Math.round(Math.min(retryAfterSeconds, MAX_RETRY_AFTER_S) * 1000));
-}
-
-/** `ms` give or take 20 %, so that many clients recovering from one outage do not retry in step. */
-export function withJitter(ms: number, random: () => number = Math.random): number {
-  return Math.round(ms * (1 + (random() * 2 - 1) * 0.2));
 }
 
 /**

@@ -3,7 +3,7 @@ import type { AttemptRecord, AttemptResolution, ClaimedDelivery, RecordOutcome, 
 import type { SubscriptionRegistry } from '../subscriptions/registry.ts';
 import { AttemptRecorder } from './attempt-recorder.ts';
 import { postWebhook, type PostResult } from './post-webhook.ts';
-import { renderDelivery } from './render.ts';
+import { renderDelivery, type ShowRaw } from './render.ts';
 import { calculateRetryDelay, parseRetryAfter } from './retry-delay.ts';
 import { signDelivery } from './sign.ts';
 
@@ -17,6 +17,8 @@ export interface WorkerOptions {
    * @defaultValue DEFAULT_STOP_GRACE_MS
    */
   stopGraceMs?: number;
+  /** For `includeRaw` subscriptions. */
+  showRaw: ShowRaw;
 }
 
 /**
@@ -335,7 +337,7 @@ export class DeliveryWorker {
       await this.record(delivery, record, { status: 'dead', error: reason });
       return record;
     }
-    const { url, contentType, body } = renderDelivery(sub, stored);
+    const { url, contentType, body } = renderDelivery(sub, stored, this.options.showRaw);
     const headers = {
       'content-type': contentType,
       'user-agent': 'imgate',

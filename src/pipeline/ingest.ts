@@ -1,6 +1,6 @@
 import type { NormalizedEvent } from '../core/event.ts';
 import { newId } from '../core/ids.ts';
-import type { ChannelAdapter, HttpReply, InboundRequest } from '../platforms/_kit/adapter.ts';
+import type { ChannelAdapter, HttpReply, InboundRequest, IngestOptions } from '../platforms/_kit/adapter.ts';
 import type { IngestItem, IngestOutcome, Store, StoredEvent } from '../store/store.ts';
 import type { SubscriptionRegistry } from '../subscriptions/registry.ts';
 import { buildUnifiedEvent } from './build-event.ts';
@@ -17,19 +17,6 @@ export interface NewDelivery {
   subscriptionId: string;
   /** The event just stored, handed to the worker so that it need not read it back. */
   stored: StoredEvent;
-}
-
-export interface IngestOptions {
-  /**
-   * A cursor to store in the same transaction as the events (pull-based platforms); with
-   * `expected`, only if the stored one is still that (see CursorUpdate).
-   */
-  cursor?: { key: string; value: string; expected?: string | null };
-  /**
-   * Deliver to exactly these subscriptions instead of those whose filters match (a WeCom KF
-   * callback forwarded to the puppet registered for its OpenKfId).
-   */
-  targets?: string[];
 }
 
 export interface IngestResult {

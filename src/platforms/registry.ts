@@ -1,26 +1,32 @@
 import type { PlatformDefinition } from './_kit/adapter.ts';
-import { wechatPadChannelSchema } from './wechat-pad/config.ts';
-import { wechatPad } from './wechat-pad/index.ts';
-import { wecomRobotChannelSchema } from './wecom-robot/config.ts';
-import { wecomRobot } from './wecom-robot/index.ts';
-import { wecomChannelSchema } from './wecom/config.ts';
-import { wecom } from './wecom/index.ts';
-import { wecomKfChannelSchema } from './wecom-kf/config.ts';
-import { wecomKf } from './wecom-kf/index.ts';
-import { dingtalkChannelSchema } from './dingtalk/config.ts';
 import { dingtalk } from './dingtalk/index.ts';
-import { feishuChannelSchema, larkChannelSchema } from './feishu/config.ts';
-import { feishu, lark } from './feishu/index.ts';
-import { qqChannelSchema } from './qq/config.ts';
-import { qq } from './qq/index.ts';
-import { discordChannelSchema } from './discord/config.ts';
 import { discord } from './discord/index.ts';
+import { feishu, lark } from './feishu/index.ts';
+import { qq } from './qq/index.ts';
+import { wechatPad } from './wechat-pad/index.ts';
+import { wecomKf } from './wecom-kf/index.ts';
+import { wecomRobot } from './wecom-robot/index.ts';
+import { wecom } from './wecom/index.ts';
 
-/** Every platform imgate speaks. A new platform is one folder plus its line in each list. */
-export const channelSchemas = [wechatPadChannelSchema, wecomRobotChannelSchema, wecomChannelSchema, wecomKfChannelSchema, dingtalkChannelSchema, feishuChannelSchema, larkChannelSchema, qqChannelSchema, discordChannelSchema] as const;
+/**
+ * Every platform imgate speaks, each a folder under `src/platforms/` and a line here (see
+ * CONTRIBUTING.md). The config's `platform` values, `imgate simulate` and docs/config.md follow
+ * from this list.
+ */
+const platforms = [wechatPad, wecomRobot, wecom, wecomKf, dingtalk, feishu, lark, qq, discord] as const;
 
-const platforms: PlatformDefinition[] = [wechatPad, wecomRobot, wecom, wecomKf, dingtalk, feishu, lark, qq, discord];
+type ConfigSchemaOf<P> = P extends PlatformDefinition<infer S> ? S : never;
+type ConfigSchemasOf<T extends readonly unknown[]> = { -readonly [K in keyof T]: ConfigSchemaOf<T[K]> };
+
+/** The platforms' channel schemas, in the registry's order: the members of the config's `channels` union. */
+export const channelSchemas = platforms.map((platform) => platform.configSchema) as ConfigSchemasOf<typeof platforms>;
 
 export function findPlatform(id: string): PlatformDefinition | undefined {
-  return platforms.find((platform) => platform.id === id);
+  return (platforms as readonly PlatformDefinition[]).find((platform) => platform.id === id);
 }
+
+/** Every platform id, as `platform:` takes it in a channel's config. */
+export const platformIds: string[] = platforms.map((platform) => platform.id);
+
+/** The platforms `imgate simulate` can fire a sample callback of. */
+export const simulatedPlatformIds: string[] = (platforms as readonly PlatformDefinition[]).filter((platform) => platform.simulate).map((platform) => platform.id);

@@ -1,6 +1,6 @@
 import type { UnifiedEvent } from '../core/event.ts';
 import type { PullStreams, SubscriptionRecord } from '../store/store.ts';
-import { unifiedEventJson } from '../delivery/render.ts';
+import { unifiedEventJson, type ShowRaw } from '../delivery/render.ts';
 import type { PullWakeups } from './pull-wakeups.ts';
 
 /** Entries read from the store at a time. */
@@ -25,6 +25,8 @@ export interface FollowOptions {
   /** The cursor to start after (`0`: the stream's beginning). */
   after: string;
   sink: PullSink;
+  /** For subscriptions with `includeRaw`. */
+  showRaw: ShowRaw;
   /** Which events this reader may see; the others are passed over (the cursor still moves past them). */
   visible: (event: UnifiedEvent) => boolean;
   /** Ends the follow (the client went away, or the gateway stops). */
@@ -38,7 +40,7 @@ export interface FollowOptions {
  * events a wait for the store's wake-up.
  */
 export async function followPull(options: FollowOptions): Promise<void> {
-  const { streams, wakeups, subscription, sink, visible, signal } = options;
+  const { streams, wakeups, subscription, sink, showRaw, visible, signal } = options;
   let cursor = options.after;
   let lastWrite = Date.now();
   while (!signal.aborted) {
@@ -48,7 +50,7 @@ export async function followPull(options: FollowOptions): Promise<void> {
       if (signal.aborted) return;
       cursor = entry.cursor;
       if (!visible(entry.stored.event)) continue;
-      const roomLeft = sink.write(entry.cursor, unifiedEventJson(subscription, entry.stored));
+      const roomLeft = sink.write(entry.cursor, unifiedEventJson(subscription, entry.stored, showRaw));
       lastWrite = Date.now();
       if (!roomLeft) await sink.drained();
     }

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ImgateError } from '../core/errors.ts';
-import { withJitter } from '../delivery/retry-delay.ts';
+import { withJitter } from '../core/jitter.ts';
 import type { Logger } from '../core/logger.ts';
 import type { ChannelAdapter } from '../platforms/_kit/adapter.ts';
 import { recordChannelError, type ChannelStatus } from './channels.ts';

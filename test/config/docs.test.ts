@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { z } from 'zod';
 import { CONFIG_DOC_PATH, renderConfigDocs } from '../../scripts/gen-config-docs.ts';
-import { configNumber } from '../../src/config/env-scalars.ts';
+import { configNumber } from '../../src/core/env-scalars.ts';
 import { configSchema } from '../../src/config/schema.ts';
 import { channelSchemas } from '../../src/platforms/registry.ts';
 

@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import { pino, type Logger } from 'pino';
 import type { NormalizedEvent } from '../../src/core/event.ts';
 import type { AdapterDeps } from '../../src/platforms/_kit/adapter.ts';
-import type { IngestOptions } from '../../src/pipeline/ingest.ts';
+import type { IngestOptions } from '../../src/platforms/_kit/adapter.ts';
 import { TokenService } from '../../src/tokens/token-service.ts';
 
 /** What an adapter under unit test handed its sink. */
@@ -54,7 +54,7 @@ export function testAdapterDeps(logger: Logger = pino({ level: 'silent' })): Tes
       },
     },
     // One node alone: the cluster stage of a send limit always has a slot (its rules are tested in
-    // test/outbound/cluster-send-limiter.test.ts against real stores).
+    // test/platforms/_kit/cluster-send-limiter.test.ts against real stores).
     sendSlots: { takeSendSlot: async () => ({ token: 'single-node' }), releaseSendSlot: async () => undefined },
     cursors: { values, get: async (key) => values.get(key) ?? null, keys: async () => [...values.keys()] },
     counters: {

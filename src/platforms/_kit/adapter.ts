@@ -2,9 +2,23 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
 import type { NormalizedEvent, UnifiedEvent } from '../../core/event.ts';
-import type { IngestOptions } from '../../pipeline/ingest.ts';
 import type { IngestOutcome, SendSlots } from '../../store/store.ts';
 import type { TokenService } from '../../tokens/token-service.ts';
+import type { SimulatedCallback, SimulateOptions } from './callback-sample.ts';
+
+/** How an adapter's events are stored (`AdapterDeps.ingest`). */
+export interface IngestOptions {
+  /**
+   * A cursor to store in the same transaction as the events (pull-based platforms); with
+   * `expected`, only if the stored one is still that (see CursorUpdate).
+   */
+  cursor?: { key: string; value: string; expected?: string | null };
+  /**
+   * Deliver to exactly these subscriptions instead of those whose filters match (a WeCom KF
+   * callback forwarded to the puppet registered for its OpenKfId).
+   */
+  targets?: string[];
+}
 
 /** A platform callback as it reached `/hooks/:channelId`, body untouched. */
 export interface InboundRequest {
@@ -161,4 +175,6 @@ export interface PlatformDefinition<S extends z.ZodType = z.ZodType> {
    * adapter itself needs later (a WeCom robot's WebhookUrl key): blanked there, kept in the store.
    */
   redactRaw?(raw: unknown): unknown;
+  /** A correctly signed (and where the platform encrypts, encrypted) sample callback for `imgate simulate`. */
+  simulate?(config: z.infer<S>, options: SimulateOptions): SimulatedCallback;
 }

@@ -9,3 +9,20 @@ export interface CallbackSample {
   headers: Record<string, string>;
   body: string;
 }
+
+/** The options of `imgate simulate`; each platform uses those that apply to it. */
+export interface SimulateOptions {
+  /** wechat-pad: the webhook guide's flat JSON or the pad server's own. */
+  format: 'flat' | 'pad';
+  /** A group message that mentions the bot, where the platform has one. */
+  group?: boolean;
+  text?: string;
+  /** wecom-kf: the customer-service account of the notice. */
+  openKfId?: string;
+}
+
+/** A sample callback for `imgate simulate`, and what it is in words. */
+export interface SimulatedCallback {
+  sample: CallbackSample;
+  what: string;
+}

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { configBoolean, configNumber } from '../../config/env-scalars.ts';
+import { configBoolean, configNumber } from '../../core/env-scalars.ts';
 import { isValidAllowEntry } from '../../core/ip-allow-list.ts';
 
 /** Keys every channel has, whatever its platform (PRODUCT.md, "Channel keys"). */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { configNumber } from '../../config/env-scalars.ts';
+import { configNumber } from '../../core/env-scalars.ts';
 
 /** Config keys of every WeCom channel that receives callbacks (WXBizMsgCrypt). */
 export const wecomReceiveFields = {

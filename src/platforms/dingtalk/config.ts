@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { configNumber } from '../../config/env-scalars.ts';
+import { configNumber } from '../../core/env-scalars.ts';
 import { channelBaseSchema } from '../_kit/channel-config.ts';
 
 export const DINGTALK_API_BASE = 'https://api.dingtalk.com';

@@ -3,6 +3,7 @@ import { handleDingtalkCallback } from './callback.ts';
 import { dingtalkChannelSchema, type DingtalkChannelConfig } from './config.ts';
 import { sendDingtalkMessage } from './send.ts';
 import { holdDingtalkStream } from './stream.ts';
+import { simulateDingtalk } from './simulate.ts';
 
 export const dingtalk: PlatformDefinition<typeof dingtalkChannelSchema> = {
   id: 'dingtalk',
@@ -10,6 +11,7 @@ export const dingtalk: PlatformDefinition<typeof dingtalkChannelSchema> = {
   create: createDingtalkAdapter,
   startupWarnings: dingtalkStartupWarnings,
   redactRaw: redactSessionWebhook,
+  simulate: simulateDingtalk,
 };
 
 /**

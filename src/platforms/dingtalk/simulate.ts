@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { CallbackSample } from '../_kit/callback-sample.ts';
+import type { CallbackSample, SimulatedCallback, SimulateOptions } from '../_kit/callback-sample.ts';
 import { apiBaseOf, robotCodeOf, type DingtalkChannelConfig } from './config.ts';
 import { dingtalkSign } from './verify.ts';
 
@@ -56,5 +56,13 @@ export function buildDingtalkSample(config: DingtalkChannelConfig, options: Ding
     method: 'POST',
     headers: { 'content-type': 'application/json; charset=utf-8', timestamp, sign: dingtalkSign(timestamp, config.appSecret) },
     body: JSON.stringify(body),
+  };
+}
+
+/** `imgate simulate dingtalk`. */
+export function simulateDingtalk(config: DingtalkChannelConfig, options: SimulateOptions): SimulatedCallback {
+  return {
+    sample: buildDingtalkSample(config, { text: options.text, group: options.group }),
+    what: options.group ? 'a signed group text message that @-mentions the robot' : 'a signed single-chat text message',
   };
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { configBoolean, configNumber } from '../../config/env-scalars.ts';
+import { configBoolean, configNumber } from '../../core/env-scalars.ts';
 import { channelBaseSchema } from '../_kit/channel-config.ts';
 import { DEFAULT_INTENTS, INTENT_BITS, INTENT_NAMES } from './intents.ts';
 

@@ -10,6 +10,7 @@ import { normalizeDiscordDispatch, type DispatchFrame } from './normalize.ts';
 import { createDiscordRest } from './rest.ts';
 import { discordDropsRepeats, sendDiscordMessage } from './send.ts';
 import { discordPublicKey, publicKeyHexOf } from './verify.ts';
+import { simulateDiscord } from './simulate.ts';
 
 export const discord: PlatformDefinition<typeof discordChannelSchema> = {
   id: 'discord',
@@ -17,6 +18,7 @@ export const discord: PlatformDefinition<typeof discordChannelSchema> = {
   create: (config, deps) => createDiscordAdapter(config, deps),
   startupWarnings: discordStartupWarnings,
   redactRaw: redactInteractionToken,
+  simulate: simulateDiscord,
 };
 
 /**

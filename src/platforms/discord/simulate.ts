@@ -1,5 +1,5 @@
 import { randomBytes, randomInt } from 'node:crypto';
-import type { CallbackSample } from '../_kit/callback-sample.ts';
+import type { CallbackSample, SimulatedCallback, SimulateOptions } from '../_kit/callback-sample.ts';
 import type { DiscordChannelConfig } from './config.ts';
 import { signDiscordInteraction } from './verify.ts';
 
@@ -58,4 +58,12 @@ export function buildDiscordSample(config: DiscordChannelConfig, options: Discor
 /** A snowflake for a moment: milliseconds since Discord's epoch in the top bits, random below. */
 function snowflakeAt(at: Date): string {
   return (((BigInt(at.getTime()) - DISCORD_EPOCH_MS) << 22n) | BigInt(randomInt(1 << 22))).toString();
+}
+
+/** `imgate simulate discord`. */
+export function simulateDiscord(config: DiscordChannelConfig, options: SimulateOptions): SimulatedCallback {
+  return {
+    sample: buildDiscordSample(config, { text: options.text }),
+    what: "a /imgate slash command (APPLICATION_COMMAND) signed with the channel's testPrivateKey",
+  };
 }

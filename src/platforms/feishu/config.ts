@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { configNumber } from '../../config/env-scalars.ts';
+import { configNumber } from '../../core/env-scalars.ts';
 import { channelBaseSchema } from '../_kit/channel-config.ts';
 
 /** The two names of one platform (PLATFORMS.md §3: "lark differs only in its API host"). */

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ClusterSendLimiter } from '../../outbound/cluster-send-limiter.ts';
-import type { LimiterClock } from '../../outbound/send-rate-limiter.ts';
+import { ClusterSendLimiter } from '../_kit/cluster-send-limiter.ts';
+import type { LimiterClock } from '../_kit/send-rate-limiter.ts';
 import type { AdapterDeps, ChannelAdapter, PlatformDefinition } from '../_kit/adapter.ts';
 import { feishuCredential, fetchFeishuBotOpenId, type FeishuCredential } from './api.ts';
 import { handleFeishuCallback } from './callback.ts';
@@ -8,6 +8,7 @@ import { feishuChannelSchema, larkChannelSchema, type FeishuChannelConfig } from
 import { holdFeishuLongConnection } from './long-connection.ts';
 import type { BotIdentity } from './normalize.ts';
 import { sendFeishuMessage } from './send.ts';
+import { simulateFeishu } from './simulate.ts';
 
 /** Feishu (open.feishu.cn). */
 export const feishu: PlatformDefinition<typeof feishuChannelSchema> = {
@@ -15,6 +16,7 @@ export const feishu: PlatformDefinition<typeof feishuChannelSchema> = {
   configSchema: feishuChannelSchema,
   create: (config, deps) => createFeishuAdapter(config, deps),
   startupWarnings: feishuStartupWarnings,
+  simulate: simulateFeishu,
 };
 
 /** Lark (open.larksuite.com): the same protocol and code, another host (PLATFORMS.md §3). */
@@ -23,6 +25,7 @@ export const lark: PlatformDefinition<typeof larkChannelSchema> = {
   configSchema: larkChannelSchema,
   create: (config, deps) => createFeishuAdapter(config, deps),
   startupWarnings: feishuStartupWarnings,
+  simulate: simulateFeishu,
 };
 
 /** Waits between attempts to learn the bot's open_id; the last one repeats. */

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { ImgateError } from '../../core/errors.ts';
-import type { SendLimiter } from '../../outbound/send-rate-limiter.ts';
+import type { SendLimiter } from '../_kit/send-rate-limiter.ts';
 import type { TokenService } from '../../tokens/token-service.ts';
 import type { SendRequest, SendResult } from '../_kit/adapter.ts';
 import { callFeishuApi, uploadFeishuImage, type FeishuCredential } from './api.ts';

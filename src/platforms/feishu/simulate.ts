@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { CallbackSample } from '../_kit/callback-sample.ts';
+import type { CallbackSample, SimulatedCallback, SimulateOptions } from '../_kit/callback-sample.ts';
 import type { FeishuChannelConfig } from './config.ts';
 import { encryptFeishuPayload, larkSignature } from './crypto.ts';
 
@@ -60,5 +60,13 @@ export function buildFeishuSample(config: FeishuChannelConfig, options: FeishuSa
       'x-lark-signature': larkSignature(timestamp, nonce, config.encryptKey, body),
     },
     body,
+  };
+}
+
+/** `imgate simulate feishu|lark`. */
+export function simulateFeishu(config: FeishuChannelConfig, options: SimulateOptions): SimulatedCallback {
+  return {
+    sample: buildFeishuSample(config, { text: options.text }),
+    what: config.encryptKey ? 'an encrypted, signed im.message.receive_v1 text message' : 'a plain im.message.receive_v1 text message',
   };
 }

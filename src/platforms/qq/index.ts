@@ -5,11 +5,13 @@ import { qqChannelSchema, type QqChannelConfig } from './config.ts';
 import { ReplySequence } from './reply-sequence.ts';
 import { qqGatewayConnection } from './gateway.ts';
 import { qqDropsRepeats, sendQqMessage } from './send.ts';
+import { simulateQq } from './simulate.ts';
 
 export const qq: PlatformDefinition<typeof qqChannelSchema> = {
   id: 'qq',
   configSchema: qqChannelSchema,
   create: (config, deps) => createQqAdapter(config, deps),
+  simulate: simulateQq,
 };
 
 /**

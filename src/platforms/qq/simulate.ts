@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { CallbackSample } from '../_kit/callback-sample.ts';
+import type { CallbackSample, SimulatedCallback, SimulateOptions } from '../_kit/callback-sample.ts';
 import type { QqChannelConfig } from './config.ts';
 import { qqSign } from './signature.ts';
 
@@ -46,5 +46,13 @@ export function buildQqSample(config: QqChannelConfig, options: QqSampleOptions 
       'x-signature-ed25519': qqSign(config.secret, timestamp + body),
     },
     body,
+  };
+}
+
+/** `imgate simulate qq`. */
+export function simulateQq(config: QqChannelConfig, options: SimulateOptions): SimulatedCallback {
+  return {
+    sample: buildQqSample(config, { text: options.text, group: options.group }),
+    what: options.group ? 'a signed GROUP_AT_MESSAGE_CREATE (op 0) event' : 'a signed C2C_MESSAGE_CREATE (op 0) event',
   };
 }

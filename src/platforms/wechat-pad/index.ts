@@ -6,6 +6,7 @@ import { normalizeMessage } from './normalize.ts';
 import { classifyPayload } from './payload.ts';
 import { sendWechatPadMessage } from './send.ts';
 import { verifyWechatPadRequest } from './verify.ts';
+import { simulateWechatPad } from './simulate.ts';
 
 /** The webhook guide (seeds/004) treats any 200 as received; the body is for humans. */
 const ACK: HttpReply = { status: 200, contentType: 'application/json', body: { ok: true } };
@@ -15,6 +16,7 @@ export const wechatPad: PlatformDefinition<typeof wechatPadChannelSchema> = {
   configSchema: wechatPadChannelSchema,
   create: createWechatPadAdapter,
   startupWarnings: wechatPadStartupWarnings,
+  simulate: simulateWechatPad,
 };
 
 export function createWechatPadAdapter(config: WechatPadChannelConfig, deps: AdapterDeps): ChannelAdapter {

@@ -1,5 +1,5 @@
 import { createHmac, randomBytes } from 'node:crypto';
-import type { CallbackSample } from '../_kit/callback-sample.ts';
+import type { CallbackSample, SimulatedCallback, SimulateOptions } from '../_kit/callback-sample.ts';
 import type { WechatPadChannelConfig } from './config.ts';
 
 export interface WechatPadSampleOptions {
@@ -100,4 +100,12 @@ function samplePath(channel: WechatPadChannelConfig): string {
 function randomNewMsgId(): string {
   const random = BigInt(`0x${randomBytes(8).toString('hex')}`);
   return (TWO_POW_53 + 1n + (random % (INT64_MAX - TWO_POW_53))).toString();
+}
+
+/** `imgate simulate wechat-pad`. */
+export function simulateWechatPad(config: WechatPadChannelConfig, options: SimulateOptions): SimulatedCallback {
+  return {
+    sample: buildWechatPadSample(config, { format: options.format, group: options.group, text: options.text }),
+    what: `a signed ${options.format} message`,
+  };
 }

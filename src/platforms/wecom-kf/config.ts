@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { configNumber } from '../../config/env-scalars.ts';
+import { configNumber } from '../../core/env-scalars.ts';
 import { channelBaseSchema } from '../_kit/channel-config.ts';
 import { wecomCredentialFields, wecomReceiveFields } from '../_kit/wecom-config.ts';
 

@@ -11,11 +11,13 @@ import {
 import { wecomKfChannelSchema, type WecomKfChannelConfig } from './config.ts';
 import { KfPuller, type PullReason } from './pull.ts';
 import { sendWecomKfMessage } from './send.ts';
+import { simulateWecomKf } from './simulate.ts';
 
 export const wecomKf: PlatformDefinition<typeof wecomKfChannelSchema> = {
   id: 'wecom-kf',
   configSchema: wecomKfChannelSchema,
   create: createWecomKfAdapter,
+  simulate: simulateWecomKf,
 };
 
 /**

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { CallbackSample } from '../_kit/callback-sample.ts';
+import type { CallbackSample, SimulatedCallback, SimulateOptions } from '../_kit/callback-sample.ts';
 import { cdata, encryptedWecomSample, wecomTimestamp } from '../_kit/wecom-sample.ts';
 import type { WecomKfChannelConfig } from './config.ts';
 
@@ -33,4 +33,16 @@ export function buildWecomKfSample(config: WecomKfChannelConfig, options: WecomK
 /** Shaped like WeCom's notice tokens (`ENC` and base62), so a reader recognizes it in a trace. */
 function sampleToken(): string {
   return `ENC${randomBytes(24).toString('base64').replace(/[^A-Za-z0-9]/g, '')}`;
+}
+
+/** A KF account id for the sample notice when neither the command nor the config names one. */
+const SAMPLE_OPEN_KF_ID = 'wkImgateSampleAccount';
+
+/** `imgate simulate wecom-kf`. */
+export function simulateWecomKf(config: WecomKfChannelConfig, options: SimulateOptions): SimulatedCallback {
+  const openKfId = options.openKfId ?? config.openKfIds?.[0] ?? SAMPLE_OPEN_KF_ID;
+  return {
+    sample: buildWecomKfSample(config, { openKfId }),
+    what: `an encrypted kf_msg_or_event notice for ${openKfId} (the gateway then pulls kf/sync_msg from apiBase)`,
+  };
 }

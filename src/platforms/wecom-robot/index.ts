@@ -1,15 +1,17 @@
-import { ClusterSendLimiter } from '../../outbound/cluster-send-limiter.ts';
-import type { LimiterClock } from '../../outbound/send-rate-limiter.ts';
+import { ClusterSendLimiter } from '../_kit/cluster-send-limiter.ts';
+import type { LimiterClock } from '../_kit/send-rate-limiter.ts';
 import type { AdapterDeps, ChannelAdapter, PlatformDefinition } from '../_kit/adapter.ts';
 import { handleRobotCallback, robotCallbackKeys } from './callback.ts';
 import { wecomRobotChannelSchema, type WecomRobotChannelConfig } from './config.ts';
 import { sendWecomRobotMessage } from './send.ts';
+import { simulateWecomRobot } from './simulate.ts';
 
 export const wecomRobot: PlatformDefinition<typeof wecomRobotChannelSchema> = {
   id: 'wecom-robot',
   configSchema: wecomRobotChannelSchema,
   create: (config, deps) => createWecomRobotAdapter(config, deps),
   redactRaw: redactWebhookKey,
+  simulate: simulateWecomRobot,
 };
 
 /** The callback's WebhookUrl carries the robot's key: shown as `key=[redacted]` outside the store. */

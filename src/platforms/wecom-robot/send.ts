@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { UnifiedEvent } from '../../core/event.ts';
 import { ImgateError } from '../../core/errors.ts';
-import type { SendLimiter } from '../../outbound/send-rate-limiter.ts';
+import type { SendLimiter } from '../_kit/send-rate-limiter.ts';
 import type { SendRequest, SendResult } from '../_kit/adapter.ts';
 import { imageBytes } from '../_kit/image-bytes.ts';
 import { platformRequest } from '../_kit/platform-http.ts';

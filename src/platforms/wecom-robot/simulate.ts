@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { CallbackSample } from '../_kit/callback-sample.ts';
+import type { CallbackSample, SimulatedCallback, SimulateOptions } from '../_kit/callback-sample.ts';
 import { WECOM_API_BASE } from '../_kit/wecom-api.ts';
 import { WECOM_SAMPLE_USER, cdata, encryptedWecomSample, wecomTimestamp } from '../_kit/wecom-sample.ts';
 import type { WecomRobotChannelConfig } from './config.ts';
@@ -40,4 +40,9 @@ export function buildWecomRobotSample(config: WecomRobotChannelConfig, options: 
   ].join('');
   const keys = { id: config.id, token: config.token, encodingAESKey: config.encodingAESKey };
   return encryptedWecomSample(keys, { receiveId: '', innerXml: xml, timestamp: wecomTimestamp(options.now ?? new Date()) });
+}
+
+/** `imgate simulate wecom-robot`. */
+export function simulateWecomRobot(config: WecomRobotChannelConfig, options: SimulateOptions): SimulatedCallback {
+  return { sample: buildWecomRobotSample(config, { text: options.text }), what: 'an encrypted group robot message' };
 }

@@ -10,12 +10,14 @@ import {
 import { wecomChannelSchema, type WecomChannelConfig } from './config.ts';
 import { normalizeWecomMessage } from './normalize.ts';
 import { sendWecomMessage } from './send.ts';
+import { simulateWecom } from './simulate.ts';
 
 export const wecom: PlatformDefinition<typeof wecomChannelSchema> = {
   id: 'wecom',
   configSchema: wecomChannelSchema,
   create: createWecomAdapter,
   startupWarnings: wecomStartupWarnings,
+  simulate: simulateWecom,
 };
 
 export function createWecomAdapter(config: WecomChannelConfig, deps: AdapterDeps): ChannelAdapter {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { CallbackSample } from '../_kit/callback-sample.ts';
+import type { CallbackSample, SimulatedCallback, SimulateOptions } from '../_kit/callback-sample.ts';
 import { WECOM_SAMPLE_USER, cdata, encryptedWecomSample, wecomTimestamp } from '../_kit/wecom-sample.ts';
 import type { WecomChannelConfig } from './config.ts';
 
@@ -44,4 +44,9 @@ export function buildWecomSample(config: WecomChannelConfig, options: WecomSampl
 function randomMsgId(): string {
   const random = BigInt(`0x${randomBytes(8).toString('hex')}`);
   return (10n ** 18n + (random % (9n * 10n ** 18n))).toString();
+}
+
+/** `imgate simulate wecom`. */
+export function simulateWecom(config: WecomChannelConfig, options: SimulateOptions): SimulatedCallback {
+  return { sample: buildWecomSample(config, { text: options.text }), what: 'an encrypted app text message' };
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { ImgateError } from '../../../src/core/errors.ts';
-import type { LimiterClock } from '../../../src/outbound/send-rate-limiter.ts';
+import type { LimiterClock } from '../../../src/platforms/_kit/send-rate-limiter.ts';
 import type { ChannelAdapter, SendRequest } from '../../../src/platforms/_kit/adapter.ts';
 import { FEISHU_API_BASES, createFeishuAdapter, feishuApiBase } from '../../../src/platforms/feishu/index.ts';
 import { normalizeFeishuEvent } from '../../../src/platforms/feishu/normalize.ts';

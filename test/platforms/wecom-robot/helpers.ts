@@ -3,7 +3,7 @@ import { pino } from 'pino';
 import type { NormalizedEvent } from '../../../src/core/event.ts';
 import type { ChannelAdapter, InboundRequest } from '../../../src/platforms/_kit/adapter.ts';
 import { parseXmlSafely } from '../../../src/platforms/_kit/xml.ts';
-import type { LimiterClock } from '../../../src/outbound/send-rate-limiter.ts';
+import type { LimiterClock } from '../../../src/platforms/_kit/send-rate-limiter.ts';
 import { createWecomRobotAdapter, wecomRobot, type WecomRobotChannelConfig } from '../../../src/platforms/wecom-robot/index.ts';
 import { normalizeRobotMessage } from '../../../src/platforms/wecom-robot/normalize.ts';
 import { testAdapterDeps } from '../../helpers/adapter-deps.ts';

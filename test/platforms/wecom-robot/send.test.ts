@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import type { LimiterClock } from '../../../src/outbound/send-rate-limiter.ts';
+import type { LimiterClock } from '../../../src/platforms/_kit/send-rate-limiter.ts';
 import type { SendRequest } from '../../../src/platforms/_kit/adapter.ts';
 import { buildUnifiedEvent } from '../../../src/pipeline/build-event.ts';
 import { FakeHttpServer, type RecordedRequest } from '../../helpers/fake-http.ts';

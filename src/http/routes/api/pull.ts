@@ -7,6 +7,7 @@ import { ImgateError } from '../../../core/errors.ts';
 import type { UnifiedEvent } from '../../../core/event.ts';
 import { unifiedEventJson } from '../../../delivery/render.ts';
 import { TEST_CHANNEL } from '../../../delivery/test-delivery.ts';
+import { shownRaw } from '../../../platforms/shown-raw.ts';
 import { followPull, PULL_RECHECK_MS, type PullSink } from '../../../pull/follow.ts';
 import type { PulledEvent, SubscriptionRecord } from '../../../store/store.ts';
 import type { AppContext } from '../../context.ts';
@@ -204,7 +205,7 @@ export async function pullRoutes(app: FastifyInstance, ctx: AppContext): Promise
   async function follow(request: FastifyRequest, stream: OpenedStream, sink: PullSink, signal: AbortSignal): Promise<boolean> {
     try {
       const { subscription, after, visible } = stream;
-      await followPull({ streams: store, wakeups, subscription, after, sink, visible, signal });
+      await followPull({ streams: store, wakeups, subscription, after, sink, showRaw: shownRaw, visible, signal });
       return false;
     } catch (error) {
       ctx.logger.error({ err: error, subscription: stream.subscription.id, route: request.routeOptions.url }, 'a pull stream failed');
@@ -229,7 +230,7 @@ export async function pullRoutes(app: FastifyInstance, ctx: AppContext): Promise
     // The events are stored as JSON already: written out as they are, not parsed and serialized again.
     const data = page
       .filter((entry) => visible(entry.stored.event))
-      .map((entry) => `{"cursor":"${entry.cursor}","event":${unifiedEventJson(subscription, entry.stored)}}`)
+      .map((entry) => `{"cursor":"${entry.cursor}","event":${unifiedEventJson(subscription, entry.stored, shownRaw)}}`)
       .join(',');
     return reply.type('application/json; charset=utf-8').send(`{"data":[${data}],"next":"${next}"}`);
   });

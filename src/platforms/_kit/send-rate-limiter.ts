@@ -1,4 +1,4 @@
-import { ImgateError } from '../core/errors.ts';
+import { ImgateError } from '../../core/errors.ts';
 
 /** How many sends a platform takes per key (a robot, a chat, a bucket) and how long a send may queue. */
 export interface SendRateLimit {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ImgateError } from '../../src/core/errors.ts';
-import { SendRateLimiter, type LimiterClock, type ReleaseSlot } from '../../src/outbound/send-rate-limiter.ts';
+import { ImgateError } from '../../../src/core/errors.ts';
+import { SendRateLimiter, type LimiterClock, type ReleaseSlot } from '../../../src/platforms/_kit/send-rate-limiter.ts';
 
 interface Timer {
   at: number;

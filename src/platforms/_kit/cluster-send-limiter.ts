@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ImgateError } from '../core/errors.ts';
-import type { SendSlots } from '../store/store.ts';
+import { ImgateError } from '../../core/errors.ts';
+import type { SendSlots } from '../../store/store.ts';
 import { SendRateLimiter, systemClock, type LimiterClock, type SendLimiter, type SendRateLimit } from './send-rate-limiter.ts';
 
 /**
