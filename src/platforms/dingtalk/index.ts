@@ -2,7 +2,7 @@ import type { AdapterDeps, ChannelAdapter, PlatformDefinition } from '../_kit/ad
 import { handleDingtalkCallback } from './callback.ts';
 import { dingtalkChannelSchema, type DingtalkChannelConfig } from './config.ts';
 import { sendDingtalkMessage } from './send.ts';
-import { holdDingtalkStream } from './stream.ts';
+import { holdDingtalkStream } from './connection.ts';
 import { simulateDingtalk } from './simulate.ts';
 
 export const dingtalk: PlatformDefinition<typeof dingtalkChannelSchema> = {

@@ -3,7 +3,7 @@ import type { UnifiedEvent } from '../../core/event.ts';
 import { ImgateError } from '../../core/errors.ts';
 import type { TokenService } from '../../tokens/token-service.ts';
 import type { SendRequest, SendResult } from '../_kit/adapter.ts';
-import { callDingtalkApi, dingtalkCredential } from './client.ts';
+import { callDingtalkApi, dingtalkCredential } from './api.ts';
 import { robotCodeOf, type DingtalkChannelConfig } from './config.ts';
 import { postToSessionWebhook, usableSessionWebhook } from './session-webhook.ts';
 

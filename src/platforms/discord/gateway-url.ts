@@ -3,7 +3,7 @@ import { Routes } from 'discord-api-types/v10';
 import type { Logger } from 'pino';
 import { ImgateError } from '../../core/errors.ts';
 import { isJsonObject, jsonObject, optionalNumber, scalarText } from '../_kit/payload-values.ts';
-import { callDiscord } from './rest.ts';
+import { callDiscord } from './api.ts';
 
 /**
  * `GET /gateway/bot`: the Gateway URL to IDENTIFY at (`{url, shards, session_start_limit}`).

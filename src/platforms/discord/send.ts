@@ -10,7 +10,7 @@ import { withUnknownOutcome } from '../_kit/platform-http.ts';
 import { isJsonObject, jsonObject, scalarText, type Json } from '../_kit/payload-values.ts';
 import { imageFileName } from '../_kit/wecom-media.ts';
 import type { DiscordChannelConfig } from './config.ts';
-import { callDiscord } from './rest.ts';
+import { callDiscord } from './api.ts';
 import { splitDiscordContent } from './split-content.ts';
 
 const SNOWFLAKE = /^\d{1,20}$/;

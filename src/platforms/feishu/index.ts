@@ -5,7 +5,7 @@ import type { AdapterDeps, ChannelAdapter, PlatformDefinition } from '../_kit/ad
 import { feishuCredential, fetchFeishuBotOpenId, type FeishuCredential } from './api.ts';
 import { handleFeishuCallback } from './callback.ts';
 import { feishuChannelSchema, larkChannelSchema, type FeishuChannelConfig } from './config.ts';
-import { holdFeishuLongConnection } from './long-connection.ts';
+import { holdFeishuLongConnection } from './connection.ts';
 import type { BotIdentity } from './normalize.ts';
 import { sendFeishuMessage } from './send.ts';
 import { simulateFeishu } from './simulate.ts';

@@ -3,7 +3,7 @@ import { qqCredential } from './api.ts';
 import { handleQqCallback } from './callback.ts';
 import { qqChannelSchema, type QqChannelConfig } from './config.ts';
 import { ReplySequence } from './reply-sequence.ts';
-import { qqGatewayConnection } from './gateway.ts';
+import { qqGatewayConnection } from './connection.ts';
 import { qqDropsRepeats, sendQqMessage } from './send.ts';
 import { simulateQq } from './simulate.ts';
 

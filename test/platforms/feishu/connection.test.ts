@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { ImgateError } from '../../../src/core/errors.ts';
 import type { ConnectionSession } from '../../../src/platforms/_kit/adapter.ts';
-import { holdFeishuLongConnection } from '../../../src/platforms/feishu/long-connection.ts';
+import { holdFeishuLongConnection } from '../../../src/platforms/feishu/connection.ts';
 import { capturingLogger, testAdapterDeps, type TestAdapterDeps } from '../../helpers/adapter-deps.ts';
 import { FakeFeishuLongConnection, WS_ENDPOINT_PATH, WS_SERVICE_ID } from '../../helpers/fake-feishu-ws.ts';
 import { waitFor } from '../../helpers/http.ts';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
 import type { ConnectionSession } from '../../../src/platforms/_kit/adapter.ts';
-import { holdDingtalkStream } from '../../../src/platforms/dingtalk/stream.ts';
+import { holdDingtalkStream } from '../../../src/platforms/dingtalk/connection.ts';
 import { testAdapterDeps } from '../../helpers/adapter-deps.ts';
 import { FakeDingtalkStream } from '../../helpers/fake-dingtalk-stream.ts';
 import { waitFor } from '../../helpers/http.ts';
