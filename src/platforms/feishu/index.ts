@@ -17,7 +17,7 @@ export const feishu: PlatformDefinition<typeof feishuChannelSchema> = {
   startupWarnings: feishuStartupWarnings,
 };
 
-/** Lark (open.larksuite.com): the same protocol and code, another host (PLATFORMS.md §3). */
+/** Lark (open.larksuite.com): the same protocol and code, another host (larksuite/node-sdk, `utils/format-domain.ts`). */
 export const lark: PlatformDefinition<typeof larkChannelSchema> = {
   id: 'lark',
   configSchema: larkChannelSchema,
