@@ -8,7 +8,7 @@ import { configBoolean, configNumber } from '../core/env-scalars.ts';
  * (`npm run docs:config`) all come from it.
  */
 
-/** Seconds: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h (PRODUCT.md, "Delivery to subscribers"). */
+/** Seconds: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h (docs/config.md, `subscriptions`: `retry.schedule`). */
 export const DEFAULT_RETRY_SCHEDULE = [5, 300, 1800, 7200, 18000, 36000, 36000];
 
 const serverSchema = z

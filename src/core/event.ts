@@ -1,4 +1,4 @@
-/** The unified event every platform's callback is normalized into (PRODUCT.md, "Unified event"). */
+/** The unified event every platform's callback is normalized into. */
 
 export const EVENT_TYPES = ['message', 'message.recalled', 'member.joined', 'friend.request', 'system'] as const;
 export type EventType = (typeof EVENT_TYPES)[number];

@@ -2,9 +2,9 @@ import { createHmac } from 'node:crypto';
 import type { SubscriptionRecord } from '../store/store.ts';
 
 /**
- * The three signing schemes of PRODUCT.md, "Delivery to subscribers". `standard` follows the
- * Standard Webhooks spec (https://www.standardwebhooks.com/): test/delivery/sign.test.ts checks it
- * with the `standardwebhooks` package.
+ * The three signing schemes of a subscription's `signing` (docs/config.md, `subscriptions`).
+ * `standard` follows the Standard Webhooks spec (https://www.standardwebhooks.com/):
+ * test/delivery/sign.test.ts checks it with the `standardwebhooks` package.
  */
 
 function standardKey(secret: string): Buffer {
@@ -40,10 +40,10 @@ export function signDelivery(sub: Pick<SubscriptionRecord, 'signing' | 'secrets'
           .join(' '),
       };
     case 'abot':
-      // OpenClaw's wechat_abot checks HMAC-SHA256 over the raw body only (seed 000).
+      // OpenClaw's wechat_abot checks HMAC-SHA256 over the raw body only (docs/channels/wechat-pad.md, "Raw pad JSON").
       return { 'x-wechat-abot-signature': `sha256=${hmacSha256(current, input.body).toString('hex')}` };
     case 'padpro':
-      // The WeChat webhook guide's scheme: timestamp + ":" + body (seed 004).
+      // The WeChat webhook guide's scheme: timestamp + ":" + body (docs/channels/wechat-pad.md, "Flat JSON").
       return {
         'x-webhook-timestamp': timestamp,
         'x-webhook-signature': hmacSha256(current, `${timestamp}:`, input.body).toString('hex'),

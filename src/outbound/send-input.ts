@@ -19,7 +19,7 @@ const newsSchema = z.object({
     .max(8),
 });
 
-/** `POST /v1/messages` (PRODUCT.md, "Unified send", plus `news` for the platforms that have cards). */
+/** `POST /v1/messages` (README.md, "Routes"; `news` for the platforms that have cards). */
 export const sendInputSchema = z
   .object({
     channel: z.string().min(1),
@@ -39,7 +39,7 @@ export const sendInputSchema = z
 
 export type SendInput = z.infer<typeof sendInputSchema>;
 
-/** The OpenClaw-compatible `POST /api/channels/:channelId/messages/send` body (seed 000). */
+/** The OpenClaw-compatible `POST /api/channels/:channelId/messages/send` body (docs/channels/wechat-pad.md, "OpenClaw's wechat_abot"). */
 export const compatSendSchema = z.object({
   to: z.string().min(1),
   text: z.string().min(1).max(20000),

@@ -3,7 +3,8 @@ import type { SubscriptionRecord } from '../store/store.ts';
 
 /**
  * WeChat's numeric message types, accepted in `messageTypes` filters because the webhook guide's
- * `MessageTypes: ["1","3",…]` uses them (seed 004). Each maps to the unified type it normalizes to.
+ * `MessageTypes: ["1","3",…]` uses them (docs/channels/wechat-pad.md, "Message types"). Each maps
+ * to the unified type it normalizes to.
  */
 const WECHAT_TYPE_NAMES: Record<string, string> = {
   '1': 'text',

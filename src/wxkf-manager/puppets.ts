@@ -12,8 +12,8 @@ import type { SubscriptionRegistry } from '../subscriptions/registry.ts';
  */
 
 /**
- * A notice's Token is valid for 10 minutes (PLATFORMS.md §2) and the puppet also polls by itself,
- * so retrying beyond that helps nobody.
+ * A notice's Token is valid for 10 minutes (https://kf.weixin.qq.com/api/doc/path/94745) and the
+ * puppet also polls by itself, so retrying beyond that helps nobody.
  */
 const PUPPET_RETRY_SCHEDULE = [5, 30, 120, 300];
 const PUPPET_TIMEOUT_MS = 10_000;

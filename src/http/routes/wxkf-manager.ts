@@ -16,10 +16,10 @@ import type { AppContext } from '../context.ts';
 import { validate } from '../validate.ts';
 
 /**
- * The WeCom customer-service manager contract (juzibot/wxkf-manager, seeds): one callback URL per
- * corp, dispatched by OpenKfId to the puppet registered for it, or, when none is, handled by the
- * corp's `wecom-kf` channel itself (which pulls the messages). Puppets get their callbacks through
- * the delivery engine, so retries and the attempt log apply.
+ * The WeCom customer-service manager contract (juzibot/wxkf-manager; docs/wxkf-manager.md): one
+ * callback URL per corp, dispatched by OpenKfId to the puppet registered for it, or, when none is,
+ * handled by the corp's `wecom-kf` channel itself (which pulls the messages). Puppets get their
+ * callbacks through the delivery engine, so retries and the attempt log apply.
  */
 
 interface CorpParams {

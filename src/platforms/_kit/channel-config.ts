@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { configBoolean, configNumber } from '../../core/env-scalars.ts';
 import { isValidAllowEntry } from '../../core/ip-allow-list.ts';
 
-/** Keys every channel has, whatever its platform (PRODUCT.md, "Channel keys"). */
+/** Keys every channel has, whatever its platform (docs/config.md, "Keys of every channel"). */
 export const channelBaseSchema = z.strictObject({
   id: z
     .string()

@@ -15,8 +15,8 @@ const MINUS = 0x2d;
 
 /**
  * Parses a JSON body, keeping integers that JSON.parse could round (WeChat's NewMsgId exceeds 2^53,
- * PLATFORMS.md §7) as strings of their digits; fractions and exponents stay numbers. Written by
- * hand rather than with json-bigint: every real pad callback carries such an id, and json-bigint's
+ * docs/channels/wechat-pad.md) as strings of their digits; fractions and exponents stay numbers.
+ * Written by hand rather than with json-bigint: every real pad callback carries such an id, and json-bigint's
  * parser took 22 µs a body against ~5 µs for quoting the long integers and calling JSON.parse
  * (docs/benchmarks.md). A malformed body still fails in JSON.parse.
  */

@@ -5,9 +5,10 @@ import { channelBaseSchema } from '../_kit/channel-config.ts';
 export const DINGTALK_API_BASE = 'https://api.dingtalk.com';
 
 /**
- * A DingTalk enterprise internal robot (企业内部机器人, PLATFORMS.md §4): the robot of an app made in
- * the DingTalk developer console. Its callbacks are signed with the app's secret; sends use the
- * app's access token (`/v1.0/oauth2/accessToken`), replies the `sessionWebhook` of a callback.
+ * A DingTalk enterprise internal robot (企业内部机器人,
+ * https://open.dingtalk.com/document/orgapp/robot-overview): the robot of an app made in the
+ * DingTalk developer console. Its callbacks are signed with the app's secret; sends use the app's
+ * access token (`/v1.0/oauth2/accessToken`), replies the `sessionWebhook` of a callback.
  */
 export const dingtalkChannelSchema = channelBaseSchema
   .extend({

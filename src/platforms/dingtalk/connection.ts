@@ -17,7 +17,7 @@ const KEEPALIVE_MS = 30_000;
 /** Robot messages are a few KiB; a frame beyond this is not DingTalk's and closes the connection. */
 const MAX_FRAME_BYTES = 4 * 1024 * 1024;
 
-/** A frame DingTalk pushes down the stream (PLATFORMS.md §4, "Stream mode"). */
+/** A frame DingTalk pushes down the stream (open-dingtalk/dingtalk-stream-sdk-nodejs, `src/client.ts`). */
 interface DownstreamFrame {
   type: string;
   headers: Record<string, unknown>;

@@ -12,7 +12,7 @@ interface Described {
 }
 
 /**
- * One robot callback as a unified event (PLATFORMS.md §4).
+ * One robot callback as a unified event (https://open.dingtalk.com/document/orgapp/receive-message).
  *
  * `conversation.id` is what a bot sends to, so it is the id DingTalk's send APIs take: a group's
  * `conversationId` (the `openConversationId` of `groupMessages/send`), and in a single chat the

@@ -147,7 +147,10 @@ function sessionBody(message: Message, atUserIds: string[]): Json {
   throw new Error('images never go through the sessionWebhook');
 }
 
-/** The robot API's message templates (机器人发送消息的类型, PLATFORMS.md §4). */
+/**
+ * The robot API's message templates (机器人发送消息的类型,
+ * https://open.dingtalk.com/document/orgapp/types-of-messages-sent-by-robots).
+ */
 function msgKeyOf(message: Message): string {
   return { text: 'sampleText', markdown: 'sampleMarkdown', image: 'sampleImageMsg' }[message.kind];
 }

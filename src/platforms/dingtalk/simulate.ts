@@ -20,9 +20,10 @@ const SESSION_LIFETIME_MS = 5_400_000;
 /**
  * A text message as DingTalk posts it to a robot in HTTP mode — in a single chat, or with `group` in
  * a group, @-mentioning the robot — signed with the channel's appSecret
- * (PLATFORMS.md §4): for `imgate simulate dingtalk` and tests. Its sessionWebhook points at
- * `{apiBase}/robot/sendBySession?session=imgate-sample`: against DingTalk a reply to it is refused
- * (there is no such session or chat), visibly; against a fake DingTalk, it lands.
+ * (https://open.dingtalk.com/document/orgapp/receive-message): for `imgate simulate dingtalk` and
+ * tests. Its sessionWebhook points at `{apiBase}/robot/sendBySession?session=imgate-sample`:
+ * against DingTalk a reply to it is refused (there is no such session or chat), visibly; against a
+ * fake DingTalk, it lands.
  */
 export function buildDingtalkSample(config: DingtalkChannelConfig, options: DingtalkSampleOptions = {}): CallbackSample {
   const now = (options.now ?? new Date()).getTime();

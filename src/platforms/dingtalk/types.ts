@@ -1,6 +1,6 @@
 /**
  * A robot callback body as DingTalk posts it in HTTP mode (and as the `data` of a Stream frame):
- * 机器人接收消息 (https://open.dingtalk.com/document/orgapp/receive-message), PLATFORMS.md §4. Field
+ * 机器人接收消息 (https://open.dingtalk.com/document/orgapp/receive-message). Field
  * names are DingTalk's. Every field is optional here: the normalizer reads them defensively.
  *
  * ```json

@@ -10,8 +10,8 @@ const TIMESTAMP = /^\d{1,16}$/;
 /**
  * The `sign` header of a robot callback: base64(HMAC-SHA256(key = appSecret, timestamp + "\n" +
  * appSecret)), the `timestamp` header (milliseconds) as sent (机器人接收消息, "sign的计算方法";
- * PLATFORMS.md §4). The same formula signs a custom robot's webhook URL, whose docs add a URL
- * encoding that the callback header does not carry.
+ * https://open.dingtalk.com/document/orgapp/receive-message). The same formula signs a custom
+ * robot's webhook URL, whose docs add a URL encoding that the callback header does not carry.
  */
 export function dingtalkSign(timestamp: string, appSecret: string): string {
   return createHmac('sha256', appSecret).update(`${timestamp}\n${appSecret}`, 'utf8').digest('base64');

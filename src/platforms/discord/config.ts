@@ -10,9 +10,10 @@ const SNOWFLAKE = /^\d{1,20}$/;
 const ED25519_KEY_HEX = /^[0-9a-fA-F]{64}$/;
 
 /**
- * A Discord application and its bot user (PLATFORMS.md §6): messages over the Gateway (a long
- * connection the bot opens), slash commands over HTTP interactions at `/hooks/<id>`, sends with
- * the bot token.
+ * A Discord application and its bot user: messages over the Gateway (a long connection the bot
+ * opens, https://discord.com/developers/docs/events/gateway), slash commands over HTTP interactions
+ * at `/hooks/<id>` (https://discord.com/developers/docs/interactions/overview), sends with the bot
+ * token.
  */
 export const discordChannelSchema = channelBaseSchema
   .extend({

@@ -34,7 +34,8 @@ export function feishuCredential(config: FeishuChannelConfig): FeishuCredential 
 
 /**
  * Codes that mean the tenant_access_token is invalid or expired (99991663), missing (99991661)
- * or otherwise refused (99991668): fetch a new one once and repeat the call (PLATFORMS.md §3).
+ * or otherwise refused (99991668): fetch a new one once and repeat the call
+ * (https://open.feishu.cn/document/server-docs/api-call-guide/generic-error-code).
  */
 const TOKEN_CODES = new Set([99991663, 99991661, 99991668]);
 /**

@@ -12,8 +12,9 @@ import { jsonObject } from '../_kit/payload-values.ts';
 type Json = Record<string, unknown>;
 
 /**
- * What Feishu expects once an event is taken: HTTP 200 within 3 s, any body (PLATFORMS.md §3,
- * "Event delivery"); without it the event comes again after 15 s, 5 min, 1 h and 6 h.
+ * What Feishu expects once an event is taken: HTTP 200 within 3 s, any body (接收事件,
+ * https://open.feishu.cn/document/ukTMukTMukTM/uYDNxYjL2QTM24iN0EjN/event-subscription-configure-/encrypt-key-encryption-configuration-case);
+ * without it the event comes again after 15 s, 5 min, 1 h and 6 h.
  */
 export const FEISHU_ACK: HttpReply = { status: 200, contentType: 'application/json', body: {} };
 

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { configNumber } from '../../core/env-scalars.ts';
 import { channelBaseSchema } from '../_kit/channel-config.ts';
 
-/** The two names of one platform (PLATFORMS.md §3: "lark differs only in its API host"). */
+/** The two names of one platform, which differ only in their API host (larksuite/node-sdk, `utils/format-domain.ts`). */
 export type FeishuPlatformId = 'feishu' | 'lark';
 
 /** Each platform's API host, used when the channel sets no `apiBase` (the SDK's `Domain.Feishu`/`Domain.Lark`). */
@@ -12,8 +12,9 @@ export const FEISHU_API_BASES: Record<FeishuPlatformId, string> = {
 };
 
 /**
- * Feishu allows 5 messages a second to one chat, shared by every bot in it (PLATFORMS.md §3,
- * "Limits and errors"). Sends beyond that queue here instead of coming back as Feishu's 230020.
+ * Feishu allows 5 messages a second to one chat, shared by every bot in it (发送消息,
+ * https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message/create). Sends
+ * beyond that queue here instead of coming back as Feishu's 230020.
  */
 const rateLimitSchema = z
   .strictObject({

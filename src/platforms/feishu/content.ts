@@ -13,7 +13,8 @@ export interface DescribedContent {
 
 /**
  * Feishu's mention placeholders in message content: `@_user_1`, `@_user_2`, … and `@_all`
- * (PLATFORMS.md §3). `@_user_1` must not match the start of `@_user_10`, hence the whole digits.
+ * (接收消息, https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message/events/receive).
+ * `@_user_1` must not match the start of `@_user_10`, hence the whole digits.
  * One space after a placeholder goes with it, so `@_user_1 hello` becomes `hello`.
  */
 const PLACEHOLDER = /@_user_\d+ ?|@_all\b ?/g;

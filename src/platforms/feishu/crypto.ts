@@ -3,9 +3,10 @@ import { ImgateError } from '../../core/errors.ts';
 import { signatureEquals } from '../_kit/timing-safe.ts';
 
 /**
- * Feishu's event crypto (PLATFORMS.md §3, "Encryption" and "Signature"; the official SDK's
- * `utils/aes-cipher.ts` and `dispatcher/request-handle.ts`). test/platforms/feishu/crypto.test.ts
- * checks both against `@larksuiteoapi/node-sdk`.
+ * Feishu's event crypto (接收事件, decryption and signature check:
+ * https://open.feishu.cn/document/ukTMukTMukTM/uYDNxYjL2QTM24iN0EjN/event-subscription-configure-/encrypt-key-encryption-configuration-case;
+ * the official SDK's `utils/aes-cipher.ts` and `dispatcher/request-handle.ts`).
+ * test/platforms/feishu/crypto.test.ts checks both against `@larksuiteoapi/node-sdk`.
  *
  * - Body `{"encrypt": base64}`: AES-256-CBC with key = sha256(utf8(encryptKey)); the first 16 bytes
  *   of the decoded data are the IV, the rest the ciphertext, standard PKCS#7 (16-byte blocks).

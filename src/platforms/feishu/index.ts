@@ -19,7 +19,7 @@ export const feishu: PlatformDefinition<typeof feishuChannelSchema> = {
   simulate: simulateFeishu,
 };
 
-/** Lark (open.larksuite.com): the same protocol and code, another host (PLATFORMS.md §3). */
+/** Lark (open.larksuite.com): the same protocol and code, another host (larksuite/node-sdk, `utils/format-domain.ts`). */
 export const lark: PlatformDefinition<typeof larkChannelSchema> = {
   id: 'lark',
   configSchema: larkChannelSchema,

@@ -22,7 +22,8 @@ export const MENTION_ALL = 'all';
 /**
  * A decrypted schema 2.0 event as a unified event, or null for event types imgate does not store
  * (they are acknowledged and dropped). Every stored event is deduplicated on `header.event_id`,
- * which Feishu repeats when it retries (PLATFORMS.md §3, "Event delivery").
+ * which Feishu repeats when it retries (接收事件,
+ * https://open.feishu.cn/document/ukTMukTMukTM/uYDNxYjL2QTM24iN0EjN/event-subscription-configure-/encrypt-key-encryption-configuration-case).
  */
 export function normalizeFeishuEvent(payload: Json, ctx: FeishuNormalizeContext): NormalizedEvent | null {
   const header = jsonObject(payload.header) ?? {};

@@ -15,8 +15,10 @@ export const FEISHU_SAMPLE_CHAT = 'oc_imgate0sample0chat000000000000';
 /**
  * An `im.message.receive_v1` text message in a p2p chat as Feishu posts it to this channel: with
  * its verification token, and, when the channel has an Encrypt Key, encrypted and signed
- * (PLATFORMS.md §3). For `imgate simulate feishu|lark` and tests; built with imgate's own crypto,
- * which the tests check against the official SDK.
+ * (接收事件,
+ * https://open.feishu.cn/document/ukTMukTMukTM/uYDNxYjL2QTM24iN0EjN/event-subscription-configure-/encrypt-key-encryption-configuration-case).
+ * For `imgate simulate feishu|lark` and tests; built with imgate's own crypto, which the tests
+ * check against the official SDK.
  */
 export function buildFeishuSample(config: FeishuChannelConfig, options: FeishuSampleOptions = {}): CallbackSample {
   const now = options.now ?? new Date();

@@ -1,5 +1,6 @@
 /**
- * Feishu event subscription 2.0 payloads once decrypted (PLATFORMS.md §3; the SDK's
+ * Feishu event subscription 2.0 payloads once decrypted (接收消息,
+ * https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message/events/receive; the SDK's
  * `code-gen/events-template.ts`). Field names are Feishu's; ids are strings (`om_…` messages,
  * `oc_…` chats, `ou_…` open_ids). Everything is optional: the code reads it defensively, since
  * Feishu adds fields and some only appear with the matching scope (`user_id` needs

@@ -13,8 +13,8 @@ export const QQ_TOKEN_BASE = 'https://bots.qq.com';
 export const QQ_DEFAULT_INTENTS = (1 << 25) | (1 << 12) | (1 << 30);
 
 /**
- * A QQ bot of the official bot platform (QQ机器人开放平台, q.qq.com; PLATFORMS.md §5): its webhook
- * callbacks are signed with Ed25519 keys derived from the bot's secret, and sends use the app's
+ * A QQ bot of the official bot platform (QQ机器人开放平台, q.qq.com; https://bot.q.qq.com/wiki/):
+ * its webhook callbacks are signed with Ed25519 keys derived from the bot's secret, and sends use the app's
  * access token (`bots.qq.com/app/getAppAccessToken`).
  */
 export const qqChannelSchema = channelBaseSchema

@@ -16,9 +16,10 @@ export const QQ_SAMPLE_GROUP = '0F1E2D3C4B5A69788796A5B4C3D2E1F0';
 
 /**
  * An op 0 `C2C_MESSAGE_CREATE` — or with `group` a `GROUP_AT_MESSAGE_CREATE` — as QQ posts it to a
- * webhook, signed with the channel's secret (sign.md; PLATFORMS.md §5): for `imgate simulate qq` and
- * tests. A reply to it through imgate goes to `{apiBase}` and is refused by QQ (no such message),
- * visibly; against a fake QQ it lands.
+ * webhook, signed with the channel's secret
+ * (https://bot.q.qq.com/wiki/develop/api-v2/dev-prepare/interface-framework/sign.html): for
+ * `imgate simulate qq` and tests. A reply to it through imgate goes to `{apiBase}` and is refused
+ * by QQ (no such message), visibly; against a fake QQ it lands.
  */
 export function buildQqSample(config: QqChannelConfig, options: QqSampleOptions = {}): CallbackSample {
   const now = options.now ?? new Date();

@@ -1,6 +1,6 @@
 /**
- * QQ bot webhook payloads (event-emit.md, send-receive/event.md; PLATFORMS.md §5). Field names are
- * QQ's; every field is optional here, since the code reads them defensively.
+ * QQ bot webhook payloads (tencent-connect/bot-docs: event-emit.md, send-receive/event.md). Field names
+ * are QQ's; every field is optional here, since the code reads them defensively.
  *
  * ```json
  * {"id": "C2C_MESSAGE_CREATE:abc…", "op": 0, "s": 42, "t": "C2C_MESSAGE_CREATE",

@@ -14,7 +14,7 @@ export interface MessageKind {
   origin?: { id: string; name: string | null };
 }
 
-/** WeChat message types (the webhook guide's table, seeds/004, plus 37/48 from the pad protocol). */
+/** WeChat message types (the webhook guide's table plus 37/48 from the pad protocol; docs/channels/wechat-pad.md, "Message types"). */
 const MEDIA_TYPES: Record<number, MessageType> = { 3: 'image', 34: 'voice', 43: 'video' };
 
 /**
@@ -46,8 +46,8 @@ export function describeContent(msgType: number, body: string | Json): MessageKi
 }
 
 /**
- * Removes WeChat's mention markup — `@name` followed by U+2005 (PLATFORMS.md §7) — and trims.
- * Names may hold spaces but no `@`, U+2005 or line break.
+ * Removes WeChat's mention markup — `@name` followed by U+2005 (docs/channels/wechat-pad.md, "Groups
+ * and mentions") — and trims. Names may hold spaces but no `@`, U+2005 or line break.
  */
 export function stripMentionMarkup(text: string): string {
   return text.replace(/@[^@\u2005\n]*\u2005/g, '').trim();
@@ -143,7 +143,7 @@ function locationDetails(body: string): Json {
   };
 }
 
-/** The flat format's media content is "a URL or base64" (seeds/004); the pad format's is XML. */
+/** The flat format's media content is "a URL or base64" (the webhook guide; docs/channels/wechat-pad.md); the pad format's is XML. */
 function mediaContent(body: string): Json {
   const trimmed = body.trim();
   if (trimmed.startsWith('<')) return { xml: body };

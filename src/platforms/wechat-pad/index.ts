@@ -8,7 +8,7 @@ import { sendWechatPadMessage } from './send.ts';
 import { verifyWechatPadRequest } from './verify.ts';
 import { simulateWechatPad } from './simulate.ts';
 
-/** The webhook guide (seeds/004) treats any 200 as received; the body is for humans. */
+/** The webhook guide treats any 200 as received; the body is for humans (docs/channels/wechat-pad.md, "Flat JSON"). */
 const ACK: HttpReply = { status: 200, contentType: 'application/json', body: { ok: true } };
 
 export const wechatPad: PlatformDefinition<typeof wechatPadChannelSchema> = {

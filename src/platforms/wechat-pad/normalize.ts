@@ -12,10 +12,10 @@ export interface NormalizeContext {
   raw: unknown;
 }
 
-/** Group sender prefix of `Content.string`: `"wxid_sender:\ntext"` (PRODUCT.md, PLATFORMS.md §7). */
+/** Group sender prefix of `Content.string`: `"wxid_sender:\ntext"` (docs/channels/wechat-pad.md, "Groups and mentions"). */
 const SENDER_PREFIX = /^([A-Za-z0-9_@.-]+):\n/;
 const AT_ALL = 'notify@all';
-/** PushContent of a message that @-mentions the receiving account (PLATFORMS.md §7). */
+/** PushContent of a message that @-mentions the receiving account (docs/channels/wechat-pad.md, "Groups and mentions"). */
 const MENTIONED_YOU = '在群聊中@了你';
 
 interface Participants {
@@ -73,7 +73,8 @@ export function normalizeMessage(view: MessageView, ctx: NormalizeContext): Norm
 /**
  * Works out conversation and sender. In a group the room (`…@chatroom`) is FromUserName and the
  * real sender is the content prefix; when the account itself sends to a group — and on old
- * clients — the room is ToUserName and FromUserName is the sender (PLATFORMS.md §7).
+ * clients — the room is ToUserName and FromUserName is the sender (docs/channels/wechat-pad.md,
+ * "Groups and mentions").
  */
 function resolveParticipants(view: MessageView, isBot: (id: string) => boolean): Participants {
   const fromBot = isBot(view.from);

@@ -4,7 +4,7 @@ import type { ClassifiedPayload, FlatMessage, MessageView, PadId, PadMessage, Pa
 type Json = Record<string, unknown>;
 
 /**
- * Recognizes the inbound shapes (PRODUCT.md, wechat-pad row; PLATFORMS.md §7) and brings each to a
+ * Recognizes the inbound shapes (docs/channels/wechat-pad.md, "Inbound formats") and brings each to a
  * MessageView: the webhook guide's flat JSON, the raw pad message bare or in gewechat's
  * `{TypeName, Appid, Wxid, Data}` envelope (lower-case keys on newer builds), and IMZCC's
  * `{Wxid, Data:{msgType, fromUser, …}}`. Anything else is IMG_ERR_INBOUND_UNSUPPORTED.
@@ -84,7 +84,7 @@ function padString(value: PadString | undefined): string {
   return '';
 }
 
-/** Ids as strings, always: NewMsgId exceeds 2^53 (PRODUCT.md). 0 means "none" in the pad protocol. */
+/** Ids as strings, always: NewMsgId exceeds 2^53 (docs/channels/wechat-pad.md, "Ids"). 0 means "none" in the pad protocol. */
 function idOrNull(value: PadId | undefined): string | null {
   let id = '';
   if (typeof value === 'number' && Number.isInteger(value)) id = String(value);

@@ -7,9 +7,10 @@ type Json = Record<string, unknown>;
 type Outbound = { kind: 'text'; text: string } | { kind: 'image'; image: NonNullable<SendRequest['image']> };
 
 /**
- * Sends through the account's pad server (PLATFORMS.md §7). One attempt only: the send service
- * retries a call that never reached the server (pad servers drop no repeats, so one whose answer
- * was lost is not retried). `replyTo` has no equivalent in these APIs and is ignored.
+ * Sends through the account's pad server (docs/channels/wechat-pad.md, "Sending"). One attempt
+ * only: the send service retries a call that never reached the server (pad servers drop no
+ * repeats, so one whose answer was lost is not retried). `replyTo` has no equivalent in these APIs
+ * and is ignored.
  */
 export async function sendWechatPadMessage(config: WechatPadChannelConfig, req: SendRequest): Promise<SendResult> {
   if (!config.apiBase) {
@@ -82,7 +83,7 @@ async function sendThroughGewechat(
   let body: Json;
   if (outbound.kind === 'text') {
     path = '/message/postText';
-    // gewechat only notifies the people in `ats`; the text itself must carry the `@name ` (PLATFORMS.md §7).
+    // gewechat only notifies the people in `ats`; the text itself must carry the `@name ` (docs/channels/wechat-pad.md, "Sending").
     body = { appId: config.appId, toWxid: req.to, content: outbound.text };
     if (req.mentions.length > 0) body.ats = req.mentions.join(',');
   } else {

@@ -19,7 +19,8 @@ const INT64_MAX = 2n ** 63n - 1n;
 /**
  * A correctly authenticated callback for this channel, as a pad server would send it: for
  * `imgate simulate wechat-pad` and for tests. The pad format is gewechat's AddMsg envelope with a
- * NewMsgId above 2^53 written as a bare JSON number, as real servers do (PLATFORMS.md §7).
+ * NewMsgId above 2^53 written as a bare JSON number, as real servers do
+ * (docs/channels/wechat-pad.md, "Ids").
  */
 export function buildWechatPadSample(channel: WechatPadChannelConfig, options: WechatPadSampleOptions): CallbackSample {
   const now = options.now ?? new Date();

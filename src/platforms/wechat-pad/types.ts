@@ -1,6 +1,6 @@
 /**
- * Payload shapes of personal-WeChat pad-protocol servers (PLATFORMS.md §7: no spec, formats differ
- * per server and version). Fields are optional because no source guarantees any of them.
+ * Payload shapes of personal-WeChat pad-protocol servers (docs/channels/wechat-pad.md: no spec, formats
+ * differ per server and version). Fields are optional because no source guarantees any of them.
  */
 
 /** Ids arrive as numbers or, when above 2^53 (parsed by parseJsonBody), as digit strings. */
@@ -37,7 +37,7 @@ export interface PadWrapper {
   data?: unknown;
 }
 
-/** The webhook guide's flat message (seeds/004). Optional extras come from other clients. */
+/** The webhook guide's flat message (docs/channels/wechat-pad.md, "Flat JSON"). Optional extras come from other clients. */
 export interface FlatMessage {
   key?: string;
   msgId?: PadId;

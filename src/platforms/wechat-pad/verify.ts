@@ -32,7 +32,7 @@ function verifySignature(config: WechatPadChannelConfig, req: InboundRequest): v
 
   const abotSignature = requestHeader(req, 'x-wechat-abot-signature');
   if (abotSignature !== undefined) {
-    // OpenClaw wechat_abot contract (seeds/000): `sha256=` + hex HMAC-SHA256 over the raw body only.
+    // OpenClaw wechat_abot contract (docs/channels/wechat-pad.md, "Raw pad JSON"): `sha256=` + hex HMAC-SHA256 over the raw body only.
     const expected = `sha256=${createHmac('sha256', secret).update(req.rawBody).digest('hex')}`;
     if (!signatureEquals(abotSignature.trim().toLowerCase(), expected)) throw new ImgateError('IMG_ERR_INBOUND_BAD_SIGNATURE');
     return;
@@ -43,9 +43,10 @@ function verifySignature(config: WechatPadChannelConfig, req: InboundRequest): v
 }
 
 /**
- * The webhook guide (seeds/004) signs `timestamp + ":" + body`; WeChatPadPro's official client
- * signs `timestamp + body` (PLATFORMS.md §7) — hence `signatureFormat`. The timestamp is checked
- * after the signature so an unsigned request learns nothing about the clock.
+ * The webhook guide signs `timestamp + ":" + body`; WeChatPadPro's official client
+ * (WeChatPadPro/wechatpad-webhook-client) signs `timestamp + body` (docs/channels/wechat-pad.md,
+ * "Flat JSON") — hence `signatureFormat`. The timestamp is checked after the signature so an
+ * unsigned request learns nothing about the clock.
  */
 function verifyTimestampedSignature(
   config: WechatPadChannelConfig,

@@ -4,9 +4,10 @@ import { channelBaseSchema } from '../_kit/channel-config.ts';
 import { wecomCredentialFields, wecomReceiveFields } from '../_kit/wecom-config.ts';
 
 /**
- * WeChat customer service (微信客服, PLATFORMS.md §2): callbacks only announce that something new
- * is waiting (`kf_msg_or_event`), and the messages themselves are pulled with `kf/sync_msg`, with
- * the access token of the customer-service Secret. `apiBase` defaults to https://qyapi.weixin.qq.com.
+ * WeChat customer service (微信客服, https://kf.weixin.qq.com/api/doc/path/94745): callbacks only
+ * announce that something new is waiting (`kf_msg_or_event`), and the messages themselves are
+ * pulled with `kf/sync_msg`, with the access token of the customer-service Secret. `apiBase`
+ * defaults to https://qyapi.weixin.qq.com.
  */
 export const wecomKfChannelSchema = channelBaseSchema.extend({
   platform: z

@@ -36,7 +36,7 @@ export function isWecomKfAdapter(adapter: ChannelAdapter): adapter is WecomKfAda
 }
 
 export function createWecomKfAdapter(config: WecomKfChannelConfig, deps: AdapterDeps): WecomKfAdapter {
-  // Customer-service callbacks are encrypted for the CorpID, like an app's (PLATFORMS.md §2).
+  // Customer-service callbacks are encrypted for the CorpID, like an app's (https://developer.work.weixin.qq.com/document/path/90968).
   const keys = wecomCallbackKeys({
     token: config.token,
     encodingAESKey: config.encodingAESKey,

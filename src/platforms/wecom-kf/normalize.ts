@@ -11,7 +11,8 @@ export interface KfNormalizeContext {
 /**
  * A message older than this when pulled is flagged `history`: the first pull of an account (no
  * cursor yet) returns up to three days of it, and a bot should not answer week-end backlog as if
- * it had just come. wechaty-puppet-wxkf draws the same line at five minutes (PLATFORMS.md §2).
+ * it had just come. juzibot/wechaty-puppet-wxkf draws the same line at five minutes
+ * (`HISTORY_MESSAGE_TIME_THRESHOLD` in its src/util/constant.ts).
  */
 export const HISTORY_AFTER_MS = 5 * 60_000;
 

@@ -26,8 +26,9 @@ export const KF_SEND_ERRCODES: Record<number, string> = {
 const MSGID_CHARS = 32;
 
 /**
- * Sends a customer-service message (`POST /cgi-bin/kf/send_msg`, PLATFORMS.md §2) into the
- * conversation `to` = `${open_kfid}:${external_userid}`, the id inbound events carry. KF has
+ * Sends a customer-service message (`POST /cgi-bin/kf/send_msg`,
+ * https://developer.work.weixin.qq.com/document/path/94677) into the conversation
+ * `to` = `${open_kfid}:${external_userid}`, the id inbound events carry. KF has
  * neither markdown (sent as its text) nor mentions (refused) nor quotes (`replyTo` only names the
  * conversation). The `msgid` is derived from the idempotency key, so a repeat of one send carries
  * the same msgid; WeCom does not document dropping such a repeat, so nothing relies on it.

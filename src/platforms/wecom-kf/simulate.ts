@@ -12,8 +12,9 @@ export interface WecomKfSampleOptions {
 }
 
 /**
- * A `kf_msg_or_event` notice as WeCom sends it for this channel (PLATFORMS.md §2), encrypted with
- * its EncodingAESKey for its CorpID and signed with its Token: for `imgate simulate wecom-kf`.
+ * A `kf_msg_or_event` notice as WeCom sends it for this channel
+ * (https://kf.weixin.qq.com/api/doc/path/94745), encrypted with its EncodingAESKey for its CorpID
+ * and signed with its Token: for `imgate simulate wecom-kf`.
  * The notice carries no message; the gateway answers it and pulls `kf/sync_msg` for the account.
  */
 export function buildWecomKfSample(config: WecomKfChannelConfig, options: WecomKfSampleOptions): CallbackSample {

@@ -4,9 +4,9 @@ import { channelBaseSchema } from '../_kit/channel-config.ts';
 import { wecomReceiveFields } from '../_kit/wecom-config.ts';
 
 /**
- * WeCom's limit is 20 messages a minute per robot (PLATFORMS.md §1, "Group robot webhook"; the
- * robot send API page says so too). Newer docs raise it to 100 a minute per chat for robots with
- * callbacks: raise `messages` when yours is one of those.
+ * WeCom's limit is 20 messages a minute per robot (群机器人配置说明, the robot send API page:
+ * https://developer.work.weixin.qq.com/document/path/91770). Newer docs raise it to 100 a minute
+ * per chat for robots with callbacks: raise `messages` when yours is one of those.
  */
 const rateLimitSchema = z
   .strictObject({

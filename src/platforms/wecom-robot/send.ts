@@ -13,7 +13,7 @@ type Json = Record<string, unknown>;
 /** `to` for "the robot's own group": no `chatid` is sent, and WeCom posts where the robot lives. */
 export const DEFAULT_TARGET = 'default';
 
-/** Limits of the robot send API (群机器人配置说明 / PLATFORMS.md §1). */
+/** Limits of the robot send API (群机器人配置说明, https://developer.work.weixin.qq.com/document/path/91770). */
 const MAX_TEXT_BYTES = 2048;
 const MAX_MARKDOWN_BYTES = 4096;
 const MAX_IMAGE_BYTES = 2 * 1024 * 1024;

@@ -1,6 +1,7 @@
 /**
- * A group robot callback once decrypted (群机器人回调说明, the XML protocol; PLATFORMS.md §1 has the
- * send side). Field names are WeCom's. Every field is optional: the messages differ by `MsgType`
+ * A group robot callback once decrypted (群机器人回调说明, the XML protocol; the send side is
+ * 群机器人配置说明, https://developer.work.weixin.qq.com/document/path/91770). Field names are
+ * WeCom's. Every field is optional: the messages differ by `MsgType`
  * (text, image, mixed, event, attachment, and newer ones) and by `ChatType` (single, group,
  * blackboard, blackboard_reply), and WeCom adds fields over time.
  *

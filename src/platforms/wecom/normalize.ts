@@ -24,7 +24,7 @@ const ENVELOPE = new Set(['ToUserName', 'FromUserName', 'CreateTime', 'MsgType',
 /**
  * Turns a decrypted app callback (https://developer.work.weixin.qq.com/document/path/90239 for
  * messages, path/90240 for events) into the unified event. A self-built app only ever receives
- * member ↔ app direct messages (PLATFORMS.md §1): no groups, no mentions, so the conversation is
+ * member ↔ app direct messages: no groups, no mentions, so the conversation is
  * always the member (FromUserName) and a reply goes back to them.
  */
 export function normalizeWecomMessage(message: Json, ctx: WecomNormalizeContext): NormalizedEvent {

@@ -22,8 +22,9 @@ const SEND_ERRCODES: Record<number, string> = {
 };
 
 /**
- * Sends an app message (`POST /cgi-bin/message/send`, PLATFORMS.md §1) to the member `to` (or
- * several, `u1|u2`). Images are uploaded first as temporary media. App messages can neither
+ * Sends an app message (`POST /cgi-bin/message/send`,
+ * https://developer.work.weixin.qq.com/document/path/90236) to the member `to` (or several,
+ * `u1|u2`). Images are uploaded first as temporary media. App messages can neither
  * quote a message nor mention anyone: `replyTo` only picks the recipient (the caller's `to`), and
  * mentions are refused rather than silently dropped.
  */

@@ -13,8 +13,8 @@ const SAMPLE_AGENT_ID = 1000002;
 
 /**
  * A text message callback as WeCom sends it for this channel, encrypted with its EncodingAESKey
- * for its CorpID and signed with its Token (PLATFORMS.md §1): for `imgate simulate wecom`, so the
- * whole inbound path can be tried without a WeCom account.
+ * for its CorpID and signed with its Token (https://developer.work.weixin.qq.com/document/path/90968):
+ * for `imgate simulate wecom`, so the whole inbound path can be tried without a WeCom account.
  */
 export function buildWecomSample(config: WecomChannelConfig, options: WecomSampleOptions = {}): CallbackSample {
   const timestamp = wecomTimestamp(options.now ?? new Date());

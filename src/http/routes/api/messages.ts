@@ -14,7 +14,7 @@ function idempotencyKey(request: FastifyRequest): string | undefined {
   return value;
 }
 
-/** The send API: `POST /v1/messages` and the OpenClaw-compatible route (seed 000). */
+/** The send API: `POST /v1/messages` and the OpenClaw-compatible route (docs/channels/wechat-pad.md, "OpenClaw's wechat_abot"). */
 export async function messageRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   app.post('/v1/messages', async (request) => {
     const apiKey = await authenticateApiKey(request, ctx.store);

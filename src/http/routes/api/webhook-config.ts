@@ -10,8 +10,9 @@ import { bearerToken, requireAdmin } from '../../plugins/auth.ts';
 import { validate } from '../../validate.ts';
 
 /**
- * The WeChat webhook-configuration API of the webhook guide (seed 004), with its own field names,
- * kept as one subscription per wechat-pad channel (`wechat-webhook-<channel>`). Such a subscription
+ * The WeChat webhook-configuration API of the webhook guide, with its own field names
+ * (docs/channels/wechat-pad.md, "The webhook-configuration API"), kept as one subscription per
+ * wechat-pad channel (`wechat-webhook-<channel>`). Such a subscription
  * signs like the guide (`padpro`) and forwards the pad server's JSON as received (`format: raw`).
  * Callers authenticate as the guide's do, with the account's `?key=` (the channel's WeChatPadPro
  * key), or with the admin token.
