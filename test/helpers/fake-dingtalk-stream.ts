@@ -12,7 +12,7 @@ export interface UpstreamFrame {
 }
 
 /**
- * DingTalk's Stream gateway on loopback, as the `dingtalk-stream` SDK talks to it (PLATFORMS.md §4):
+ * DingTalk's Stream gateway on loopback, as the `dingtalk-stream` SDK talks to it (open-dingtalk/dingtalk-stream-sdk-nodejs):
  * tickets are issued by the connections/open answer (`issueTicket`), a WebSocket with an unknown
  * ticket is refused, and a CALLBACK frame stays "unacknowledged" until a frame answers its
  * messageId; `repushUnacked` sends those again, as DingTalk does on a new connection.

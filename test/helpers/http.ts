@@ -35,7 +35,7 @@ export async function call(
 export const admin = (method: 'GET' | 'POST' | 'PUT' | 'DELETE', url: string, body?: object) =>
   call(method, url, { token: ADMIN_TOKEN, body });
 
-/** The webhook guide's signature, computed here with node:crypto (seed 004). */
+/** The webhook guide's signature, computed here with node:crypto (docs/channels/wechat-pad.md, "Flat JSON"). */
 export function padproHeaders(secret: string, body: string, timestamp = Math.floor(Date.now() / 1000), separator = ':') {
   return {
     'x-webhook-timestamp': String(timestamp),
@@ -43,7 +43,7 @@ export function padproHeaders(secret: string, body: string, timestamp = Math.flo
   };
 }
 
-/** OpenClaw wechat_abot's signature over the raw body (seed 000). */
+/** OpenClaw wechat_abot's signature over the raw body (docs/channels/wechat-pad.md). */
 export function abotHeaders(secret: string, body: string) {
   return { 'x-wechat-abot-signature': `sha256=${createHmac('sha256', secret).update(body).digest('hex')}` };
 }

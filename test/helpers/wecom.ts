@@ -12,8 +12,8 @@ export const WECOM_KEYS = {
 };
 
 /**
- * The official sample (https://developer.work.weixin.qq.com/document/path/90968, PLATFORMS.md
- * §"Ready-made test vectors"): a URL check whose echostr decrypts to `message` for `corpId` (the
+ * The official sample (https://developer.work.weixin.qq.com/document/path/90968, also in the
+ * READMEs of the docs.rs `wechat-crypto` and npm `we-crypto` packages): a URL check whose echostr decrypts to `message` for `corpId` (the
  * receiveid). Its timestamp is from 2014: a channel taking it needs the timestamp window off.
  */
 export const WECOM_VECTOR = {

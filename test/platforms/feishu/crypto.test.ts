@@ -7,7 +7,7 @@ import { buildFeishuSample } from '../../../src/platforms/feishu/simulate.ts';
 import { failsWith } from '../../helpers/errors.ts';
 import { FEISHU_KEYS, encryptAsFeishu, feishuChannel, messageEvent, signatureHeadersFor } from './helpers.ts';
 
-/** PLATFORMS.md "Ready-made test vectors": its source is unconfirmed, so the SDK decides it below. */
+/** A vector passed around for Feishu's event crypto whose source is unconfirmed, so the SDK decides it below. */
 const VECTOR = { encryptKey: 'test key', encrypt: 'P37w+VZImNgPEO1RBhJ6RtKl7n6zymIbEG1pReEzghk=', plain: 'hello world' };
 
 const quiet = { error: () => undefined, warn: () => undefined, info: () => undefined, debug: () => undefined, trace: () => undefined };
@@ -28,7 +28,7 @@ function sdkDispatcher(encryptKey: string) {
 }
 
 describe('Feishu crypto against @larksuiteoapi/node-sdk', () => {
-  it('decrypts the PLATFORMS.md vector to the same text as the SDK\'s AESCipher', () => {
+  it('decrypts the circulating vector to the same text as the SDK\'s AESCipher', () => {
     assert.equal(new AESCipher(VECTOR.encryptKey).decrypt(VECTOR.encrypt), VECTOR.plain);
     assert.equal(decryptFeishuPayload(VECTOR.encryptKey, VECTOR.encrypt), VECTOR.plain);
   });

@@ -23,7 +23,7 @@ export function channel(overrides: Record<string, unknown> = {}): WecomKfChannel
   });
 }
 
-/** The decrypted `kf_msg_or_event` notice (PLATFORMS.md §2). */
+/** The decrypted `kf_msg_or_event` notice (docs/channels/wecom-kf.md). */
 export function kfNotice(token: string, openKfId = OPEN_KFID): string {
   return (
     `<xml><ToUserName><![CDATA[${WECOM_KEYS.corpId}]]></ToUserName><CreateTime>${Math.floor(Date.now() / 1000)}</CreateTime>` +
