@@ -79,6 +79,15 @@ describe('seams', () => {
     }
   });
 
+  it('cites nothing outside the repository', () => {
+    const notShipped = /PLATFORMS\.md|PRODUCT\.md|\bseeds?\/|\bseeds? 0\d\d\b/;
+    const docs = readdirSync('docs', { recursive: true, withFileTypes: true })
+      .filter((entry) => entry.isFile() && entry.name.endsWith('.md'))
+      .map((entry) => join(entry.parentPath, entry.name));
+    const citing = [...files, ...docs, 'README.md', 'CONTRIBUTING.md'].filter((path) => notShipped.test(readFileSync(path, 'utf8')));
+    assert.deepEqual(citing, [], 'comments and docs cite the platforms\' documentation or docs/, which ship with imgate');
+  });
+
   it('imports between modules point one way', () => {
     const wrong: string[] = [];
     for (const path of files) {
