@@ -1,8 +1,7 @@
 import type { EventType, MessageType } from '../../core/event.ts';
 import { ImgateError } from '../../core/errors.ts';
+import { isJsonObject, jsonObject, optionalNumber, scalarText, type Json } from '../_kit/payload-values.ts';
 import { parseXmlSafely } from '../_kit/xml.ts';
-
-type Json = Record<string, unknown>;
 
 /** What a message's type and body make of the event. */
 export interface MessageKind {
@@ -136,8 +135,8 @@ function locationDetails(body: string): Json {
   const location = child(child(readEmbeddedXml(body), 'msg'), 'location');
   if (!location) return {};
   return {
-    latitude: numberOrNull(location['@_x']),
-    longitude: numberOrNull(location['@_y']),
+    latitude: optionalNumber(location['@_x']),
+    longitude: optionalNumber(location['@_y']),
     label: text(location['@_label']),
     poiName: text(location['@_poiname']),
   };
@@ -168,23 +167,12 @@ function message(messageType: MessageType, content: Json): MessageKind {
   return { eventType: 'message', messageType, text: null, content };
 }
 
+/** The child element `name` of a parsed XML node, if it is an element. */
 function child(node: unknown, name: string): Json | null {
-  if (node === null || typeof node !== 'object') return null;
-  const value = (node as Json)[name];
-  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Json) : null;
+  return isJsonObject(node) ? jsonObject(node[name]) : null;
 }
 
+/** An element's or attribute's text; a tag with attributes keeps its text under '#text'. */
 function text(value: unknown): string | null {
-  if (typeof value === 'string') return value === '' ? null : value;
-  if (typeof value === 'number') return String(value);
-  // A tag with attributes keeps its text under '#text'.
-  if (value !== null && typeof value === 'object' && typeof (value as Json)['#text'] === 'string') {
-    return (value as Json)['#text'] as string;
-  }
-  return null;
-}
-
-function numberOrNull(value: unknown): number | null {
-  const n = Number(value);
-  return value === undefined || value === null || value === '' || !Number.isFinite(n) ? null : n;
+  return scalarText(isJsonObject(value) ? value['#text'] : value);
 }

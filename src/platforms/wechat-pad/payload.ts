@@ -1,7 +1,6 @@
 import { ImgateError } from '../../core/errors.ts';
+import { isJsonObject as isObject, type Json } from '../_kit/payload-values.ts';
 import type { ClassifiedPayload, FlatMessage, MessageView, PadId, PadMessage, PadString, PadWrapper } from './types.ts';
-
-type Json = Record<string, unknown>;
 
 /**
  * Recognizes the inbound shapes (docs/channels/wechat-pad.md, "Inbound formats") and brings each to a
@@ -72,10 +71,6 @@ function isPadMessage(value: Json): value is PadMessage {
 
 function isFlatMessage(value: Json): value is Json & FlatMessage {
   return typeof value.fromUser === 'string' && 'msgType' in value;
-}
-
-function isObject(value: unknown): value is Json {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
 function padString(value: PadString | undefined): string {

@@ -1,13 +1,7 @@
-import { ImgateError } from '../../core/errors.ts';
-import type { AdapterDeps, CallbackOutcome, ChannelAdapter, InboundRequest, PlatformDefinition } from '../_kit/adapter.ts';
+import type { AdapterDeps, ChannelAdapter, PlatformDefinition } from '../_kit/adapter.ts';
 import { wecomCredential } from '../_kit/wecom-api.ts';
-import {
-  WECOM_ACK,
-  answerWecomUrlCheck,
-  openWecomCallback,
-  wecomCallbackKeys,
-  type WecomCallbackKeys,
-} from '../_kit/wecom-callback.ts';
+import { wecomCallbackKeys } from '../_kit/wecom-callback.ts';
+import { handleWecomKfCallback } from './callback.ts';
 import { wecomKfChannelSchema, type WecomKfChannelConfig } from './config.ts';
 import { KfPuller, type PullReason } from './pull.ts';
 import { sendWecomKfMessage } from './send.ts';
@@ -72,40 +66,6 @@ export function createWecomKfAdapter(config: WecomKfChannelConfig, deps: Adapter
 }
 
 /**
- * `GET` is the URL check; `POST` is a notice. A `kf_msg_or_event` notice carries no message, only
- * the account (`OpenKfId`) and a Token for `kf/sync_msg`: it is answered `success` at once, with
- * nothing stored, and the pull runs in the background — WeCom gives a callback 5 s, and a pull of
- * several pages can take longer. The pull then stores the messages themselves; a lost notice is
- * made up for by the next one or the poll, since the cursor is WeCom's and lives in the store.
- */
-function handleWecomKfCallback(
-  keys: WecomCallbackKeys,
-  deps: AdapterDeps,
-  req: InboundRequest,
-  startPull: (openKfId: string, token: string | null, reason: PullReason) => void,
-): CallbackOutcome {
-  if (req.method === 'GET') return { kind: 'reply', reply: answerWecomUrlCheck(keys, req) };
-  if (req.method !== 'POST') {
-    throw new ImgateError('IMG_ERR_INBOUND_METHOD', { message: 'WeCom callbacks are GET (URL check) or POST requests' });
-  }
-  const { message } = openWecomCallback(keys, req);
-  const msgType = field(message, 'MsgType');
-  const event = field(message, 'Event');
-  if (msgType === 'event' && event === 'kf_msg_or_event') {
-    const openKfId = field(message, 'OpenKfId');
-    if (openKfId === null) {
-      deps.logger.warn('wecom-kf kf_msg_or_event without OpenKfId; acknowledged, nothing to pull');
-    } else {
-      deps.logger.info({ openKfId }, 'wecom-kf kf_msg_or_event; pulling in the background');
-      startPull(openKfId, field(message, 'Token'), 'callback');
-    }
-  } else {
-    deps.logger.info({ msgType, event }, 'wecom-kf callback is not kf_msg_or_event; acknowledged, not stored');
-  }
-  return { kind: 'reply', reply: WECOM_ACK };
-}
-
-/**
  * The fallback for notices that never came: every `pollIntervalSeconds`, starting at once (to
  * catch up on what arrived while imgate was down), each known account is pulled without a Token.
  * Accounts are pulled one after another: without a Token sync_msg is strictly rate limited.
@@ -147,12 +107,6 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
     const timer = Number.isFinite(ms) ? setTimeout(done, ms) : undefined;
     signal.addEventListener('abort', done, { once: true });
   });
-}
-
-/** A tag's text; null when absent or empty (the XML parser keeps every value a string). */
-function field(message: Record<string, unknown>, name: string): string | null {
-  const value = message[name];
-  return typeof value === 'string' && value !== '' ? value : null;
 }
 
 export type { WecomKfChannelConfig } from './config.ts';

@@ -1,0 +1,44 @@
+import { ImgateError } from '../../core/errors.ts';
+import type { AdapterDeps, CallbackOutcome, InboundRequest } from '../_kit/adapter.ts';
+import { WECOM_ACK, answerWecomUrlCheck, openWecomCallback, type WecomCallbackKeys } from '../_kit/wecom-callback.ts';
+import type { PullReason } from './pull.ts';
+
+/**
+ * `GET` is the URL check; `POST` is a notice. A `kf_msg_or_event` notice carries no message, only
+ * the account (`OpenKfId`) and a Token for `kf/sync_msg`: it is answered `success` at once, with
+ * nothing stored, and the pull runs in the background — WeCom gives a callback 5 s, and a pull of
+ * several pages can take longer. The pull then stores the messages themselves; a lost notice is
+ * made up for by the next one or the poll, since the cursor is WeCom's and lives in the store.
+ */
+export function handleWecomKfCallback(
+  keys: WecomCallbackKeys,
+  deps: AdapterDeps,
+  req: InboundRequest,
+  startPull: (openKfId: string, token: string | null, reason: PullReason) => void,
+): CallbackOutcome {
+  if (req.method === 'GET') return { kind: 'reply', reply: answerWecomUrlCheck(keys, req) };
+  if (req.method !== 'POST') {
+    throw new ImgateError('IMG_ERR_INBOUND_METHOD', { message: 'WeCom callbacks are GET (URL check) or POST requests' });
+  }
+  const { message } = openWecomCallback(keys, req);
+  const msgType = field(message, 'MsgType');
+  const event = field(message, 'Event');
+  if (msgType === 'event' && event === 'kf_msg_or_event') {
+    const openKfId = field(message, 'OpenKfId');
+    if (openKfId === null) {
+      deps.logger.warn('wecom-kf kf_msg_or_event without OpenKfId; acknowledged, nothing to pull');
+    } else {
+      deps.logger.info({ openKfId }, 'wecom-kf kf_msg_or_event; pulling in the background');
+      startPull(openKfId, field(message, 'Token'), 'callback');
+    }
+  } else {
+    deps.logger.info({ msgType, event }, 'wecom-kf callback is not kf_msg_or_event; acknowledged, not stored');
+  }
+  return { kind: 'reply', reply: WECOM_ACK };
+}
+
+/** A tag's text; null when absent or empty (the XML parser keeps every value a string). */
+function field(message: Record<string, unknown>, name: string): string | null {
+  const value = message[name];
+  return typeof value === 'string' && value !== '' ? value : null;
+}
