@@ -35,16 +35,6 @@ function importedModules(path: string): string[] {
   return specifiers.map((specifier) => moduleOf(resolve(dirname(path), specifier)));
 }
 
-/**
- * Files outside src/platforms that still name a platform, until the capabilities they need move
- * behind the platform seam: the WeCom customer-service manager contract and the WeChat
- * webhook-configuration API. The list may only shrink.
- */
-const NAMING_PLATFORMS_FOR_NOW: Record<string, string[]> = {
-  'http/routes/wxkf-manager.ts': ['wecom-kf', 'wecom'],
-  'http/routes/api/webhook-config.ts': ['wechat-pad'],
-};
-
 /** Imports that would point the wrong way: `from` must not import `to`. */
 const FORBIDDEN: [from: string, to: string[], why: string][] = [
   ['core', ['*'], 'core is the bottom layer'],
@@ -64,19 +54,10 @@ describe('seams', () => {
       if (file.startsWith('platforms/')) continue;
       const text = code(readFileSync(path, 'utf8'));
       for (const id of platformIds) {
-        if (!new RegExp(`['"\`]${id}['"\`]`).test(text)) continue;
-        if (NAMING_PLATFORMS_FOR_NOW[file]?.includes(id)) continue;
-        found.push(`${file} names '${id}'`);
+        if (new RegExp(`['"\`]${id}['"\`]`).test(text)) found.push(`${file} names '${id}'`);
       }
     }
     assert.deepEqual(found, []);
-  });
-
-  it('keeps the exceptions of that rule real', () => {
-    for (const [file, ids] of Object.entries(NAMING_PLATFORMS_FOR_NOW)) {
-      const text = code(readFileSync(join(SRC, file), 'utf8'));
-      for (const id of ids) assert.match(text, new RegExp(`['"\`]${id}['"\`]`), `${file} no longer names '${id}': remove it from the list`);
-    }
   });
 
   it('cites nothing outside the repository', () => {

@@ -4,9 +4,9 @@ import { ImgateError } from '../../core/errors.ts';
 import { compileAllowList } from '../../core/ip-allow-list.ts';
 import { parseJsonBody } from '../../platforms/_kit/json-body.ts';
 import { safeEqual } from '../../platforms/_kit/timing-safe.ts';
-import { wecomCredential, wecomTokenSource, type WecomCredential } from '../../platforms/_kit/wecom-api.ts';
-import { answerWecomUrlCheck, openWecomCallback, WECOM_ACK, wecomCallbackKeys } from '../../platforms/_kit/wecom-callback.ts';
-import { isWecomKfAdapter } from '../../platforms/wecom-kf/index.ts';
+import { wecomTokenSource, type WecomCredential } from '../../platforms/_kit/wecom-api.ts';
+import { answerWecomUrlCheck, openWecomCallback, WECOM_ACK, type WecomCallbackKeys } from '../../platforms/_kit/wecom-callback.ts';
+import { findPlatform } from '../../platforms/registry.ts';
 import { recordChannelError, type ChannelRuntime } from '../../runtime/channels.ts';
 import { kfNoticeEvent } from '../../wxkf-manager/kf-notice.ts';
 import { deregisterPuppet, registeredPuppet, registerPuppet } from '../../wxkf-manager/puppets.ts';
@@ -62,14 +62,14 @@ export async function wxkfCallbackRoutes(app: FastifyInstance, ctx: AppContext):
 
   app.get<{ Params: CorpParams }>('/callback/:corpId', async (request, reply) => {
     const channel = corpChannel(request);
-    return sendReply(reply, answerWecomUrlCheck(callbackKeys(channel), inboundRequestOf(request, undefined)));
+    return sendReply(reply, answerWecomUrlCheck(channel.callbackKeys, inboundRequestOf(request, undefined)));
   });
 
   app.post<{ Params: CorpParams }>('/callback/:corpId', async (request, reply) => {
     const channel = corpChannel(request);
     const inbound = inboundRequestOf(request, undefined);
     try {
-      const opened = openWecomCallback(callbackKeys(channel), inbound);
+      const opened = openWecomCallback(channel.callbackKeys, inbound);
       const { Event: event, OpenKfId: openKfId, Token: token } = opened.message;
       const puppet =
         event === 'kf_msg_or_event' && typeof openKfId === 'string' ? registeredPuppet(ctx.subscriptions, channel.id, openKfId, 'callback') : null;
@@ -79,7 +79,7 @@ export async function wxkfCallbackRoutes(app: FastifyInstance, ctx: AppContext):
         return sendReply(reply, result.reply);
       }
       const notice = kfNoticeEvent({
-        corpId: channel.config.corpId,
+        corpId: channel.credential.corpId,
         openKfId,
         token,
         createdAt: inbound.receivedAt,
@@ -103,12 +103,12 @@ export async function wxkfCallbackRoutes(app: FastifyInstance, ctx: AppContext):
     const notice = validate(decryptedNoticeSchema, parseJsonBody(rawBody));
     const puppet = registeredPuppet(ctx.subscriptions, channel.id, notice.openKfId, 'decrypted');
     if (puppet === null) {
-      if (!isWecomKfAdapter(channel.adapter)) throw new ImgateError('IMG_ERR_INTERNAL');
-      channel.adapter.pull(notice.openKfId, notice.token);
+      if (!channel.adapter.pullKfAccount) throw new ImgateError('IMG_ERR_INTERNAL');
+      channel.adapter.pullKfAccount(notice.openKfId, notice.token);
     } else {
       const receivedAt = new Date();
       const event = kfNoticeEvent({
-        corpId: channel.config.corpId,
+        corpId: channel.credential.corpId,
         ...notice,
         createdAt: receivedAt,
         raw: notice,
@@ -158,21 +158,32 @@ export async function wxkfManagerRoutes(app: FastifyInstance, ctx: AppContext): 
   });
 }
 
-type KfChannel = ChannelRuntime & { config: Extract<ChannelRuntime['config'], { platform: 'wecom-kf' }> };
+/** A channel the manager contract serves (a platform with the `kfManager` capability: wecom-kf), with its corp. */
+interface KfChannel extends ChannelRuntime {
+  credential: WecomCredential;
+  callbackKeys: WecomCallbackKeys;
+}
+
+/** The channels of platforms that have this capability, with what it gives. */
+function channelsWith<T>(ctx: AppContext, capability: (channel: ChannelRuntime) => T | undefined): (ChannelRuntime & T)[] {
+  return [...ctx.channels.values()].flatMap((channel) => {
+    const given = capability(channel);
+    return given === undefined ? [] : [{ ...channel, ...given }];
+  });
+}
 
 function kfChannels(ctx: AppContext): KfChannel[] {
-  return [...ctx.channels.values()].filter((channel): channel is KfChannel => channel.config.platform === 'wecom-kf');
+  return channelsWith(ctx, (channel) => {
+    const platform = findPlatform(channel.platform);
+    if (!platform?.kfManager || !platform.wecomCredential) return undefined;
+    return { credential: platform.wecomCredential(channel.config), callbackKeys: platform.kfManager(channel.config).callbackKeys };
+  });
 }
 
 function kfChannelOfCorp(ctx: AppContext, corpId: string): KfChannel {
-  const channel = kfChannels(ctx).find((candidate) => candidate.config.corpId === corpId);
+  const channel = kfChannels(ctx).find((candidate) => candidate.credential.corpId === corpId);
   if (!channel) throw new ImgateError('IMG_ERR_INBOUND_UNKNOWN_CHANNEL', { message: 'no enabled wecom-kf channel has this corpId' });
   return channel;
-}
-
-function callbackKeys(channel: KfChannel) {
-  const { token, encodingAESKey, corpId, timestampWindowSeconds } = channel.config;
-  return wecomCallbackKeys({ token, encodingAESKey, receiveId: corpId, timestampWindowSeconds });
 }
 
 /**
@@ -181,7 +192,7 @@ function callbackKeys(channel: KfChannel) {
  */
 async function authorizePuppet(ctx: AppContext, request: FastifyRequest, body: z.infer<typeof puppetBodySchema>): Promise<KfChannel> {
   const channels = kfChannels(ctx);
-  const channel = body.corpId ? channels.find((candidate) => candidate.config.corpId === body.corpId) : channels.length === 1 ? channels[0] : undefined;
+  const channel = body.corpId ? channels.find((candidate) => candidate.credential.corpId === body.corpId) : channels.length === 1 ? channels[0] : undefined;
   if (!channel) {
     throw new ImgateError('IMG_ERR_NOT_FOUND', {
       message: body.corpId ? 'no enabled wecom-kf channel has this corpId' : 'corpId is required when several wecom-kf channels are configured',
@@ -192,17 +203,17 @@ async function authorizePuppet(ctx: AppContext, request: FastifyRequest, body: z
     return channel;
   }
   if (!body.corpSecret) throw new ImgateError('IMG_ERR_AUTH_MISSING', { message: 'an admin Bearer token or the corp\'s corpSecret is required' });
-  if (!safeEqual(body.corpSecret, channel.config.corpSecret)) throw new ImgateError('IMG_ERR_AUTH_INVALID');
+  if (!safeEqual(body.corpSecret, channel.credential.corpSecret)) throw new ImgateError('IMG_ERR_AUTH_INVALID');
   return channel;
 }
 
 /** The credential of a WeCom channel (app or customer service) of this corp whose secret matches. */
 function credentialOfCorp(ctx: AppContext, corpId: string, corpSecret: string): WecomCredential {
-  for (const channel of ctx.channels.values()) {
-    const config = channel.config;
-    if ((config.platform === 'wecom-kf' || config.platform === 'wecom') && config.corpId === corpId && safeEqual(corpSecret, config.corpSecret)) {
-      return wecomCredential(config);
-    }
-  }
-  throw new ImgateError('IMG_ERR_AUTH_INVALID', { message: 'no WeCom channel of this corp has this secret' });
+  const channels = channelsWith(ctx, (channel) => {
+    const credentialOf = findPlatform(channel.platform)?.wecomCredential;
+    return credentialOf ? { credential: credentialOf(channel.config) } : undefined;
+  });
+  const match = channels.find(({ credential }) => credential.corpId === corpId && safeEqual(corpSecret, credential.corpSecret));
+  if (!match) throw new ImgateError('IMG_ERR_AUTH_INVALID', { message: 'no WeCom channel of this corp has this secret' });
+  return match.credential;
 }

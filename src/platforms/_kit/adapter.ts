@@ -5,6 +5,8 @@ import type { NormalizedEvent, UnifiedEvent } from '../../core/event.ts';
 import type { IngestOutcome, SendSlots } from '../../store/store.ts';
 import type { TokenService } from '../../tokens/token-service.ts';
 import type { SimulatedCallback, SimulateOptions } from './callback-sample.ts';
+import type { WecomCredential } from './wecom-api.ts';
+import type { WecomCallbackKeys } from './wecom-callback.ts';
 
 /** How an adapter's events are stored (`AdapterDeps.ingest`). */
 export interface IngestOptions {
@@ -130,6 +132,12 @@ export interface ChannelAdapter {
    * stops; resolves once it has stopped.
    */
   runPoller?(signal: AbortSignal): Promise<void>;
+  /**
+   * WeCom customer service: pull this account's messages now, as a `kf_msg_or_event` notice with this
+   * Token would (the manager routes received the notice for the channel). Returns at once; the pull
+   * runs in the background.
+   */
+  pullKfAccount?(openKfId: string, callbackToken: string | null): void;
 }
 
 /** What the runtime lends one long connection (`ChannelAdapter.connect`). */
@@ -177,4 +185,17 @@ export interface PlatformDefinition<S extends z.ZodType = z.ZodType> {
   redactRaw?(raw: unknown): unknown;
   /** A correctly signed (and where the platform encrypts, encrypted) sample callback for `imgate simulate`. */
   simulate?(config: z.infer<S>, options: SimulateOptions): SimulatedCallback;
+  /**
+   * For platforms whose channels the WeChat webhook-configuration API (`/v1/webhook/*`) manages: the
+   * key that authenticates a call about this channel (`?key=`), or null when it has none (then only
+   * the admin token does).
+   */
+  webhookConfigKey?(config: z.infer<S>): string | null;
+  /** WeCom platforms: the corp credential of the channel, which `/puppetWxkfManager/getToken` issues tokens for. */
+  wecomCredential?(config: z.infer<S>): WecomCredential;
+  /**
+   * The WeCom customer-service manager contract (`/callback/:corpId`, `/puppetWxkfManager/*`) serves
+   * this platform's channels: the keys that open their corp's callbacks.
+   */
+  kfManager?(config: z.infer<S>): { callbackKeys: WecomCallbackKeys };
 }

@@ -10,6 +10,7 @@ export const wechatPad: PlatformDefinition<typeof wechatPadChannelSchema> = {
   create: createWechatPadAdapter,
   startupWarnings: wechatPadStartupWarnings,
   simulate: simulateWechatPad,
+  webhookConfigKey: (config) => config.key ?? null,
 };
 
 export function createWechatPadAdapter(config: WechatPadChannelConfig, deps: AdapterDeps): ChannelAdapter {

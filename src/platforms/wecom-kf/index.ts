@@ -1,6 +1,6 @@
 import type { AdapterDeps, ChannelAdapter, PlatformDefinition } from '../_kit/adapter.ts';
 import { wecomCredential } from '../_kit/wecom-api.ts';
-import { wecomCallbackKeys } from '../_kit/wecom-callback.ts';
+import { wecomCallbackKeys, type WecomCallbackKeys } from '../_kit/wecom-callback.ts';
 import { handleWecomKfCallback } from './callback.ts';
 import { wecomKfChannelSchema, type WecomKfChannelConfig } from './config.ts';
 import { KfPuller, type PullReason } from './pull.ts';
@@ -12,31 +12,22 @@ export const wecomKf: PlatformDefinition<typeof wecomKfChannelSchema> = {
   configSchema: wecomKfChannelSchema,
   create: createWecomKfAdapter,
   simulate: simulateWecomKf,
+  wecomCredential,
+  kfManager: (config) => ({ callbackKeys: callbackKeysOf(config) }),
 };
 
-/**
- * A `wecom-kf` channel's adapter. `pull` is for the WXKF-manager routes, which receive the corp's
- * `kf_msg_or_event` notices themselves: a notice no puppet takes is handed to the channel with its
- * Token. It returns at once; the pull runs in the background like one started by a callback.
- */
-export interface WecomKfAdapter extends ChannelAdapter {
-  pull(openKfId: string, callbackToken: string | null): void;
-}
-
-const WECOM_KF_ADAPTER = Symbol('imgate.wecom-kf.adapter');
-
-export function isWecomKfAdapter(adapter: ChannelAdapter): adapter is WecomKfAdapter {
-  return (adapter as { [WECOM_KF_ADAPTER]?: unknown })[WECOM_KF_ADAPTER] === true;
-}
-
-export function createWecomKfAdapter(config: WecomKfChannelConfig, deps: AdapterDeps): WecomKfAdapter {
-  // Customer-service callbacks are encrypted for the CorpID, like an app's (https://developer.work.weixin.qq.com/document/path/90968).
-  const keys = wecomCallbackKeys({
+/** Customer-service callbacks are encrypted for the CorpID, like an app's (https://developer.work.weixin.qq.com/document/path/90968). */
+function callbackKeysOf(config: WecomKfChannelConfig): WecomCallbackKeys {
+  return wecomCallbackKeys({
     token: config.token,
     encodingAESKey: config.encodingAESKey,
     receiveId: config.corpId,
     timestampWindowSeconds: config.timestampWindowSeconds,
   });
+}
+
+export function createWecomKfAdapter(config: WecomKfChannelConfig, deps: AdapterDeps): ChannelAdapter {
+  const keys = callbackKeysOf(config);
   const puller = new KfPuller({ credential: wecomCredential(config), deps });
   /**
    * Accounts named by a callback since start, and those pulled before (they have a stored cursor):
@@ -50,8 +41,7 @@ export function createWecomKfAdapter(config: WecomKfChannelConfig, deps: Adapter
     void puller.request(openKfId, token, reason);
   };
 
-  const adapter: WecomKfAdapter & { [WECOM_KF_ADAPTER]: true } = {
-    [WECOM_KF_ADAPTER]: true,
+  return {
     handleCallback: (req) => handleWecomKfCallback(keys, deps, req, startPull),
     // No dedupedByPlatform: WeCom documents `msgid` as echoed back, not that a repeat is dropped,
     // so a send whose answer was lost is not tried again.
@@ -60,9 +50,8 @@ export function createWecomKfAdapter(config: WecomKfChannelConfig, deps: Adapter
       for (const openKfId of await deps.cursors.keys()) seen.add(openKfId);
       await pollUntilStopped(config, puller, () => [...new Set([...config.openKfIds, ...seen])], signal);
     },
-    pull: (openKfId, callbackToken) => startPull(openKfId, callbackToken, 'callback'),
+    pullKfAccount: (openKfId, callbackToken) => startPull(openKfId, callbackToken, 'callback'),
   };
-  return adapter;
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { AdapterDeps, ChannelAdapter, PlatformDefinition } from '../_kit/adapter.ts';
+import { wecomCredential } from '../_kit/wecom-api.ts';
 import { wecomCallbackKeys } from '../_kit/wecom-callback.ts';
 import { handleWecomCallback } from './callback.ts';
 import { wecomChannelSchema, type WecomChannelConfig } from './config.ts';
@@ -11,6 +12,7 @@ export const wecom: PlatformDefinition<typeof wecomChannelSchema> = {
   create: createWecomAdapter,
   startupWarnings: wecomStartupWarnings,
   simulate: simulateWecom,
+  wecomCredential,
 };
 
 export function createWecomAdapter(config: WecomChannelConfig, deps: AdapterDeps): ChannelAdapter {

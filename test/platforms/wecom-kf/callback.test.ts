@@ -3,7 +3,7 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import { ImgateError } from '../../../src/core/errors.ts';
 import type { ChannelAdapter } from '../../../src/platforms/_kit/adapter.ts';
 import { WECOM_ACK } from '../../../src/platforms/_kit/wecom-callback.ts';
-import { createWecomKfAdapter, isWecomKfAdapter, wecomKf } from '../../../src/platforms/wecom-kf/index.ts';
+import { createWecomKfAdapter, wecomKf } from '../../../src/platforms/wecom-kf/index.ts';
 import { testAdapterDeps, type TestAdapterDeps } from '../../helpers/adapter-deps.ts';
 import { FakeWecomApi, WECOM_KEYS, wecomCallback, wecomPost, wecomRequest, wecomUrlCheck } from '../../helpers/wecom.ts';
 import { OPEN_KFID, channel, customerText, kfNotice, scriptSyncMsg, syncRequests, until } from './helpers.ts';
@@ -62,12 +62,9 @@ describe('wecom-kf callbacks', () => {
     );
   });
 
-  it('is recognized as a wecom-kf adapter, whose pull() runs in the background', async () => {
-    assert.ok(isWecomKfAdapter(adapter));
-    assert.equal(isWecomKfAdapter({ handleCallback: () => ({ kind: 'reply', reply: WECOM_ACK }) }), false);
-    assert.equal(isWecomKfAdapter({ handleCallback: () => ({ kind: 'reply', reply: WECOM_ACK }), pull: () => undefined } as ChannelAdapter), false);
-    if (!isWecomKfAdapter(adapter)) return;
-    assert.equal(adapter.pull(OPEN_KFID, 'manager-token'), undefined);
+  it('pulls an account on request from the manager routes, in the background', async () => {
+    assert.ok(adapter.pullKfAccount);
+    assert.equal(adapter.pullKfAccount(OPEN_KFID, 'manager-token'), undefined);
     await until(() => deps.sinkCalls.length === 1, 'the pulled page');
     assert.equal(syncRequests(api)[0]!.token, 'manager-token');
   });

@@ -4,6 +4,7 @@ import { DEFAULT_RETRY_SCHEDULE } from '../../../config/schema.ts';
 import { ImgateError } from '../../../core/errors.ts';
 import { sendTestDelivery } from '../../../delivery/test-delivery.ts';
 import { safeEqual } from '../../../platforms/_kit/timing-safe.ts';
+import { findPlatform } from '../../../platforms/registry.ts';
 import type { SubscriptionRecord } from '../../../store/store.ts';
 import type { AppContext } from '../../context.ts';
 import { bearerToken, requireAdmin } from '../../plugins/auth.ts';
@@ -51,13 +52,18 @@ function toGuideFields(sub: SubscriptionRecord): Record<string, unknown> {
 
 export async function webhookConfigRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   const adminCheck = requireAdmin(ctx.config.admin.token);
-  const padChannels = () => [...ctx.channels.values()].filter((c) => c.config.platform === 'wechat-pad');
+  // The channels of the platforms this API manages (wechat-pad), each with the key that authenticates calls about it.
+  const padChannels = () =>
+    [...ctx.channels.values()].flatMap((channel) => {
+      const keyOf = findPlatform(channel.platform)?.webhookConfigKey;
+      return keyOf ? [{ id: channel.id, key: keyOf(channel.config) }] : [];
+    });
 
   /** The channel the call is about, after checking the caller may manage it. */
   async function resolveChannel(request: FastifyRequest<{ Querystring: WebhookQuery }>): Promise<string> {
     const { key, channel } = request.query;
     if (key !== undefined && !bearerToken(request)) {
-      const owner = padChannels().find((c) => 'key' in c.config && c.config.key && safeEqual(c.config.key, key));
+      const owner = padChannels().find((c) => c.key !== null && safeEqual(c.key, key));
       if (!owner) throw new ImgateError('IMG_ERR_AUTH_INVALID', { message: 'no wechat-pad channel has this key' });
       return owner.id;
     }
