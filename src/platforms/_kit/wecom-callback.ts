@@ -73,6 +73,21 @@ export function openWecomCallback(keys: WecomCallbackKeys, req: InboundRequest):
 }
 
 /**
+ * A WeCom callback by its method: `GET` is the URL check the admin console runs when the callback
+ * URL is saved (answered here), `POST` a message or event (opened here); any other method is
+ * refused. `who` names the callbacks in that refusal.
+ */
+export function receiveWecomCallback(
+  keys: WecomCallbackKeys,
+  req: InboundRequest,
+  who: string,
+): { kind: 'reply'; reply: HttpReply } | { kind: 'opened'; opened: OpenedWecomCallback } {
+  if (req.method === 'GET') return { kind: 'reply', reply: answerWecomUrlCheck(keys, req) };
+  if (req.method !== 'POST') throw new ImgateError('IMG_ERR_INBOUND_METHOD', { message: `${who} callbacks are GET (URL check) or POST requests` });
+  return { kind: 'opened', opened: openWecomCallback(keys, req) };
+}
+
+/**
  * The query parameters, each percent-decoded on its own: a `+` stays a `+`. WeCom's base64
  * `echostr` holds `+` and `/`, and form-style decoding (which turns `+` into a space) breaks it.
  */

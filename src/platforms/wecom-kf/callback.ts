@@ -1,6 +1,5 @@
-import { ImgateError } from '../../core/errors.ts';
 import type { AdapterDeps, CallbackOutcome, InboundRequest } from '../_kit/adapter.ts';
-import { WECOM_ACK, answerWecomUrlCheck, openWecomCallback, type WecomCallbackKeys } from '../_kit/wecom-callback.ts';
+import { WECOM_ACK, receiveWecomCallback, type WecomCallbackKeys } from '../_kit/wecom-callback.ts';
 import type { PullReason } from './pull.ts';
 
 /**
@@ -16,11 +15,9 @@ export function handleWecomKfCallback(
   req: InboundRequest,
   startPull: (openKfId: string, token: string | null, reason: PullReason) => void,
 ): CallbackOutcome {
-  if (req.method === 'GET') return { kind: 'reply', reply: answerWecomUrlCheck(keys, req) };
-  if (req.method !== 'POST') {
-    throw new ImgateError('IMG_ERR_INBOUND_METHOD', { message: 'WeCom callbacks are GET (URL check) or POST requests' });
-  }
-  const { message } = openWecomCallback(keys, req);
+  const received = receiveWecomCallback(keys, req, 'WeCom customer-service');
+  if (received.kind === 'reply') return received;
+  const { message } = received.opened;
   const msgType = field(message, 'MsgType');
   const event = field(message, 'Event');
   if (msgType === 'event' && event === 'kf_msg_or_event') {

@@ -1,6 +1,6 @@
 import { ImgateError } from '../../core/errors.ts';
 import type { CallbackOutcome, HttpReply, InboundRequest } from '../_kit/adapter.ts';
-import { answerWecomUrlCheck, openWecomCallback, wecomCallbackKeys, type WecomCallbackKeys } from '../_kit/wecom-callback.ts';
+import { receiveWecomCallback, wecomCallbackKeys, type WecomCallbackKeys } from '../_kit/wecom-callback.ts';
 import { receivesCallbacks, type WecomRobotChannelConfig } from './config.ts';
 import { normalizeRobotMessage } from './normalize.ts';
 
@@ -34,11 +34,9 @@ export function handleRobotCallback(config: WecomRobotChannelConfig, keys: Wecom
       message: `channel "${config.id}" has no token and encodingAESKey: it sends only and takes no callbacks`,
     });
   }
-  if (req.method === 'GET') return { kind: 'reply', reply: answerWecomUrlCheck(keys, req) };
-  if (req.method !== 'POST') {
-    throw new ImgateError('IMG_ERR_INBOUND_METHOD', { message: 'WeCom robot callbacks are GET (URL check) and POST' });
-  }
-  const opened = openWecomCallback(keys, req);
+  const received = receiveWecomCallback(keys, req, 'WeCom robot');
+  if (received.kind === 'reply') return received;
+  const { opened } = received;
   const event = normalizeRobotMessage(opened.message, { receivedAt: req.receivedAt, rawRequest: opened.rawRequest });
   return { kind: 'events', events: [event], ack: ROBOT_ACK };
 }

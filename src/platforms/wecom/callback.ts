@@ -1,6 +1,5 @@
-import { ImgateError } from '../../core/errors.ts';
 import type { CallbackOutcome, InboundRequest } from '../_kit/adapter.ts';
-import { WECOM_ACK, answerWecomUrlCheck, openWecomCallback, type WecomCallbackKeys } from '../_kit/wecom-callback.ts';
+import { WECOM_ACK, receiveWecomCallback, type WecomCallbackKeys } from '../_kit/wecom-callback.ts';
 import { normalizeWecomMessage } from './normalize.ts';
 
 /**
@@ -8,11 +7,9 @@ import { normalizeWecomMessage } from './normalize.ts';
  * messages and events, answered `success` once stored (WeCom retries three times otherwise).
  */
 export function handleWecomCallback(keys: WecomCallbackKeys, req: InboundRequest): CallbackOutcome {
-  if (req.method === 'GET') return { kind: 'reply', reply: answerWecomUrlCheck(keys, req) };
-  if (req.method !== 'POST') {
-    throw new ImgateError('IMG_ERR_INBOUND_METHOD', { message: 'WeCom callbacks are GET (URL check) or POST requests' });
-  }
-  const opened = openWecomCallback(keys, req);
+  const received = receiveWecomCallback(keys, req, 'WeCom');
+  if (received.kind === 'reply') return received;
+  const { opened } = received;
   const event = normalizeWecomMessage(opened.message, { receivedAt: req.receivedAt, rawRequest: opened.rawRequest });
   return { kind: 'events', events: [event], ack: WECOM_ACK };
 }
