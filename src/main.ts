@@ -76,7 +76,7 @@ async function startOnStore(config: Config, logger: Logger, store: Store): Promi
   );
   const tokens = new TokenService(store, logger.child({ role: 'tokens' }));
 
-  const channels = createChannels(config.channels, { logger, store, pipeline, tokens });
+  const channels = createChannels(config.channels, { logger, store, pipeline, tokens, subscriptions });
   for (const channel of channels.values()) {
     for (const warning of findPlatform(channel.platform)?.startupWarnings?.(channel.config) ?? []) {
       logger.warn({ channel: channel.id }, warning);

@@ -8,6 +8,8 @@ import type { Store } from '../store/store.ts';
 import type { TokenService } from '../tokens/token-service.ts';
 import type { LeasedWork } from './lease.ts';
 import { holdConnection } from './long-connection.ts';
+import type { SubscriptionRegistry } from '../subscriptions/registry.ts';
+import { registeredPuppet } from '../wxkf-manager/puppets.ts';
 
 export interface ChannelStatus {
   /** Null for webhook-only channels; true/false while a long connection is up/down. */
@@ -29,6 +31,7 @@ export interface ChannelServices {
   store: Store;
   pipeline: IngestPipeline;
   tokens: TokenService;
+  subscriptions: SubscriptionRegistry;
 }
 
 /** Builds an adapter for every enabled channel. Disabled channels are left out: they answer 404. */
@@ -47,6 +50,8 @@ export function createChannels(configs: ChannelConfig[], services: ChannelServic
       tokens: services.tokens,
       sendSlots: services.store,
       reportError: (error) => recordChannelError(status, error),
+      // A KF account with a registered puppet is the puppet's to pull (docs/wxkf-manager.md).
+      handedOff: (key) => registeredPuppet(services.subscriptions, config.id, key, 'callback') !== null,
     });
     if (adapter.connect) status.connected = false;
     channels.set(config.id, { id: config.id, platform: config.platform, config, adapter, status });

@@ -16,6 +16,8 @@ export interface TestAdapterDeps extends AdapterDeps {
   sinkCalls: SinkCall[];
   reportedErrors: unknown[];
   cursors: AdapterDeps['cursors'] & { values: Map<string, string> };
+  /** The accounts `handedOff` answers true for. */
+  handedOffKeys: Set<string>;
 }
 
 /** A logger at `trace` that keeps every line it writes, for tests of what is (and is not) logged. */
@@ -41,11 +43,14 @@ export function testAdapterDeps(logger: Logger = pino({ level: 'silent' })): Tes
   const values = new Map<string, string>();
   const counters = new Map<string, number>();
   const tokens = new Map<string, { value: string; expiresAt: number }>();
+  const handedOffKeys = new Set<string>();
   return {
     logger,
     sinkCalls,
     reportedErrors,
     reportError: (error) => void reportedErrors.push(error),
+    handedOffKeys,
+    handedOff: (key) => handedOffKeys.has(key),
     sink: {
       ingest: async (events, rawBody, options) => {
         sinkCalls.push({ events, rawBody, options });

@@ -84,7 +84,8 @@ export async function wxkfCallbackRoutes(app: FastifyInstance, ctx: AppContext):
         token,
         createdAt: inbound.receivedAt,
         raw: opened.message,
-        rawRequest: opened.rawRequest,
+        // The puppet parses only `application/xml` (what the reference manager forwards), whatever WeCom sent.
+        rawRequest: { ...opened.rawRequest, contentType: 'application/xml' },
       });
       const [outcome] = await ctx.pipeline.ingest(channel, [notice], inbound.rawBody, inbound.receivedAt, { targets: [puppet] });
       Object.assign(request.logFields, { eventId: outcome?.eventId, dedup: outcome?.status === 'duplicate', puppet: openKfId });
@@ -134,7 +135,7 @@ export async function wxkfManagerRoutes(app: FastifyInstance, ctx: AppContext): 
 
   app.post('/puppetWxkfManager/deregister', async (request) => {
     const body = validate(puppetBodySchema, request.body);
-    const channel = await authorizePuppet(ctx, request, body);
+    const channel = await authorizeDeregister(ctx, request, body);
     const removed = await deregisterPuppet(ctx.store, ctx.subscriptions, channel.id, body.kfId);
     if (!removed) throw new ImgateError('IMG_ERR_NOT_FOUND', { message: 'no puppet is registered for this kfId' });
     ctx.logger.info({ channel: channel.id, kfId: body.kfId }, 'KF puppet deregistered');
@@ -204,6 +205,20 @@ async function authorizePuppet(ctx: AppContext, request: FastifyRequest, body: z
   }
   if (!body.corpSecret) throw new ImgateError('IMG_ERR_AUTH_MISSING', { message: 'an admin Bearer token or the corp\'s corpSecret is required' });
   if (!safeEqual(body.corpSecret, channel.credential.corpSecret)) throw new ImgateError('IMG_ERR_AUTH_INVALID');
+  return channel;
+}
+
+/**
+ * Deregistering takes what register takes, or, as wechaty-puppet-wxkf sends it on stop and as the
+ * reference manager accepts it, just the `kfId` and `corpId` of a puppet registered there: a stopped
+ * puppet must be able to hand its account back to the channel without a secret.
+ */
+async function authorizeDeregister(ctx: AppContext, request: FastifyRequest, body: z.infer<typeof puppetBodySchema>): Promise<KfChannel> {
+  if (bearerToken(request) !== undefined || body.corpSecret !== undefined || body.corpId === undefined) return authorizePuppet(ctx, request, body);
+  const channel = kfChannels(ctx).find((candidate) => candidate.credential.corpId === body.corpId);
+  if (!channel || registeredPuppet(ctx.subscriptions, channel.id, body.kfId, 'callback') === null) {
+    throw new ImgateError('IMG_ERR_NOT_FOUND', { message: 'no puppet is registered for this kfId in this corp' });
+  }
   return channel;
 }
 

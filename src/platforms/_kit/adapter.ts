@@ -170,6 +170,11 @@ export interface AdapterDeps {
   sendSlots: SendSlots;
   /** Shows a failure of background work (a pull, a connection) as the channel's last error in `/v1/channels`. */
   reportError(error: unknown): void;
+  /**
+   * True while the gateway hands this channel's account `key` to someone else instead of the adapter
+   * (a WeCom customer-service account that a registered puppet owns): the adapter must not pull it.
+   */
+  handedOff(key: string): boolean;
 }
 
 export interface PlatformDefinition<S extends z.ZodType = z.ZodType> {

@@ -37,6 +37,10 @@ export function createWecomKfAdapter(config: WecomKfChannelConfig, deps: Adapter
 
   const startPull = (openKfId: string, token: string | null, reason: PullReason): void => {
     seen.add(openKfId);
+    if (deps.handedOff(openKfId)) {
+      deps.logger.info({ openKfId }, 'wecom-kf account is owned by a registered puppet; not pulled here');
+      return;
+    }
     // request() never rejects: a failed pull is logged and retried by the next notice or poll.
     void puller.request(openKfId, token, reason);
   };
@@ -48,7 +52,9 @@ export function createWecomKfAdapter(config: WecomKfChannelConfig, deps: Adapter
     send: (req) => sendWecomKfMessage(config, deps.tokens, req),
     runPoller: async (signal) => {
       for (const openKfId of await deps.cursors.keys()) seen.add(openKfId);
-      await pollUntilStopped(config, puller, () => [...new Set([...config.openKfIds, ...seen])], signal);
+      // An account a puppet owns is left to it, and polled again once the puppet deregisters.
+      const accounts = () => [...new Set([...config.openKfIds, ...seen])].filter((openKfId) => !deps.handedOff(openKfId));
+      await pollUntilStopped(config, puller, accounts, signal);
     },
     pullKfAccount: (openKfId, callbackToken) => startPull(openKfId, callbackToken, 'callback'),
   };
