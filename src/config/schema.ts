@@ -102,7 +102,10 @@ const subscriptionFields = z.strictObject({
     .string()
     .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'letters, digits, ".", "_" and "-"')
     .describe('Names the subscription in the API and in delivery records.'),
-  url: z.url().optional().describe('Where events are POSTed (every subscription but a pull one).'),
+  url: z
+    .url({ protocol: /^https?$/, error: 'an http: or https: URL' })
+    .optional()
+    .describe('Where events are POSTed (every subscription but a pull one): http or https. Credentials in it (`https://user:password@host/`) are sent as HTTP Basic authentication and masked wherever imgate shows the URL.'),
   secret: z
     .union([signingSecret, z.array(signingSecret).min(1).max(2)])
     .optional()

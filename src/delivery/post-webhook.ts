@@ -28,9 +28,10 @@ export async function postWebhook(
   const started = performance.now();
   const elapsed = () => Math.round(performance.now() - started);
   try {
-    const response = await request(url, {
+    const target = withBasicAuth(url, headers);
+    const response = await request(target.url, {
       method: 'POST',
-      headers,
+      headers: target.headers,
       body,
       headersTimeout: timeoutMs,
       bodyTimeout: timeoutMs,
@@ -54,6 +55,19 @@ export async function postWebhook(
     const message = timedOut ? `timed out after ${timeoutMs} ms` : aborted ? 'aborted' : (error as Error).message;
     return { statusCode: null, responseBody: null, retryAfter: undefined, error: message, latencyMs: elapsed(), aborted };
   }
+}
+
+/**
+ * Credentials in a subscription URL (`https://user:password@host/…`) sent as HTTP Basic
+ * authentication, as curl and browsers do: undici would otherwise drop them without a word.
+ */
+function withBasicAuth(url: string, headers: Record<string, string>): { url: string; headers: Record<string, string> } {
+  const parsed = new URL(url);
+  if (parsed.username === '' && parsed.password === '') return { url, headers };
+  const credentials = `${decodeURIComponent(parsed.username)}:${decodeURIComponent(parsed.password)}`;
+  parsed.username = '';
+  parsed.password = '';
+  return { url: parsed.toString(), headers: { ...headers, authorization: `Basic ${Buffer.from(credentials).toString('base64')}` } };
 }
 
 async function readLimited(body: AsyncIterable<Buffer> & { destroy(): void }): Promise<string> {

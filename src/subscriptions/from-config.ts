@@ -34,5 +34,19 @@ export function toSubscriptionRecord(
 /** What the API shows of a subscription: everything but its secrets (a pull subscription's url is null). */
 export function describeSubscription(sub: SubscriptionRecord): Record<string, unknown> {
   const { secrets, retrySchedule, ...rest } = sub;
-  return { ...rest, url: sub.pull ? null : sub.url, retry: { schedule: retrySchedule }, secretCount: secrets.length };
+  return { ...rest, url: sub.pull ? null : shownUrl(sub.url), retry: { schedule: retrySchedule }, secretCount: secrets.length };
+}
+
+/** A URL as imgate shows it (API answers, logs): credentials in it (`https://user:password@host/`) masked. */
+export function shownUrl(url: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return url;
+  }
+  if (parsed.username === '' && parsed.password === '') return url;
+  parsed.username = '***';
+  if (parsed.password !== '') parsed.password = '***';
+  return parsed.toString();
 }

@@ -23,6 +23,14 @@ describe('postWebhook', () => {
     assert.equal(result.aborted, false);
   });
 
+  it('sends credentials in the URL as HTTP Basic authentication, not in the request line', async () => {
+    const result = await postWebhook(`${busy.url.replace('://', '://bot%40corp:p%3Ass@')}/in?x=1`, {}, Buffer.from('{}'), 5000);
+    assert.equal(result.statusCode, 503);
+    const received = busy.requests.at(-1);
+    assert.equal(received?.url, '/in?x=1');
+    assert.equal(received?.headers.authorization, `Basic ${Buffer.from('bot@corp:p:ss').toString('base64')}`);
+  });
+
   it('stops waiting when the caller aborts, and says so', async () => {
     const controller = new AbortController();
     const posting = postWebhook(`${silent.url}/in`, {}, Buffer.from('{}'), 60_000, controller.signal);

@@ -66,6 +66,19 @@ describe('the management API', () => {
     assert.equal(bad.status, 400);
     assert.equal(bad.json.error.code, 'IMG_ERR_VALIDATION');
     assert.match(bad.json.error.message, /^url:/);
+    for (const url of ['file:///etc/passwd', 'gopher://127.0.0.1:70/x', 'ftp://127.0.0.1/x']) {
+      const refused = await admin('POST', `${gw.url}/v1/subscriptions`, { url, secret: 'a-secret' });
+      assert.equal(refused.status, 400, url);
+      assert.equal(refused.json.error.message, 'url: an http: or https: URL');
+    }
+
+    const withPassword = await admin('POST', `${gw.url}/v1/subscriptions`, { url: `${receiver.url.replace('://', '://bot:hunter2-pw@')}/in`, secret: 'a-secret' });
+    assert.equal(withPassword.status, 201, withPassword.text);
+    assert.equal(withPassword.json.url, `${receiver.url.replace('://', '://***:***@')}/in`);
+    const shown = [await admin('GET', `${gw.url}/v1/subscriptions/${withPassword.json.id}`), await admin('GET', `${gw.url}/v1/subscriptions`)];
+    for (const answer of shown) assert.ok(!answer.text.includes('hunter2-pw'), 'the password is never shown');
+    assert.ok(!gw.logText().includes('hunter2-pw'), 'nor logged');
+    assert.equal((await admin('DELETE', `${gw.url}/v1/subscriptions/${withPassword.json.id}`)).status, 204);
 
     assert.equal((await admin('DELETE', `${gw.url}/v1/subscriptions/${id}`)).status, 204);
     assert.equal((await admin('GET', `${gw.url}/v1/subscriptions/${id}`)).status, 404);

@@ -6,6 +6,7 @@ import { sendTestDelivery } from '../../../delivery/test-delivery.ts';
 import { safeEqual } from '../../../platforms/_kit/timing-safe.ts';
 import { findPlatform } from '../../../platforms/registry.ts';
 import type { SubscriptionRecord } from '../../../store/store.ts';
+import { shownUrl } from '../../../subscriptions/from-config.ts';
 import type { AppContext } from '../../context.ts';
 import { bearerToken, requireAdmin } from '../../plugins/auth.ts';
 import { validate } from '../../validate.ts';
@@ -20,7 +21,7 @@ import { validate } from '../../validate.ts';
  */
 
 const configSchema = z.object({
-  URL: z.url(),
+  URL: z.url({ protocol: /^https?$/, error: 'an http: or https: URL' }),
   Secret: z.string().min(1),
   Enabled: z.boolean().default(true),
   Timeout: z.number().int().min(1).max(60).default(10),
@@ -41,7 +42,7 @@ function retrySchedule(count: number): number[] {
 
 function toGuideFields(sub: SubscriptionRecord): Record<string, unknown> {
   return {
-    URL: sub.url,
+    URL: shownUrl(sub.url),
     Enabled: sub.enabled,
     Timeout: Math.round(sub.timeoutMs / 1000),
     RetryCount: sub.retrySchedule.length,
