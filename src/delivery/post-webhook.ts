@@ -64,10 +64,19 @@ export async function postWebhook(
 function withBasicAuth(url: string, headers: Record<string, string>): { url: string; headers: Record<string, string> } {
   const parsed = new URL(url);
   if (parsed.username === '' && parsed.password === '') return { url, headers };
-  const credentials = `${decodeURIComponent(parsed.username)}:${decodeURIComponent(parsed.password)}`;
+  const credentials = `${percentDecoded(parsed.username)}:${percentDecoded(parsed.password)}`;
   parsed.username = '';
   parsed.password = '';
   return { url: parsed.toString(), headers: { ...headers, authorization: `Basic ${Buffer.from(credentials).toString('base64')}` } };
+}
+
+/** URL userinfo decoded as curl does; a stray `%` (not an escape) is kept as written. */
+function percentDecoded(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
 }
 
 async function readLimited(body: AsyncIterable<Buffer> & { destroy(): void }): Promise<string> {

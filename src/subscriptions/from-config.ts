@@ -37,6 +37,14 @@ export function describeSubscription(sub: SubscriptionRecord): Record<string, un
   return { ...rest, url: sub.pull ? null : shownUrl(sub.url), retry: { schedule: retrySchedule }, secretCount: secrets.length };
 }
 
+/**
+ * The URL to store when a client sends back what it read: the masked form of the stored URL keeps the
+ * stored credentials (a GET-then-PUT must not replace a password with `***`).
+ */
+export function unmaskedUrl(sent: string, stored: string): string {
+  return sent === shownUrl(stored) ? stored : sent;
+}
+
 /** A URL as imgate shows it (API answers, logs): credentials in it (`https://user:password@host/`) masked. */
 export function shownUrl(url: string): string {
   let parsed: URL;

@@ -31,6 +31,12 @@ describe('postWebhook', () => {
     assert.equal(received?.headers.authorization, `Basic ${Buffer.from('bot@corp:p:ss').toString('base64')}`);
   });
 
+  it('sends a stray % in URL credentials as written instead of failing', async () => {
+    const result = await postWebhook(`${busy.url.replace('://', '://bot:100%@')}/in`, {}, Buffer.from('{}'), 5000);
+    assert.equal(result.statusCode, 503);
+    assert.equal(busy.requests.at(-1)?.headers.authorization, `Basic ${Buffer.from('bot:100%').toString('base64')}`);
+  });
+
   it('stops waiting when the caller aborts, and says so', async () => {
     const controller = new AbortController();
     const posting = postWebhook(`${silent.url}/in`, {}, Buffer.from('{}'), 60_000, controller.signal);

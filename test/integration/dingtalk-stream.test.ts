@@ -14,11 +14,10 @@ describe('dingtalk channel in Stream mode, end to end', () => {
   let gw: TestGateway;
   const api = new FakeDingtalkApi();
   const stream = new FakeDingtalkStream();
-  const sessions = new FakeHttpServer(() => ({ status: 200, body: { errcode: 0, errmsg: 'ok' } }));
   const subscriber = new FakeHttpServer();
   /** While set, connections/open answers this status instead of a ticket. */
   let refuseTickets: number | null = null;
-  const body = (options: BodyOptions) => callbackBody({ sessionWebhook: `${sessions.url}/robot/sendBySession?session=${SESSION}`, ...options });
+  const body = (options: BodyOptions) => callbackBody({ sessionWebhook: `${api.url}/robot/sendBySession?session=${SESSION}`, ...options });
   const status = async () => (await admin('GET', `${gw.url}/v1/channels`)).json.data.find((c: any) => c.id === 'ding-stream');
   const storedWith = async (msgId: string) => (await eventsOf(gw.url)).filter((e) => e.message.platformId === msgId);
   const deliveredWith = (msgId: string) =>
@@ -29,7 +28,6 @@ describe('dingtalk channel in Stream mode, end to end', () => {
   before(async () => {
     await api.start();
     await stream.start();
-    await sessions.start();
     await subscriber.start();
     api.route(OPEN, (request) => {
       if (refuseTickets !== null) return { status: refuseTickets, body: { code: 'ServiceUnavailable', message: 'try later' } };
@@ -51,7 +49,6 @@ describe('dingtalk channel in Stream mode, end to end', () => {
     await gw.close();
     await stream.stop();
     await api.stop();
-    await sessions.stop();
     await subscriber.stop();
     removeDir(gw.dir);
   });
@@ -160,7 +157,7 @@ describe('dingtalk channel in Stream mode, end to end', () => {
       body: { channel: 'ding-stream', to: event.conversation.id, text: 'on it', replyTo: event.message.id },
     });
     assert.equal(answer.status, 200, answer.text);
-    const request = sessions.requests.at(-1)!;
+    const request = api.requestsTo('/robot/sendBySession').at(-1)!;
     assert.equal(pathOf(request), '/robot/sendBySession');
     assert.equal(bodyOf(request).text.content, 'on it');
   });

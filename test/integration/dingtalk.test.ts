@@ -25,17 +25,14 @@ describe('dingtalk channel, end to end', () => {
   let gw: TestGateway;
   /** DingTalk's API host (api.dingtalk.com): tokens and the robot API. */
   const api = new FakeDingtalkApi();
-  /** The host of session webhooks (oapi.dingtalk.com in production). */
-  const sessions = new FakeHttpServer(() => ({ status: 200, body: { errcode: 0, errmsg: 'ok' } }));
   const subscriber = new FakeHttpServer();
   const send = (body: object) => call('POST', `${gw.url}/v1/messages`, { body, token: API_TOKEN });
   const post = (body: unknown, headers: Record<string, string> = signedHeaders()) =>
     call('POST', `${gw.url}/hooks/ding`, { body: JSON.stringify(body), headers });
-  const body = (options: BodyOptions) => callbackBody({ sessionWebhook: `${sessions.url}/robot/sendBySession?session=${SESSION}`, ...options });
+  const body = (options: BodyOptions) => callbackBody({ sessionWebhook: `${api.url}/robot/sendBySession?session=${SESSION}`, ...options });
 
   before(async () => {
     await api.start();
-    await sessions.start();
     await subscriber.start();
     gw = await startTestGateway({
       channels: [{ id: 'ding', platform: 'dingtalk', apiBase: api.url, appKey: APP_KEY, appSecret: APP_SECRET }],
@@ -46,7 +43,6 @@ describe('dingtalk channel, end to end', () => {
   after(async () => {
     await gw.close();
     await api.stop();
-    await sessions.stop();
     await subscriber.stop();
     removeDir(gw.dir);
   });
@@ -118,22 +114,22 @@ describe('dingtalk channel, end to end', () => {
   it('replies through the sessionWebhook, mentioning the group sender', async () => {
     const event = await receive({ msgId: 'msgReply0001==' });
     const shown = await admin('GET', `${gw.url}/v1/events/${event.id}`);
-    assert.equal(shown.json.raw.sessionWebhook, `${sessions.url}/robot/sendBySession?session=[redacted]`, 'the API shows no session');
+    assert.equal(shown.json.raw.sessionWebhook, `${api.url}/robot/sendBySession?session=[redacted]`, 'the API shows no session');
     const answer = await send({ channel: 'ding', to: event.conversation.id, text: 'all green', replyTo: event.message.id, mentions: ['lisi'] });
     assert.equal(answer.status, 200, answer.text);
     assert.equal(answer.json.platformMessageId, null);
-    const request = sessions.requests.at(-1)!;
+    const request = api.requestsTo('/robot/sendBySession').at(-1)!;
     assert.equal(pathOf(request), '/robot/sendBySession');
     assert.deepEqual(bodyOf(request), { msgtype: 'text', text: { content: 'all green' }, at: { atUserIds: ['zhangsan', 'lisi'], isAtAll: false } });
   });
 
   it('falls back to groupMessages/send with the access token once the sessionWebhook expired', async () => {
     const event = await receive({ msgId: 'msgExpired0001==', expiresAt: Date.now() - 60_000 });
-    const viaSession = sessions.requests.length;
+    const viaSession = api.requestsTo('/robot/sendBySession').length;
     const answer = await send({ channel: 'ding', to: event.conversation.id, text: 'sorry for the wait', replyTo: 'msgExpired0001==' });
     assert.equal(answer.status, 200, answer.text);
     assert.match(answer.json.platformMessageId, /^pqk-/);
-    assert.equal(sessions.requests.length, viaSession);
+    assert.equal(api.requestsTo('/robot/sendBySession').length, viaSession);
     const request = api.requestsTo(GROUP_SEND).at(-1)!;
     assert.ok(api.issued.has(String(request.headers['x-acs-dingtalk-access-token'])));
     assert.deepEqual(bodyOf(request), {

@@ -78,6 +78,11 @@ describe('the management API', () => {
     const shown = [await admin('GET', `${gw.url}/v1/subscriptions/${withPassword.json.id}`), await admin('GET', `${gw.url}/v1/subscriptions`)];
     for (const answer of shown) assert.ok(!answer.text.includes('hunter2-pw'), 'the password is never shown');
     assert.ok(!gw.logText().includes('hunter2-pw'), 'nor logged');
+    // A client that PUTs back what it read keeps the stored password, not `***`.
+    const putBack = await admin('PUT', `${gw.url}/v1/subscriptions/${withPassword.json.id}`, { url: withPassword.json.url, secret: 'a-secret' });
+    assert.equal(putBack.status, 200, putBack.text);
+    assert.equal((await admin('POST', `${gw.url}/v1/subscriptions/${withPassword.json.id}/test`)).status, 200);
+    assert.equal(receiver.requests.at(-1)?.headers.authorization, `Basic ${Buffer.from('bot:hunter2-pw').toString('base64')}`);
     assert.equal((await admin('DELETE', `${gw.url}/v1/subscriptions/${withPassword.json.id}`)).status, 204);
 
     assert.equal((await admin('DELETE', `${gw.url}/v1/subscriptions/${id}`)).status, 204);

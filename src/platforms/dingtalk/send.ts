@@ -39,7 +39,7 @@ export async function sendDingtalkMessage(config: DingtalkChannelConfig, deps: D
   const reply = req.replyTo !== null && sameConversation(req.to, req.replyTo) ? req.replyTo : null;
 
   if (reply !== null && message.kind !== 'image') {
-    const webhook = usableSessionWebhook(reply, req.replyToRaw, (deps.now ?? Date.now)());
+    const webhook = usableSessionWebhook(reply, req.replyToRaw, (deps.now ?? Date.now)(), config.apiBase);
     if (webhook !== null) {
       const atUserIds = unique([...replyMention(reply, req.replyToRaw), ...req.mentions]);
       const outcome = await postToSessionWebhook(webhook, sessionBody(message, atUserIds));

@@ -1,6 +1,10 @@
 import type { UnifiedEvent } from '../../core/event.ts';
 import { ImgateError } from '../../core/errors.ts';
 import { platformRequest } from '../_kit/platform-http.ts';
+import { trustedReplyUrl } from '../_kit/reply-url.ts';
+
+/** Where DingTalk's session webhooks live (https://open.dingtalk.com/document/orgapp/receive-message). */
+const SESSION_WEBHOOK_HOSTS = ['oapi.dingtalk.com'];
 
 type Json = Record<string, unknown>;
 
@@ -25,25 +29,18 @@ const RATE_ERRCODE = 130101;
 const RATE_RETRY_AFTER_SECONDS = 60;
 
 /**
- * The callback's sessionWebhook while it can still be used: an http(s) URL ending in
- * `/robot/sendBySession` with a `session`, and `sessionWebhookExpiredTime` still ahead. The
- * callback body is not covered by DingTalk's signature (which signs only the timestamp), so
- * anything else is not posted to, least of all with a token: the webhook needs none.
+ * The callback's sessionWebhook while it can still be used: `/robot/sendBySession` with a `session`
+ * on DingTalk's own host (or the channel's `apiBase`; see `_kit/reply-url.ts`), and
+ * `sessionWebhookExpiredTime` still ahead. Anything else is not posted to, least of all with a
+ * token: the webhook needs none.
  */
-export function usableSessionWebhook(event: UnifiedEvent, payload: unknown, now: number): SessionWebhook | null {
+export function usableSessionWebhook(event: UnifiedEvent, payload: unknown, now: number, apiBase: string | undefined): SessionWebhook | null {
   if (event.platform !== 'dingtalk' || payload === null || typeof payload !== 'object') return null;
   const { sessionWebhook, sessionWebhookExpiredTime } = payload as Json;
   const expiresAt = Number(sessionWebhookExpiredTime);
-  if (typeof sessionWebhook !== 'string' || !Number.isFinite(expiresAt) || expiresAt <= now) return null;
-  let url: URL;
-  try {
-    url = new URL(sessionWebhook.trim());
-  } catch {
-    return null;
-  }
-  const session = url.searchParams.get('session');
-  if ((url.protocol !== 'https:' && url.protocol !== 'http:') || !url.pathname.endsWith('/robot/sendBySession') || !session) return null;
-  return { url: url.toString(), session };
+  if (!Number.isFinite(expiresAt) || expiresAt <= now) return null;
+  const trusted = trustedReplyUrl(sessionWebhook, { hosts: SESSION_WEBHOOK_HOSTS, apiBase, path: '/robot/sendBySession', credential: 'session' });
+  return trusted && { url: trusted.url, session: trusted.credential };
 }
 
 /**

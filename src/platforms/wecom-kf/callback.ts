@@ -25,7 +25,7 @@ export function handleWecomKfCallback(
     if (openKfId === null) {
       deps.logger.warn('wecom-kf kf_msg_or_event without OpenKfId; acknowledged, nothing to pull');
     } else {
-      deps.logger.info({ openKfId }, 'wecom-kf kf_msg_or_event; pulling in the background');
+      deps.logger.info({ openKfId }, 'wecom-kf kf_msg_or_event');
       startPull(openKfId, field(message, 'Token'), 'callback');
     }
   } else {

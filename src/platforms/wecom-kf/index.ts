@@ -41,6 +41,7 @@ export function createWecomKfAdapter(config: WecomKfChannelConfig, deps: Adapter
       deps.logger.info({ openKfId }, 'wecom-kf account is owned by a registered puppet; not pulled here');
       return;
     }
+    deps.logger.debug({ openKfId, reason }, 'wecom-kf pulling in the background');
     // request() never rejects: a failed pull is logged and retried by the next notice or poll.
     void puller.request(openKfId, token, reason);
   };
@@ -52,9 +53,8 @@ export function createWecomKfAdapter(config: WecomKfChannelConfig, deps: Adapter
     send: (req) => sendWecomKfMessage(config, deps.tokens, req),
     runPoller: async (signal) => {
       for (const openKfId of await deps.cursors.keys()) seen.add(openKfId);
-      // An account a puppet owns is left to it, and polled again once the puppet deregisters.
-      const accounts = () => [...new Set([...config.openKfIds, ...seen])].filter((openKfId) => !deps.handedOff(openKfId));
-      await pollUntilStopped(config, puller, accounts, signal);
+      const accounts = () => [...new Set([...config.openKfIds, ...seen])];
+      await pollUntilStopped(config, puller, accounts, deps.handedOff, signal);
     },
     pullKfAccount: (openKfId, callbackToken) => startPull(openKfId, callbackToken, 'callback'),
   };
@@ -70,6 +70,7 @@ async function pollUntilStopped(
   config: WecomKfChannelConfig,
   puller: KfPuller,
   accounts: () => string[],
+  handedOff: (openKfId: string) => boolean,
   signal: AbortSignal,
 ): Promise<void> {
   // Stopping the puller at once is what makes a pull under way (and so this loop) end promptly.
@@ -80,6 +81,9 @@ async function pollUntilStopped(
     while (!signal.aborted) {
       for (const openKfId of accounts()) {
         if (signal.aborted) break;
+        // Asked before each pull, not once per round: a puppet may register while earlier accounts are pulled.
+        // An account a puppet owns is left to it, and polled again once the puppet deregisters.
+        if (handedOff(openKfId)) continue;
         await puller.request(openKfId, null, 'poll');
       }
       await sleep(config.pollIntervalSeconds * 1000, signal);
@@ -105,5 +109,4 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 }
 
 export type { WecomKfChannelConfig } from './config.ts';
-export { kfConversationId } from './normalize.ts';
 export { buildWecomKfSample } from './simulate.ts';

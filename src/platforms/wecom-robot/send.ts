@@ -5,6 +5,7 @@ import type { SendLimiter } from '../_kit/send-rate-limiter.ts';
 import type { SendRequest, SendResult } from '../_kit/adapter.ts';
 import { imageBytes } from '../_kit/image-bytes.ts';
 import { platformRequest } from '../_kit/platform-http.ts';
+import { trustedReplyUrl } from '../_kit/reply-url.ts';
 import { checkWecomAnswer, WECOM_API_BASE } from '../_kit/wecom-api.ts';
 import type { WecomRobotChannelConfig } from './config.ts';
 
@@ -12,6 +13,9 @@ type Json = Record<string, unknown>;
 
 /** `to` for "the robot's own group": no `chatid` is sent, and WeCom posts where the robot lives. */
 export const DEFAULT_TARGET = 'default';
+
+/** WeCom's hosts for robot webhooks: the one of the robot's own URL, and the one its callbacks name. */
+const ROBOT_WEBHOOK_HOSTS = ['qyapi.weixin.qq.com', 'in.qyapi.weixin.qq.com'];
 
 /** Limits of the robot send API (群机器人配置说明, https://developer.work.weixin.qq.com/document/path/91770). */
 const MAX_TEXT_BYTES = 2048;
@@ -52,7 +56,7 @@ export function robotTarget(config: WecomRobotChannelConfig, req: SendRequest): 
   const event = req.replyTo;
   const replyMention = event !== null && mentionsSenderOnReply(event) ? event.sender.id : null;
   const chatId = req.to === DEFAULT_TARGET ? (event?.conversation.id ?? null) : req.to;
-  const fromCallback = event !== null ? callbackWebhook(event, req.replyToRaw) : null;
+  const fromCallback = event !== null ? callbackWebhook(event, req.replyToRaw, config.apiBase) : null;
   if (fromCallback !== null) return { ...fromCallback, chatId, replyMention };
   if (!config.webhookKey) {
     throw new ImgateError('IMG_ERR_SEND_UNSUPPORTED', {
@@ -70,21 +74,16 @@ function mentionsSenderOnReply(event: UnifiedEvent): boolean {
 }
 
 /**
- * The callback's WebhookUrl, if it is one: http(s), `…/cgi-bin/webhook/send`, with a key. It came
- * inside a signed and encrypted callback, so it is WeCom's; the checks keep anything else out.
+ * The callback's WebhookUrl, if it is one: `/cgi-bin/webhook/send` with a `key`, on WeCom's own
+ * hosts (the callback docs' sample uses `in.qyapi.weixin.qq.com`) or the channel's `apiBase` (see
+ * `_kit/reply-url.ts`). It came inside a signed and encrypted callback; the policy keeps a reply
+ * from following anything else all the same.
  */
-function callbackWebhook(event: UnifiedEvent, payload: unknown): { url: string; key: string } | null {
+function callbackWebhook(event: UnifiedEvent, payload: unknown, apiBase: string | undefined): { url: string; key: string } | null {
   const raw = payload !== null && typeof payload === 'object' ? (payload as { WebhookUrl?: unknown }).WebhookUrl : undefined;
-  if (event.platform !== 'wecom-robot' || typeof raw !== 'string') return null;
-  let url: URL;
-  try {
-    url = new URL(raw.trim());
-  } catch {
-    return null;
-  }
-  const key = url.searchParams.get('key');
-  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || !url.pathname.endsWith('/cgi-bin/webhook/send') || !key) return null;
-  return { url: url.toString(), key };
+  if (event.platform !== 'wecom-robot') return null;
+  const trusted = trustedReplyUrl(raw, { hosts: ROBOT_WEBHOOK_HOSTS, apiBase, path: '/cgi-bin/webhook/send', credential: 'key' });
+  return trusted && { url: trusted.url, key: trusted.credential };
 }
 
 /** The webhook's JSON for one message (text with mentioned_list, markdown with `<@userid>`, image). */

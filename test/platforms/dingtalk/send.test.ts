@@ -5,6 +5,7 @@ import { normalizeDingtalkMessage } from '../../../src/platforms/dingtalk/normal
 import { markdownTitle, targetOf } from '../../../src/platforms/dingtalk/send.ts';
 import { capturingLogger, testAdapterDeps } from '../../helpers/adapter-deps.ts';
 import { failsWith } from '../../helpers/errors.ts';
+import { FakeHttpServer } from '../../helpers/fake-http.ts';
 import { APP_KEY, APP_SECRET, FakeDingtalkApi, GROUP_ID, SESSION, SINGLE_CHAT_ID, adapterFor, bodyOf, callbackBody, channel, stored, type BodyOptions } from './helpers.ts';
 
 const GROUP_SEND = '/v1.0/robot/groupMessages/send';
@@ -115,6 +116,18 @@ describe('dingtalk send', () => {
     await adapter().send!(sendRequest({ ...replyTo({ sessionWebhook: `${api.url}/steal?session=x` }), text: 'hi' }));
     assert.equal(api.requestsTo('/steal').length, hostile);
     assert.equal(bodyOf(last(GROUP_SEND)).openConversationId, GROUP_ID);
+  });
+
+  it('posts to a sessionWebhook only on DingTalk\'s host or the channel\'s apiBase, not to one a forged body names', async () => {
+    const elsewhere = new FakeHttpServer(() => ({ status: 200, body: { errcode: 0, errmsg: 'ok' } }));
+    await elsewhere.start();
+    try {
+      await adapter().send!(sendRequest({ ...replyTo({ sessionWebhook: `${elsewhere.url}/robot/sendBySession?session=stolen` }), text: 'hi' }));
+      assert.equal(elsewhere.requests.length, 0, 'nothing went to the other host');
+      assert.equal(bodyOf(last(GROUP_SEND)).openConversationId, GROUP_ID, 'the robot API answered instead');
+    } finally {
+      await elsewhere.stop();
+    }
   });
 
   it('turns other sessionWebhook errcodes into errors: 130101 rate limited, others rejected', async () => {

@@ -62,6 +62,15 @@ describe('wecom-kf callbacks', () => {
     );
   });
 
+  it('acknowledges a notice for an account a puppet owns and pulls nothing', async () => {
+    deps.handedOffKeys.add(OPEN_KFID);
+    const outcome = await adapter.handleCallback(wecomPost(kfNotice('owned-token')));
+    assert.deepEqual(outcome, { kind: 'reply', reply: WECOM_ACK });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal(api.requestsTo('/cgi-bin/kf/sync_msg').length, 0);
+    assert.equal(deps.sinkCalls.length, 0);
+  });
+
   it('pulls an account on request from the manager routes, in the background', async () => {
     assert.ok(adapter.pullKfAccount);
     assert.equal(adapter.pullKfAccount(OPEN_KFID, 'manager-token'), undefined);
@@ -121,6 +130,22 @@ describe('wecom-kf polling (runPoller)', () => {
     const seen = syncRequests(api).length;
     await new Promise((resolve) => setTimeout(resolve, 1200));
     assert.equal(syncRequests(api).length, seen, 'no pull after stopping');
+  });
+
+  it('skips an account while a puppet owns it and polls it again once the puppet lets go', async () => {
+    const deps = testAdapterDeps();
+    deps.handedOffKeys.add('wkOwned');
+    scriptSyncMsg(api, {});
+    const adapter = createWecomKfAdapter(channel({ apiBase: api.url, openKfIds: ['wkOwned', 'wkFree'], pollIntervalSeconds: 1 }), deps);
+    const controller = new AbortController();
+    const running = adapter.runPoller!(controller.signal);
+    await until(() => syncRequests(api).length === 1, 'the first round');
+    assert.deepEqual(syncRequests(api).map((body) => body.open_kfid), ['wkFree']);
+    deps.handedOffKeys.delete('wkOwned');
+    await until(() => syncRequests(api).length >= 3, 'the second round', 4000);
+    assert.deepEqual(syncRequests(api).slice(1, 3).map((body) => body.open_kfid), ['wkOwned', 'wkFree']);
+    controller.abort();
+    await running;
   });
 
   it('does not poll with pollIntervalSeconds 0, and still resolves when stopped', async () => {

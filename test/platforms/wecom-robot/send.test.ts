@@ -124,6 +124,18 @@ describe('sending through a robot webhook', () => {
     assert.equal(webhook.requests[0]!.url, `/cgi-bin/webhook/send?key=${WEBHOOK_KEY}`);
   });
 
+  it('follows a WebhookUrl only to WeCom\'s hosts or the channel\'s apiBase, never to another host it names', async () => {
+    const elsewhere = new FakeHttpServer(() => ({ status: 200, body: { errcode: 0, errmsg: 'ok' } }));
+    await elsewhere.start();
+    try {
+      await robot().send!(sendRequest({ to: CHAT_ID, text: 'x', ...replyingTo({ webhookUrl: `${elsewhere.url}/cgi-bin/webhook/send?key=${REPLY_KEY}` }) }));
+      assert.equal(elsewhere.requests.length, 0, 'the reply key went nowhere else');
+      assert.equal(webhook.requests[0]!.url, `/cgi-bin/webhook/send?key=${WEBHOOK_KEY}`);
+    } finally {
+      await elsewhere.stop();
+    }
+  });
+
   it('turns errcode 45009 into IMG_ERR_PLATFORM_RATE_LIMITED with a minute to wait', async () => {
     webhook.respondWith({ status: 200, body: { errcode: 45009, errmsg: 'api freq out of limit' } });
     const error = await rejection(robot().send!(sendRequest({ text: 'x' })));

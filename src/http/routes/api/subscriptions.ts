@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { newSubscriptionSchema, subscriptionSchema } from '../../../config/schema.ts';
 import { ImgateError } from '../../../core/errors.ts';
 import { newId } from '../../../core/ids.ts';
-import { describeSubscription, toSubscriptionRecord } from '../../../subscriptions/from-config.ts';
+import { describeSubscription, toSubscriptionRecord, unmaskedUrl } from '../../../subscriptions/from-config.ts';
 import type { SubscriptionRecord } from '../../../store/store.ts';
 import type { AppContext } from '../../context.ts';
 import { requireAdmin } from '../../plugins/auth.ts';
@@ -66,7 +66,8 @@ export async function subscriptionRoutes(app: FastifyInstance, ctx: AppContext):
         message: `pull: subscription "${existing.id}" is ${existing.pull ? 'a pull' : 'a webhook'} subscription; create a new one instead`,
       });
     }
-    return save(toSubscriptionRecord(input, 'api', Date.now(), existing.createdAt));
+    const url = input.url === undefined ? undefined : unmaskedUrl(input.url, existing.url);
+    return save(toSubscriptionRecord({ ...input, url }, 'api', Date.now(), existing.createdAt));
   });
 
   app.delete<{ Params: { id: string } }>('/v1/subscriptions/:id', async (request, reply) => {

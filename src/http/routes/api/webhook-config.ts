@@ -6,7 +6,7 @@ import { sendTestDelivery } from '../../../delivery/test-delivery.ts';
 import { safeEqual } from '../../../platforms/_kit/timing-safe.ts';
 import { findPlatform } from '../../../platforms/registry.ts';
 import type { SubscriptionRecord } from '../../../store/store.ts';
-import { shownUrl } from '../../../subscriptions/from-config.ts';
+import { shownUrl, unmaskedUrl } from '../../../subscriptions/from-config.ts';
 import type { AppContext } from '../../context.ts';
 import { bearerToken, requireAdmin } from '../../plugins/auth.ts';
 import { validate } from '../../validate.ts';
@@ -141,6 +141,7 @@ export async function webhookConfigRoutes(app: FastifyInstance, ctx: AppContext)
       MessageTypes: sub.messageTypes ?? undefined,
       IncludeSelfMessage: sub.includeSelf,
       ...changes,
+      ...(typeof changes.URL === 'string' ? { URL: unmaskedUrl(changes.URL, sub.url) } : {}),
     });
     return save(channelId, merged, sub.createdAt);
   });
