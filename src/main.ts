@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config/schema.ts';
+import { guardedAgent, publicOnlyPolicy } from './core/address-guard.ts';
 import { createLogger, type Logger } from './core/logger.ts';
 import { DEFAULT_STOP_GRACE_MS, DeliveryWorker } from './delivery/worker.ts';
 import { buildApp } from './http/app.ts';
@@ -76,7 +77,8 @@ async function startOnStore(config: Config, logger: Logger, store: Store): Promi
   );
   const tokens = new TokenService(store, logger.child({ role: 'tokens' }));
 
-  const channels = createChannels(config.channels, { logger, store, pipeline, tokens, subscriptions });
+  const downloads = guardedAgent(publicOnlyPolicy(config.delivery.denyNetworks));
+  const channels = createChannels(config.channels, { logger, store, pipeline, tokens, subscriptions, downloads });
   for (const channel of channels.values()) {
     for (const warning of findPlatform(channel.platform)?.startupWarnings?.(channel.config) ?? []) {
       logger.warn({ channel: channel.id }, warning);
@@ -114,6 +116,7 @@ async function startOnStore(config: Config, logger: Logger, store: Store): Promi
       const sendsDrained = sendService.drain(config.server.shutdownTimeoutMs / 2);
       await app.close();
       await sendsDrained;
+      await downloads.destroy();
       await stopClusterWork();
       await stopNodeWork();
       await batcher.drain();

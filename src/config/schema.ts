@@ -86,6 +86,12 @@ const deliverySchema = z
     pollIntervalMs: configNumber(z.number().int().positive())
       .default(1000)
       .describe('How often due retries and deliveries left by a stopped process are picked up.'),
+    denyNetworks: z
+      .array(z.string().refine(isValidAllowEntry, 'not an IP address or CIDR'))
+      .default([])
+      .describe(
+        'Addresses or CIDRs imgate never connects to for deliveries, test deliveries and a send\'s `image.url` (e.g. `[169.254.0.0/16, 10.0.0.0/8]`), checked on the address actually connected to, after DNS resolution. Empty by default, so bots on loopback keep working; `image.url` is public addresses only in any case (docs/security.md).',
+      ),
   })
   .prefault({})
   .describe('The worker that sends events to subscribers.');

@@ -1,4 +1,4 @@
-import { request } from 'undici';
+import { request, type Dispatcher } from 'undici';
 
 export interface PostResult {
   statusCode: number | null;
@@ -24,6 +24,7 @@ export async function postWebhook(
   body: Buffer,
   timeoutMs: number,
   signal?: AbortSignal,
+  dispatcher?: Dispatcher,
 ): Promise<PostResult> {
   const started = performance.now();
   const elapsed = () => Math.round(performance.now() - started);
@@ -31,6 +32,7 @@ export async function postWebhook(
     const target = withBasicAuth(url, headers);
     const response = await request(target.url, {
       method: 'POST',
+      dispatcher,
       headers: target.headers,
       body,
       headersTimeout: timeoutMs,

@@ -1,3 +1,5 @@
+import type { Dispatcher } from 'undici';
+import { denyNetworksPolicy, guardedAgent } from '../core/address-guard.ts';
 import type { Logger } from '../core/logger.ts';
 import type { AttemptRecord, AttemptResolution, ClaimedDelivery, RecordOutcome, Store, StoredEvent, SubscriptionRecord } from '../store/store.ts';
 import type { SubscriptionRegistry } from '../subscriptions/registry.ts';
@@ -19,6 +21,8 @@ export interface WorkerOptions {
   stopGraceMs?: number;
   /** For `includeRaw` subscriptions. */
   showRaw: ShowRaw;
+  /** `delivery.denyNetworks`: CIDRs no attempt connects to. */
+  denyNetworks: string[];
 }
 
 /**
@@ -85,6 +89,8 @@ export class DeliveryWorker {
   private readonly posts = new Set<AbortController>();
   private aborting = false;
   private readonly recorder: AttemptRecorder;
+  /** Every attempt's connections: those `denyNetworks` refuses are never made. */
+  private readonly dispatcher: Dispatcher;
   private pollTimer: NodeJS.Timeout | undefined;
   private polling: Promise<void> | undefined;
   private pollAgain = false;
@@ -99,6 +105,7 @@ export class DeliveryWorker {
     private readonly options: WorkerOptions,
   ) {
     this.recorder = new AttemptRecorder(store);
+    this.dispatcher = guardedAgent(denyNetworksPolicy(options.denyNetworks));
   }
 
   start(): void {
@@ -126,6 +133,7 @@ export class DeliveryWorker {
     } finally {
       clearTimeout(grace);
     }
+    await this.dispatcher.destroy();
   }
 
   /** Deliveries just stored, with their event when the caller has it in hand (then it is not read back). */
@@ -400,7 +408,7 @@ export class DeliveryWorker {
     if (this.aborting) controller.abort();
     this.posts.add(controller);
     try {
-      return await postWebhook(url, headers, body, timeoutMs, controller.signal);
+      return await postWebhook(url, headers, body, timeoutMs, controller.signal, this.dispatcher);
     } finally {
       this.posts.delete(controller);
     }

@@ -1,3 +1,4 @@
+import type { Dispatcher } from 'undici';
 import type { ChannelConfig } from '../config/schema.ts';
 import { ImgateError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
@@ -32,6 +33,8 @@ export interface ChannelServices {
   pipeline: IngestPipeline;
   tokens: TokenService;
   subscriptions: SubscriptionRegistry;
+  /** For URLs a send names (`image.url`): public addresses only (`publicOnlyPolicy`). */
+  downloads: Dispatcher;
 }
 
 /** Builds an adapter for every enabled channel. Disabled channels are left out: they answer 404. */
@@ -50,6 +53,7 @@ export function createChannels(configs: ChannelConfig[], services: ChannelServic
       tokens: services.tokens,
       sendSlots: services.store,
       reportError: (error) => recordChannelError(status, error),
+      downloads: services.downloads,
       // A KF account with a registered puppet is the puppet's to pull (docs/wxkf-manager.md).
       handedOff: (key) => registeredPuppet(services.subscriptions, config.id, key, 'callback') !== null,
     });

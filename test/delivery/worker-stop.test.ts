@@ -38,7 +38,7 @@ describe('DeliveryWorker.stop', () => {
     const deliveryId = newId('dlv');
     await store.ingestBatch([{ channel: 'wx', dedupKey: '1', stored: { event: structuredClone(event) as never, raw: {}, rawBody: Buffer.from('{}'), rawRequest: null }, deliveries: [{ id: deliveryId, subscriptionId: 'sub' }] }]);
 
-    const worker = new DeliveryWorker(slow, subscriptions, logger, { concurrencyPerSubscription: 4, pollIntervalMs: 60_000, stopGraceMs: 2000, showRaw: (_platform, raw) => raw });
+    const worker = new DeliveryWorker(slow, subscriptions, logger, { concurrencyPerSubscription: 4, pollIntervalMs: 60_000, stopGraceMs: 2000, showRaw: (_platform, raw) => raw, denyNetworks: [] });
     worker.notify([{ id: deliveryId, subscriptionId: 'sub' }]);
     await sleep(10);
     await worker.stop();

@@ -4,6 +4,10 @@ import type { NormalizedEvent } from '../../src/core/event.ts';
 import type { AdapterDeps } from '../../src/platforms/_kit/adapter.ts';
 import type { IngestOptions } from '../../src/platforms/_kit/adapter.ts';
 import { TokenService } from '../../src/tokens/token-service.ts';
+import { guardedAgent, publicOnlyPolicy } from '../../src/core/address-guard.ts';
+
+/** One for every test's deps, as the gateway has one: public addresses only. */
+const downloads = guardedAgent(publicOnlyPolicy([]));
 
 /** What an adapter under unit test handed its sink. */
 export interface SinkCall {
@@ -51,6 +55,7 @@ export function testAdapterDeps(logger: Logger = pino({ level: 'silent' })): Tes
     reportError: (error) => void reportedErrors.push(error),
     handedOffKeys,
     handedOff: (key) => handedOffKeys.has(key),
+    downloads,
     sink: {
       ingest: async (events, rawBody, options) => {
         sinkCalls.push({ events, rawBody, options });

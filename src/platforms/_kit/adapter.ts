@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Logger } from 'pino';
+import type { Dispatcher } from 'undici';
 import type { z } from 'zod';
 import type { NormalizedEvent, UnifiedEvent } from '../../core/event.ts';
 import type { IngestOutcome, SendSlots } from '../../store/store.ts';
@@ -175,6 +176,11 @@ export interface AdapterDeps {
    * (a WeCom customer-service account that a registered puppet owns): the adapter must not pull it.
    */
   handedOff(key: string): boolean;
+  /**
+   * The HTTP client for URLs a caller names (a send's `image.url`, through `imageBytes`): it connects
+   * only to public addresses outside `delivery.denyNetworks`.
+   */
+  downloads: Dispatcher;
 }
 
 export interface PlatformDefinition<S extends z.ZodType = z.ZodType> {

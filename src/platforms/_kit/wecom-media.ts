@@ -1,10 +1,12 @@
 import { Blob } from 'node:buffer';
 import { FormData } from 'undici';
 import { ImgateError } from '../../core/errors.ts';
-import type { TokenService } from '../../tokens/token-service.ts';
-import type { SendRequest } from './adapter.ts';
+import type { AdapterDeps, SendRequest } from './adapter.ts';
 import { imageBytes } from './image-bytes.ts';
 import { callWecomApi, type WecomCredential } from './wecom-api.ts';
+
+/** What a WeCom app or customer-service send needs of the adapter's dependencies. */
+export type WecomSendDeps = Pick<AdapterDeps, 'tokens' | 'downloads'>;
 
 /**
  * `POST /cgi-bin/media/upload?type=image` (multipart, field `media`, with a filename) with the
@@ -13,16 +15,16 @@ import { callWecomApi, type WecomCredential } from './wecom-api.ts';
  * refusal reads like one of its send's.
  */
 export async function uploadWecomImage(
-  tokens: TokenService,
+  deps: WecomSendDeps,
   credential: WecomCredential,
   image: NonNullable<SendRequest['image']>,
   explain: Record<number, string>,
 ): Promise<string> {
-  const bytes = await imageBytes(image);
+  const bytes = await imageBytes(image, deps.downloads);
   const { name, type } = imageFileName(bytes);
   const form = new FormData();
   form.append('media', new Blob([bytes], { type }), name);
-  const answer = await callWecomApi(tokens, credential, {
+  const answer = await callWecomApi(deps.tokens, credential, {
     path: '/cgi-bin/media/upload',
     query: { type: 'image' },
     form,

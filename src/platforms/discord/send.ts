@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import type { UnifiedEvent } from '../../core/event.ts';
 import { ImgateError } from '../../core/errors.ts';
 import type { SendRequest, SendResult } from '../_kit/adapter.ts';
-import { imageBytes } from '../_kit/image-bytes.ts';
+import { decodedImage } from '../_kit/image-bytes.ts';
 import { withUnknownOutcome } from '../_kit/platform-http.ts';
 import { isJsonObject, jsonObject, scalarText, type Json } from '../_kit/payload-values.ts';
 import { imageFileName } from '../_kit/wecom-media.ts';
@@ -124,7 +124,8 @@ async function partsOf(req: SendRequest): Promise<Part[]> {
     }
     return [{ body: { ...body, embeds: [{ image: { url: req.image.url } }] }, files: [] }];
   }
-  const bytes = await imageBytes(req.image);
+  if (req.image.base64 === undefined) throw new ImgateError('IMG_ERR_VALIDATION', { message: 'image needs url or base64' });
+  const bytes = decodedImage(req.image.base64);
   const { name, type } = imageFileName(bytes);
   return [{ body, files: [{ name, data: bytes, contentType: type }] }];
 }

@@ -1,5 +1,5 @@
 import { Blob } from 'node:buffer';
-import { FormData } from 'undici';
+import { FormData, type Dispatcher } from 'undici';
 import { ImgateError } from '../../core/errors.ts';
 import { credentialKey } from '../../tokens/credential-key.ts';
 import { TokenRejectedError, type TokenService, type TokenSource } from '../../tokens/token-service.ts';
@@ -118,8 +118,13 @@ export function callFeishuApi(tokens: TokenService, credential: FeishuCredential
  * `POST /open-apis/im/v1/images` (multipart: `image_type=message`, `image`; the SDK's
  * `im.v1.image.create`), answering the `image_key` that an image message names.
  */
-export async function uploadFeishuImage(tokens: TokenService, credential: FeishuCredential, image: NonNullable<SendRequest['image']>): Promise<string> {
-  const bytes = await imageBytes(image);
+export async function uploadFeishuImage(
+  tokens: TokenService,
+  credential: FeishuCredential,
+  image: NonNullable<SendRequest['image']>,
+  downloads: Dispatcher,
+): Promise<string> {
+  const bytes = await imageBytes(image, downloads);
   const { name, type } = imageFileName(bytes);
   // The form is built per attempt: a FormData body cannot be sent twice (the token retry).
   const answer = await tokens.withToken(feishuTokenSource(credential), (token) => {

@@ -40,7 +40,7 @@ const BOT_INFO_RETRY_MS = [5_000, 30_000, 120_000, 600_000];
 export function createFeishuAdapter(config: FeishuChannelConfig, deps: AdapterDeps, clock?: LimiterClock): ChannelAdapter {
   const bot: BotIdentity = { openId: config.botOpenId ?? null };
   const credential = feishuCredential(config);
-  const sender = { channelId: config.id, credential, tokens: deps.tokens, limiter: new ClusterSendLimiter(config.rateLimit, deps.sendSlots, `${config.platform}:${config.id}`, clock) };
+  const sender = { channelId: config.id, credential, tokens: deps.tokens, downloads: deps.downloads, limiter: new ClusterSendLimiter(config.rateLimit, deps.sendSlots, `${config.platform}:${config.id}`, clock) };
   const adapter: ChannelAdapter = {
     handleCallback: (req) => handleFeishuCallback({ config, bot }, req),
     send: (req) => sendFeishuMessage(sender, req),

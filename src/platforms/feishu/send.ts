@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { Dispatcher } from 'undici';
 import { ImgateError } from '../../core/errors.ts';
 import type { SendLimiter } from '../_kit/send-rate-limiter.ts';
 import type { TokenService } from '../../tokens/token-service.ts';
@@ -14,6 +15,8 @@ export interface FeishuSender {
   credential: FeishuCredential;
   tokens: TokenService;
   limiter: SendLimiter;
+  /** For an image sent by URL (`AdapterDeps.downloads`). */
+  downloads: Dispatcher;
 }
 
 /** open_ids, user_ids and union_ids are letters, digits, `_` and `-`; they go into `<at user_id="…">`. */
@@ -98,7 +101,7 @@ async function messageOf(sender: FeishuSender, req: SendRequest): Promise<{ msgT
     if (req.mentions.length > 0) {
       throw new ImgateError('IMG_ERR_SEND_UNSUPPORTED', { message: 'a Feishu image message cannot mention anyone: send the mentions as text' });
     }
-    const imageKey = await uploadFeishuImage(sender.tokens, sender.credential, req.image);
+    const imageKey = await uploadFeishuImage(sender.tokens, sender.credential, req.image, sender.downloads);
     return { msgType: 'image', content: JSON.stringify({ image_key: imageKey }) };
   }
   throw new ImgateError('IMG_ERR_SEND_UNSUPPORTED', { message: 'Feishu channels send text, markdown or an image (no news cards)' });

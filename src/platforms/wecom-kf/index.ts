@@ -50,7 +50,7 @@ export function createWecomKfAdapter(config: WecomKfChannelConfig, deps: Adapter
     handleCallback: (req) => handleWecomKfCallback(keys, deps, req, startPull),
     // No dedupedByPlatform: WeCom documents `msgid` as echoed back, not that a repeat is dropped,
     // so a send whose answer was lost is not tried again.
-    send: (req) => sendWecomKfMessage(config, deps.tokens, req),
+    send: (req) => sendWecomKfMessage(config, deps, req),
     runPoller: async (signal) => {
       for (const openKfId of await deps.cursors.keys()) seen.add(openKfId);
       const accounts = () => [...new Set([...config.openKfIds, ...seen])];

@@ -1,9 +1,8 @@
 import { createHash } from 'node:crypto';
 import { ImgateError } from '../../core/errors.ts';
-import type { TokenService } from '../../tokens/token-service.ts';
 import type { SendRequest, SendResult } from '../_kit/adapter.ts';
 import { callWecomApi, wecomCredential, type WecomCredential } from '../_kit/wecom-api.ts';
-import { uploadWecomImage } from '../_kit/wecom-media.ts';
+import { uploadWecomImage, type WecomSendDeps } from '../_kit/wecom-media.ts';
 import type { WecomKfChannelConfig } from './config.ts';
 
 type Json = Record<string, unknown>;
@@ -33,7 +32,7 @@ const MSGID_CHARS = 32;
  * conversation). The `msgid` is derived from the idempotency key, so a repeat of one send carries
  * the same msgid; WeCom does not document dropping such a repeat, so nothing relies on it.
  */
-export async function sendWecomKfMessage(config: WecomKfChannelConfig, tokens: TokenService, req: SendRequest): Promise<SendResult> {
+export async function sendWecomKfMessage(config: WecomKfChannelConfig, deps: WecomSendDeps, req: SendRequest): Promise<SendResult> {
   if (req.mentions.length > 0) {
     throw new ImgateError('IMG_ERR_SEND_UNSUPPORTED', {
       message: 'WeCom customer service is one customer with one account: there is nobody to mention; send without mentions',
@@ -42,8 +41,8 @@ export async function sendWecomKfMessage(config: WecomKfChannelConfig, tokens: T
   const { openKfId, externalUserId } = parseKfConversationId(req.to);
   const credential = wecomCredential(config);
   const msgid = kfMsgid(req.to, req.idempotencyKey);
-  const body: Json = { touser: externalUserId, open_kfid: openKfId, msgid, ...(await messagePart(tokens, credential, req)) };
-  const answer = await callWecomApi(tokens, credential, { path: '/cgi-bin/kf/send_msg', body, explain: KF_SEND_ERRCODES });
+  const body: Json = { touser: externalUserId, open_kfid: openKfId, msgid, ...(await messagePart(deps, credential, req)) };
+  const answer = await callWecomApi(deps.tokens, credential, { path: '/cgi-bin/kf/send_msg', body, explain: KF_SEND_ERRCODES });
   return { platformMessageId: typeof answer.msgid === 'string' && answer.msgid !== '' ? answer.msgid : msgid };
 }
 
@@ -70,12 +69,12 @@ export function kfMsgid(to: string, idempotencyKey: string): string {
   return createHash('sha256').update(`${to}\n${idempotencyKey}`).digest('hex').slice(0, MSGID_CHARS);
 }
 
-async function messagePart(tokens: TokenService, credential: WecomCredential, req: SendRequest): Promise<Json> {
+async function messagePart(deps: WecomSendDeps, credential: WecomCredential, req: SendRequest): Promise<Json> {
   // KF messages have no markdown: the text goes out as written.
   const text = req.text ?? req.markdown;
   if (text !== undefined) return { msgtype: 'text', text: { content: text } };
   if (req.image !== undefined) {
-    return { msgtype: 'image', image: { media_id: await uploadWecomImage(tokens, credential, req.image, KF_SEND_ERRCODES) } };
+    return { msgtype: 'image', image: { media_id: await uploadWecomImage(deps, credential, req.image, KF_SEND_ERRCODES) } };
   }
   throw new ImgateError('IMG_ERR_VALIDATION', { message: 'one of text, markdown or image is required' });
 }

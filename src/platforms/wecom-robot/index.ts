@@ -35,7 +35,7 @@ export function createWecomRobotAdapter(
   const limiter = new ClusterSendLimiter(config.rateLimit, deps.sendSlots, `wecom-robot:${config.id}`, clock);
   return {
     handleCallback: (req) => handleRobotCallback(config, keys, req),
-    send: (req) => sendWecomRobotMessage(config, limiter, req),
+    send: (req) => sendWecomRobotMessage(config, limiter, deps.downloads, req),
     sendsNews: true,
   };
 }

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { Dispatcher } from 'undici';
 import type { UnifiedEvent } from '../../core/event.ts';
 import { ImgateError } from '../../core/errors.ts';
 import type { SendLimiter } from '../_kit/send-rate-limiter.ts';
@@ -38,9 +39,14 @@ export interface RobotTarget {
  * image, once a slot of the robot's rate limit is free. One attempt: the send service retries a
  * call that never reached WeCom (the webhook drops no repeats). The webhook answers no message id.
  */
-export async function sendWecomRobotMessage(config: WecomRobotChannelConfig, limiter: SendLimiter, req: SendRequest): Promise<SendResult> {
+export async function sendWecomRobotMessage(
+  config: WecomRobotChannelConfig,
+  limiter: SendLimiter,
+  downloads: Dispatcher,
+  req: SendRequest,
+): Promise<SendResult> {
   const target = robotTarget(config, req);
-  const body = await robotMessageBody(req, target);
+  const body = await robotMessageBody(req, target, downloads);
   const answer = await limiter.run(target.key, () => platformRequest({ url: target.url, body, redact: [target.key] }));
   checkWecomAnswer(answer, 'robot webhook', { redact: [target.key] });
   return { platformMessageId: null };
@@ -87,7 +93,7 @@ function callbackWebhook(event: UnifiedEvent, payload: unknown, apiBase: string 
 }
 
 /** The webhook's JSON for one message (text with mentioned_list, markdown with `<@userid>`, image). */
-export async function robotMessageBody(req: SendRequest, target: RobotTarget): Promise<Json> {
+export async function robotMessageBody(req: SendRequest, target: RobotTarget, downloads: Dispatcher): Promise<Json> {
   const given = [req.text, req.markdown, req.image, req.news].filter((part) => part !== undefined).length;
   if (given === 0) throw new ImgateError('IMG_ERR_VALIDATION', { message: 'one of text, markdown, image or news is required' });
   if (given > 1) throw new ImgateError('IMG_ERR_SEND_UNSUPPORTED', { message: 'a robot message is text, markdown, an image or news: send them apart' });
@@ -122,7 +128,7 @@ export async function robotMessageBody(req: SendRequest, target: RobotTarget): P
     throw new ImgateError('IMG_ERR_SEND_UNSUPPORTED', { message: 'a robot image or news card cannot mention anyone: send the mentions as text' });
   }
   if (req.news !== undefined) return { ...body, msgtype: 'news', news: { articles: req.news.articles } };
-  const bytes = await imageBytes(req.image!);
+  const bytes = await imageBytes(req.image!, downloads);
   if (bytes.length > MAX_IMAGE_BYTES) {
     throw new ImgateError('IMG_ERR_VALIDATION', {
       message: `WeCom robots take images up to 2 MB (JPG or PNG); this one is ${bytes.length} bytes`,

@@ -25,7 +25,7 @@ export function createWecomAdapter(config: WecomChannelConfig, deps: AdapterDeps
   });
   return {
     handleCallback: (req) => handleWecomCallback(keys, req),
-    send: (req) => sendWecomMessage(config, deps.tokens, req),
+    send: (req) => sendWecomMessage(config, deps, req),
     sendsNews: true,
   };
 }

@@ -1,8 +1,7 @@
 import { ImgateError } from '../../core/errors.ts';
-import type { TokenService } from '../../tokens/token-service.ts';
 import type { SendRequest, SendResult } from '../_kit/adapter.ts';
 import { callWecomApi, wecomCredential, type WecomCredential } from '../_kit/wecom-api.ts';
-import { uploadWecomImage } from '../_kit/wecom-media.ts';
+import { uploadWecomImage, type WecomSendDeps } from '../_kit/wecom-media.ts';
 import type { WecomChannelConfig } from './config.ts';
 
 type Json = Record<string, unknown>;
@@ -28,7 +27,7 @@ const SEND_ERRCODES: Record<number, string> = {
  * quote a message nor mention anyone: `replyTo` only picks the recipient (the caller's `to`), and
  * mentions are refused rather than silently dropped.
  */
-export async function sendWecomMessage(config: WecomChannelConfig, tokens: TokenService, req: SendRequest): Promise<SendResult> {
+export async function sendWecomMessage(config: WecomChannelConfig, deps: WecomSendDeps, req: SendRequest): Promise<SendResult> {
   if (req.mentions.length > 0) {
     throw new ImgateError('IMG_ERR_SEND_UNSUPPORTED', {
       message: 'WeCom app messages cannot mention anyone: they go to one member at a time; send without mentions',
@@ -40,19 +39,19 @@ export async function sendWecomMessage(config: WecomChannelConfig, tokens: Token
     });
   }
   const credential = wecomCredential(config);
-  const body: Json = { touser: req.to, agentid: config.agentId, ...(await messagePart(tokens, credential, req)) };
-  const answer = await callWecomApi(tokens, credential, { path: '/cgi-bin/message/send', body, explain: SEND_ERRCODES });
+  const body: Json = { touser: req.to, agentid: config.agentId, ...(await messagePart(deps, credential, req)) };
+  const answer = await callWecomApi(deps.tokens, credential, { path: '/cgi-bin/message/send', body, explain: SEND_ERRCODES });
   checkRecipients(req.to, answer);
   return { platformMessageId: typeof answer.msgid === 'string' && answer.msgid !== '' ? answer.msgid : null };
 }
 
 /** The `msgtype` and its part of the body. */
-async function messagePart(tokens: TokenService, credential: WecomCredential, req: SendRequest): Promise<Json> {
+async function messagePart(deps: WecomSendDeps, credential: WecomCredential, req: SendRequest): Promise<Json> {
   if (req.text !== undefined) return { msgtype: 'text', text: { content: req.text } };
   if (req.markdown !== undefined) return { msgtype: 'markdown', markdown: { content: req.markdown } };
   if (req.news !== undefined) return { msgtype: 'news', news: { articles: req.news.articles } };
   if (req.image !== undefined) {
-    return { msgtype: 'image', image: { media_id: await uploadWecomImage(tokens, credential, req.image, SEND_ERRCODES) } };
+    return { msgtype: 'image', image: { media_id: await uploadWecomImage(deps, credential, req.image, SEND_ERRCODES) } };
   }
   throw new ImgateError('IMG_ERR_VALIDATION', { message: 'one of text, markdown, image or news is required' });
 }

@@ -1,18 +1,23 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { guardedAgent, publicOnlyPolicy } from '../../../src/core/address-guard.ts';
 import { imageBytes } from '../../../src/platforms/_kit/image-bytes.ts';
 import { FakeHttpServer } from '../../helpers/fake-http.ts';
 
 describe('imageBytes', () => {
   const internal = new FakeHttpServer(() => ({ status: 200, body: 'secret internal bytes' }));
+  const downloads = guardedAgent(publicOnlyPolicy([]));
   before(() => internal.start());
-  after(() => internal.stop());
-
-  it('decodes base64 without any request', async () => {
-    assert.deepEqual(await imageBytes({ base64: Buffer.from('png-bytes').toString('base64') }), Buffer.from('png-bytes'));
+  after(async () => {
+    await internal.stop();
+    await downloads.destroy();
   });
 
-  it("refuses URLs on the gateway's own network, by address or by name, before any request", async () => {
+  it('decodes base64 without any request', async () => {
+    assert.deepEqual(await imageBytes({ base64: Buffer.from('png-bytes').toString('base64') }, downloads), Buffer.from('png-bytes'));
+  });
+
+  it("refuses URLs on the gateway's own network, by address or by the address a name resolves to, before any request", async () => {
     const port = new URL(internal.url).port;
     for (const url of [
       `${internal.url}/image.png`,
@@ -22,7 +27,7 @@ describe('imageBytes', () => {
       'http://169.254.169.254/latest/meta-data/',
       `http://[::1]:${port}/image.png`,
     ]) {
-      await assert.rejects(imageBytes({ url }), (error: Error & { code?: string; message: string }) => {
+      await assert.rejects(imageBytes({ url }, downloads), (error: Error & { code?: string; message: string }) => {
         assert.equal(error.code, 'IMG_ERR_VALIDATION', url);
         assert.match(error.message, /public host/);
         return true;
@@ -32,6 +37,6 @@ describe('imageBytes', () => {
   });
 
   it('refuses other schemes', async () => {
-    await assert.rejects(imageBytes({ url: 'file:///etc/passwd' }), { code: 'IMG_ERR_VALIDATION' });
+    await assert.rejects(imageBytes({ url: 'file:///etc/passwd' }, downloads), { code: 'IMG_ERR_VALIDATION' });
   });
 });
