@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Config } from './config/schema.ts';
 import { guardedAgent, publicOnlyPolicy } from './core/address-guard.ts';
 import { createLogger, type Logger } from './core/logger.ts';
+import { GatewayMetrics } from './metrics/gateway-metrics.ts';
 import { DEFAULT_STOP_GRACE_MS, DeliveryWorker } from './delivery/worker.ts';
 import { buildApp } from './http/app.ts';
 import { SendService } from './outbound/send-service.ts';
@@ -58,10 +59,14 @@ async function startOnStore(config: Config, logger: Logger, store: Store): Promi
 
   // Attempts in flight at shutdown get a fifth of the shutdown's time, 2 s by default, before they
   // are aborted and recorded: the rest is left for the HTTP server, the commits and the store.
+  const metrics = new GatewayMetrics({
+    openDeliveries: () => store.countOpenDeliveries(),
+    connections: () => [...channels.values()].filter((channel) => channel.status.connected !== null).map((channel) => ({ channel: channel.id, up: channel.status.connected === true })),
+  });
   const stopGraceMs = Math.min(DEFAULT_STOP_GRACE_MS, Math.floor(config.server.shutdownTimeoutMs / 5));
   const worker =
     hasRole('delivery') && config.delivery.enabled
-      ? new DeliveryWorker(store, subscriptions, logger.child({ role: 'delivery' }), { ...config.delivery, stopGraceMs, showRaw: shownRaw })
+      ? new DeliveryWorker(store, subscriptions, logger.child({ role: 'delivery' }), { ...config.delivery, stopGraceMs, showRaw: shownRaw }, metrics)
       : undefined;
   const batcher = new CommitBatcher(store, logger, { maxBatch: MAX_COMMIT_BATCH, maxPending: config.server.maxPendingIngest });
   // Deliveries stored here go to this node's worker at once; without one, to whichever node has
@@ -74,6 +79,7 @@ async function startOnStore(config: Config, logger: Logger, store: Store): Promi
     subscriptions,
     (deliveries) => (worker ? worker.notify(deliveries) : wakeDeliveryNodes()),
     (subscriptionIds) => pullWakeups.announce(subscriptionIds),
+    metrics,
   );
   const tokens = new TokenService(store, logger.child({ role: 'tokens' }));
 
@@ -84,10 +90,10 @@ async function startOnStore(config: Config, logger: Logger, store: Store): Promi
       logger.warn({ channel: channel.id }, warning);
     }
   }
-  const sendService = new SendService(store, (id) => channels.get(id), logger.child({ role: 'send' }));
+  const sendService = new SendService(store, (id) => channels.get(id), logger.child({ role: 'send' }), metrics);
   const lifecycle = { shuttingDown: false };
 
-  const app = buildApp({ config, logger, store, node, channels, pipeline, subscriptions, worker, sendService, pullWakeups, tokens, lifecycle });
+  const app = buildApp({ config, logger, store, node, channels, pipeline, subscriptions, worker, sendService, pullWakeups, tokens, metrics, lifecycle });
   await pullWakeups.start();
   try {
     await app.listen({ host: config.server.host, port: config.server.port });

@@ -211,6 +211,16 @@ export const configSchema = z
           .describe('Bearer token of the management routes. Unset: they answer 401.'),
       })
       .prefault({}),
+    metrics: z
+      .strictObject({
+        token: z
+          .string()
+          .min(16, 'at least 16 characters')
+          .optional()
+          .describe('Bearer token `GET /metrics` asks for. Unset: the metrics are open to whoever reaches the port (they name channels and subscriptions, never secrets or users).'),
+      })
+      .prefault({})
+      .describe('Prometheus metrics at `GET /metrics` (docs/operations.md).'),
     channels: z
       .array(z.discriminatedUnion('platform', channelSchemas))
       .default([])

@@ -1,6 +1,7 @@
 import type { Dispatcher } from 'undici';
 import { denyNetworksPolicy, guardedAgent } from '../core/address-guard.ts';
 import type { Logger } from '../core/logger.ts';
+import type { AttemptOutcome, GatewayMetrics } from '../metrics/gateway-metrics.ts';
 import type { AttemptRecord, AttemptResolution, ClaimedDelivery, RecordOutcome, Store, StoredEvent, SubscriptionRecord } from '../store/store.ts';
 import type { SubscriptionRegistry } from '../subscriptions/registry.ts';
 import { AttemptRecorder } from './attempt-recorder.ts';
@@ -103,6 +104,7 @@ export class DeliveryWorker {
     private readonly subscriptions: SubscriptionRegistry,
     private readonly logger: Logger,
     private readonly options: WorkerOptions,
+    private readonly metrics: GatewayMetrics,
   ) {
     this.recorder = new AttemptRecorder(store);
     this.dispatcher = guardedAgent(denyNetworksPolicy(options.denyNetworks));
@@ -354,6 +356,7 @@ export class DeliveryWorker {
     };
     const result = await this.post(url, headers, body, sub.timeoutMs);
     answered?.();
+    this.metrics.deliveryAttempt(sub.id, attemptOutcome(result), result.latencyMs);
     const record: AttemptRecord = {
       deliveryId: delivery.id,
       attempt: attemptNumber,
@@ -472,4 +475,9 @@ function retryOrDeadLetter(
 ): AttemptResolution {
   const delay = calculateRetryDelay(schedule, attemptNumber, retryAfterSeconds);
   return delay === null ? { status: 'dead', error } : { status: 'pending', delayMs: delay, error };
+}
+
+function attemptOutcome(result: PostResult): AttemptOutcome {
+  if (result.statusCode === null) return 'error';
+  return result.statusCode >= 200 && result.statusCode < 300 ? 'succeeded' : 'failed';
 }

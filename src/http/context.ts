@@ -1,5 +1,6 @@
 import type { Config } from '../config/schema.ts';
 import type { Logger } from '../core/logger.ts';
+import type { GatewayMetrics } from '../metrics/gateway-metrics.ts';
 import type { DeliveryWorker } from '../delivery/worker.ts';
 import type { SendService } from '../outbound/send-service.ts';
 import type { IngestPipeline } from '../pipeline/ingest.ts';
@@ -26,5 +27,6 @@ export interface AppContext {
   /** Wakes this node's pull-stream readers when their streams grow (on any node). */
   pullWakeups: PullWakeups;
   tokens: TokenService;
+  metrics: GatewayMetrics;
   lifecycle: { shuttingDown: boolean };
 }

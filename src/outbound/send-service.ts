@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { ImgateError } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
 import type { Logger } from '../core/logger.ts';
+import type { GatewayMetrics } from '../metrics/gateway-metrics.ts';
 import type { ChannelAdapter, SendRequest, SendResult } from '../platforms/_kit/adapter.ts';
 import { InFlight } from '../platforms/_kit/in-flight.ts';
 import { sendOutcomeOf } from '../platforms/_kit/platform-http.ts';
@@ -51,6 +52,7 @@ export class SendService {
     private readonly store: Store,
     private readonly channels: (id: string) => SendChannel | undefined,
     private readonly logger: Logger,
+    private readonly metrics: GatewayMetrics,
   ) {}
 
   send(input: SendInput, apiKey: ApiKeyRecord, idempotencyKey: string | undefined): Promise<SendResponse> {
@@ -193,6 +195,7 @@ export class SendService {
       result = await callWithRetry(() => adapter.send!(request), { dedupedByPlatform, stopping: () => this.stopping });
     } catch (caught) {
       const error = caught instanceof ImgateError && mayHaveSent(caught) ? unknownOutcomeError(caught, keyed) : caught;
+      this.metrics.send(channel.id, error instanceof ImgateError ? error.status : 500);
       this.logger.warn(
         {
           channel: channel.id,
@@ -206,6 +209,7 @@ export class SendService {
       );
       throw error;
     }
+    this.metrics.send(channel.id, 200);
     const messageId = newId('msg');
     // The platform has the message: failing to record it must not turn the send into an error.
     await this.store

@@ -1,5 +1,6 @@
 import type { NormalizedEvent } from '../core/event.ts';
 import { newId } from '../core/ids.ts';
+import type { GatewayMetrics } from '../metrics/gateway-metrics.ts';
 import type { ChannelAdapter, HttpReply, InboundRequest, IngestOptions } from '../platforms/_kit/adapter.ts';
 import type { IngestItem, IngestOutcome, Store, StoredEvent } from '../store/store.ts';
 import type { SubscriptionRegistry } from '../subscriptions/registry.ts';
@@ -40,6 +41,7 @@ export class IngestPipeline {
     private readonly onStored: (deliveries: NewDelivery[]) => void,
     /** Events joined the streams of these pull subscriptions (after the commit). */
     private readonly onPulled: (subscriptionIds: string[]) => void,
+    private readonly metrics: GatewayMetrics,
   ) {}
 
   async handleCallback(channel: IngestChannel, request: InboundRequest): Promise<IngestResult> {
@@ -90,6 +92,7 @@ export class IngestPipeline {
     const outcomes = cursor
       ? await this.store.ingestBatch(items, [{ channel: channel.id, ...cursor }])
       : await this.batcher.submit(items);
+    this.metrics.ingested(channel.id, outcomes);
     const stored = items.filter((_item, index) => outcomes[index]?.status === 'stored');
     const deliveries = stored.flatMap((item) => item.deliveries.map((delivery) => ({ ...delivery, stored: item.stored })));
     if (deliveries.length > 0) this.onStored(deliveries);

@@ -38,7 +38,8 @@ function importedModules(path: string): string[] {
 /** Imports that would point the wrong way: `from` must not import `to`. */
 const FORBIDDEN: [from: string, to: string[], why: string][] = [
   ['core', ['*'], 'core is the bottom layer'],
-  ['store', ['config', 'platforms', 'pipeline', 'delivery', 'outbound', 'runtime', 'http', 'pull', 'subscriptions', 'tokens'], 'the store knows only its ports'],
+  ['store', ['config', 'platforms', 'pipeline', 'delivery', 'outbound', 'runtime', 'http', 'pull', 'subscriptions', 'tokens', 'metrics'], 'the store knows only its ports'],
+  ['metrics', ['config', 'platforms', 'pipeline', 'delivery', 'outbound', 'runtime', 'http', 'pull', 'subscriptions', 'tokens'], 'the layers above count; metrics only keep the numbers'],
   ['platforms', ['config', 'outbound', 'pipeline', 'delivery', 'runtime', 'http', 'pull', 'subscriptions', 'wxkf-manager', 'cli', 'main'], 'a platform is a leaf the rest of imgate uses'],
   ['delivery', ['platforms', 'runtime', 'http', 'outbound'], 'the delivery worker must not load every adapter'],
   ['runtime', ['delivery', 'http'], 'runtime drives channels, not deliveries'],

@@ -3,6 +3,7 @@ import { after, describe, it } from 'node:test';
 import { pino } from 'pino';
 import { newId } from '../../src/core/ids.ts';
 import { DeliveryWorker } from '../../src/delivery/worker.ts';
+import { GatewayMetrics } from '../../src/metrics/gateway-metrics.ts';
 import { openStore } from '../../src/store/open.ts';
 import type { Store } from '../../src/store/store.ts';
 import { SubscriptionRegistry } from '../../src/subscriptions/registry.ts';
@@ -38,7 +39,7 @@ describe('DeliveryWorker.stop', () => {
     const deliveryId = newId('dlv');
     await store.ingestBatch([{ channel: 'wx', dedupKey: '1', stored: { event: structuredClone(event) as never, raw: {}, rawBody: Buffer.from('{}'), rawRequest: null }, deliveries: [{ id: deliveryId, subscriptionId: 'sub' }] }]);
 
-    const worker = new DeliveryWorker(slow, subscriptions, logger, { concurrencyPerSubscription: 4, pollIntervalMs: 60_000, stopGraceMs: 2000, showRaw: (_platform, raw) => raw, denyNetworks: [] });
+    const worker = new DeliveryWorker(slow, subscriptions, logger, { concurrencyPerSubscription: 4, pollIntervalMs: 60_000, stopGraceMs: 2000, showRaw: (_platform, raw) => raw, denyNetworks: [] }, new GatewayMetrics({ openDeliveries: async () => [], connections: () => [] }));
     worker.notify([{ id: deliveryId, subscriptionId: 'sub' }]);
     await sleep(10);
     await worker.stop();

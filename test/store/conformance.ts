@@ -548,6 +548,19 @@ export function describeStoreConformance(engine: string, factory: StoreFactory):
         assert.equal((await store.listAttempts(deliveryId)).length, 1, 'the attempt log is kept');
       });
 
+      it('counts open deliveries by subscription and status, leaving out succeeded ones', async () => {
+        const [a, b] = [newId('sub'), newId('sub')];
+        const items = [ingestItem({ subscriptionIds: [a, b] }), ingestItem({ subscriptionIds: [a] }), ingestItem({ subscriptionIds: [a, b] })];
+        await store.ingestBatch(items);
+        const [first, second] = items.map((item) => item.deliveries.map((delivery) => delivery.id));
+        await finish(store, first![0]!, { status: 'dead', error: 'HTTP 410' });
+        await finish(store, first![1]!, { status: 'succeeded' });
+        assert.ok((await store.claimDeliveries([second![0]!], 30_000))[0], 'one in flight');
+        const counts = (await store.countOpenDeliveries()).filter((row) => row.subscriptionId === a || row.subscriptionId === b);
+        const byKey = Object.fromEntries(counts.map((row) => [`${row.subscriptionId === a ? 'a' : 'b'}:${row.status}`, row.count]));
+        assert.deepEqual(byKey, { 'a:dead': 1, 'a:in_flight': 1, 'a:pending': 1, 'b:pending': 1 });
+      });
+
       it('lists deliveries newest first, pages with before and filters', async () => {
         const one = ingestItem({ channel: 'wx-one', subscriptionIds: ['sub_a', 'sub_b'] });
         const two = ingestItem({ channel: 'wx-two', subscriptionIds: ['sub_a'] });

@@ -18,6 +18,12 @@ interface HookParams {
  */
 export async function inboundRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   keepBodiesRaw(app);
+  // Every answer, refusals included; an id no channel has is counted as `_unknown` (labels stay bounded).
+  app.addHook('onResponse', (request, reply, done) => {
+    const { channelId } = request.params as HookParams;
+    ctx.metrics.inboundRequest(ctx.channels.has(channelId) ? channelId : '_unknown', reply.statusCode);
+    done();
+  });
 
   const allowLists = new Map<string, (address: string) => boolean>();
   for (const channel of ctx.channels.values()) {

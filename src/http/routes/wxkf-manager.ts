@@ -48,6 +48,11 @@ const getTokenQuerySchema = z.object({
 /** `GET|POST /callback/:corpId` and `POST /callback/decrypted/:corpId`: bodies kept raw. */
 export async function wxkfCallbackRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   keepBodiesRaw(app);
+  // Counted as the corp's channel, as /hooks/<id> would be; a corp no channel has as `_unknown`.
+  app.addHook('onResponse', (request, reply, done) => {
+    ctx.metrics.inboundRequest(typeof request.logFields.channel === 'string' ? request.logFields.channel : '_unknown', reply.statusCode);
+    done();
+  });
   const allowLists = new Map<string, (address: string) => boolean>();
   for (const channel of kfChannels(ctx)) {
     if (channel.config.allowIps) allowLists.set(channel.id, compileAllowList(channel.config.allowIps));

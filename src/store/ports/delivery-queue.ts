@@ -84,4 +84,12 @@ export interface DeliveryQueue {
    * A delivery in flight is left alone: replaying it would send it twice at once.
    */
   replayDelivery(id: string): Promise<'replayed' | 'in_flight' | 'not_found'>;
+  /** Deliveries not succeeded, counted by subscription and status (for the metrics). */
+  countOpenDeliveries(): Promise<OpenDeliveryCount[]>;
+}
+
+export interface OpenDeliveryCount {
+  subscriptionId: string;
+  status: Exclude<DeliveryStatus, 'succeeded'>;
+  count: number;
 }

@@ -5,6 +5,7 @@ import type {
   ClaimedDelivery,
   DeliveryQueue,
   DeliveryRecord,
+  OpenDeliveryCount,
   RecordOutcome,
 } from '../ports/delivery-queue.ts';
 import { leaseLostError, oldestFirst, toAttempt, toClaimed, toDelivery, type AttemptRow, type DeliveryRow } from '../rows.ts';
@@ -127,6 +128,15 @@ export function postgresDeliveryQueue(db: Database): DeliveryQueue {
         [...filter.params, query.limit],
       );
       return rows.map(toDelivery);
+    },
+
+    async countOpenDeliveries() {
+      const rows = await db.rows<{ subscription_id: string; status: OpenDeliveryCount['status']; count: string }>(
+        `SELECT subscription_id, status, count(*) AS count FROM deliveries
+         WHERE status IN ('pending', 'in_flight', 'dead') GROUP BY subscription_id, status`,
+      );
+      // count(*) is a bigint, which the driver gives as a string.
+      return rows.map((row) => ({ subscriptionId: row.subscription_id, status: row.status, count: Number(row.count) }));
     },
 
     async listAttempts(deliveryId: string): Promise<AttemptRecord[]> {

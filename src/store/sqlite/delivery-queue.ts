@@ -6,6 +6,7 @@ import type {
   ClaimedDelivery,
   DeliveryQueue,
   DeliveryRecord,
+  OpenDeliveryCount,
   DeliveryStatus,
   RecordOutcome,
 } from '../ports/delivery-queue.ts';
@@ -71,6 +72,13 @@ export function sqliteDeliveryQueue(sql: SqliteConnection): DeliveryQueue {
       ]);
       const rows = sql.many<DeliveryRow>(`SELECT * FROM deliveries ${filter.sql} ORDER BY id DESC LIMIT ?`, ...filter.params, query.limit);
       return rows.map(toDelivery);
+    },
+
+    async countOpenDeliveries() {
+      return sql.many<OpenDeliveryCount>(
+        `SELECT subscription_id AS subscriptionId, status, count(*) AS count FROM deliveries
+         WHERE status IN ('pending', 'in_flight', 'dead') GROUP BY subscription_id, status`,
+      );
     },
 
     async listAttempts(deliveryId: string): Promise<AttemptRecord[]> {
