@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { createRequire } from 'node:module';
 import { Argument, Command, Option } from 'commander';
 import { ConfigError } from '../config/load.ts';
 import { checkCommand } from './check.ts';
@@ -7,8 +8,12 @@ import { SIMULATED_PLATFORMS } from './simulate-sample.ts';
 import { initCommand } from './init.ts';
 import { startCommand } from './start.ts';
 
+// package.json is two levels up from both src/cli/main.ts and the compiled dist/cli/main.js.
+const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
+
 const program = new Command('imgate')
   .description('A self-hosted gateway between chat platforms and bot backends.')
+  .version(version, '-v, --version', 'print the version')
   .showHelpAfterError();
 
 const configOption = () => new Option('-c, --config <path>', 'config file (default: $IMGATE_CONFIG, ./imgate.yaml, else the quickstart)');

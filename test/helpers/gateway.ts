@@ -71,12 +71,18 @@ export interface GatewayProcess {
   exited: Promise<number | null>;
 }
 
+/** How to run the CLI: the TypeScript sources through tsx, or the compiled `dist/` as `npm start` does. */
+export const CLI_ENTRY = {
+  source: ['--import', 'tsx', 'src/cli/main.ts'],
+  compiled: ['dist/cli/main.js'],
+} as const;
+
 /** The real gateway as its own process (`imgate start`), for tests that kill it. */
-export async function spawnGateway(dir: string, parts: Record<string, unknown>, port = 0): Promise<GatewayProcess> {
+export async function spawnGateway(dir: string, parts: Record<string, unknown>, port = 0, entry: keyof typeof CLI_ENTRY = 'source'): Promise<GatewayProcess> {
   const configPath = join(dir, 'imgate.yaml');
   const doc = testConfigDocument(dir, { ...parts, server: { port } });
   writeFileSync(configPath, stringify(doc));
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'start', '--config', configPath], {
+  const child = spawn(process.execPath, [...CLI_ENTRY[entry], 'start', '--config', configPath], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
