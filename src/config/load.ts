@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { parse as parseYaml } from 'yaml';
+import { parse as parseYaml, YAMLParseError } from 'yaml';
 import type { z } from 'zod';
+import { requiredMessages } from './issue-messages.ts';
 import { configSchema, type Config } from './schema.ts';
 import { substituteEnv, type MissingVariable } from './substitute-env.ts';
 
@@ -38,7 +39,7 @@ export function parseConfig(document: unknown, source: string, env: NodeJS.Proce
       missing.map((m) => `${m.path}: environment variable ${m.variable} is not set and has no default`),
     );
   }
-  const result = configSchema.safeParse(substituted);
+  const result = configSchema.safeParse(substituted, { error: requiredMessages });
   if (!result.success) throw new ConfigError(source, describeIssues(result.error.issues));
   return result.data;
 }
@@ -54,8 +55,18 @@ export function loadConfigFile(path: string, env: NodeJS.ProcessEnv = process.en
   try {
     document = parseYaml(text);
   } catch (error) {
-    // The YAML error names line and column; its message does not quote the offending value.
-    throw new ConfigError(path, [`not valid YAML: ${(error as Error).message.split('\n')[0]}`]);
+    throw new ConfigError(path, [yamlProblem(error)]);
   }
   return parseConfig(document, path, env);
+}
+
+/**
+ * "not valid YAML at line 2, column 1: <what>". The yaml package ends its first line with the position
+ * and a colon, and quotes the offending lines after it: those are left out, as they may hold a secret.
+ */
+function yamlProblem(error: unknown): string {
+  const firstLine = (error as Error).message.split('\n')[0] ?? '';
+  const what = firstLine.replace(/ at line \d+, column \d+:?$/, '');
+  const position = error instanceof YAMLParseError && error.linePos ? ` at line ${error.linePos[0].line}, column ${error.linePos[0].col}` : '';
+  return `not valid YAML${position}: ${what}`;
 }

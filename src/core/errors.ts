@@ -20,10 +20,12 @@ export const ERRORS = {
   IMG_ERR_AUTH_MISSING: { status: 401, message: 'an Authorization: Bearer token is required' },
   IMG_ERR_AUTH_INVALID: { status: 401, message: 'the bearer token is not valid' },
   IMG_ERR_AUTH_SCOPE: { status: 403, message: 'this API key is not allowed to use this channel' },
+  IMG_ERR_AUTH_ADMIN_ONLY: { status: 403, message: 'this route takes the admin token, not an API key' },
   IMG_ERR_VALIDATION: { status: 400, message: 'the request is not valid' },
   IMG_ERR_NOT_FOUND: { status: 404, message: 'no such resource' },
   IMG_ERR_ROUTE_NOT_FOUND: { status: 404, message: 'no such route' },
   IMG_ERR_DELIVERY_IN_FLIGHT: { status: 409, message: 'this delivery is being attempted right now' },
+  IMG_ERR_ALREADY_EXISTS: { status: 409, message: 'a resource with this id exists' },
 
   // Send
   IMG_ERR_SEND_UNKNOWN_CHANNEL: { status: 404, message: 'no enabled channel with this id' },

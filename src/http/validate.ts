@@ -1,9 +1,10 @@
 import type { z } from 'zod';
+import { requiredMessages } from '../config/issue-messages.ts';
 import { ImgateError } from '../core/errors.ts';
 
 /** Parses a request part with a schema; a failure is a 400 naming each field and why. */
 export function validate<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
-  const result = schema.safeParse(value ?? {});
+  const result = schema.safeParse(value ?? {}, { error: requiredMessages });
   if (result.success) return result.data;
   const issues = result.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message }));
   const first = issues[0];

@@ -31,6 +31,26 @@ export function toSubscriptionRecord(
   };
 }
 
+/** A stored subscription as the API takes it in (the reverse of toSubscriptionRecord): a PATCH is merged into it. */
+export function toSubscriptionInput(record: SubscriptionRecord): Record<string, unknown> {
+  return {
+    id: record.id,
+    ...(record.pull ? {} : { url: record.url, secret: record.secrets.length === 1 ? record.secrets[0] : record.secrets }),
+    pull: record.pull,
+    signing: record.signing,
+    format: record.format,
+    ...(record.channels === null ? {} : { channels: record.channels }),
+    ...(record.messageTypes === null ? {} : { messageTypes: record.messageTypes }),
+    includeSelf: record.includeSelf,
+    groups: record.groups,
+    enabled: record.enabled,
+    timeoutMs: record.timeoutMs,
+    retry: { schedule: record.retrySchedule },
+    includeRaw: record.includeRaw,
+    ordering: record.ordering,
+  };
+}
+
 /** What the API shows of a subscription: everything but its secrets (a pull subscription's url is null). */
 export function describeSubscription(sub: SubscriptionRecord): Record<string, unknown> {
   const { secrets, retrySchedule, ...rest } = sub;

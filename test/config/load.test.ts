@@ -104,7 +104,12 @@ describe('config loading', () => {
     const path = join(dir, 'bad.yaml');
     writeFileSync(path, 'server:\n  port: [1, 2\n');
     const problems = problemsOf(() => loadConfigFile(path, {}));
-    assert.match(problems[0]!, /^not valid YAML/);
+    assert.equal(problems[0], 'not valid YAML at line 3, column 1: Flow sequence in block collection must be sufficiently indented and end with a ]');
+  });
+
+  it('says "required" for a key left out', () => {
+    const problems = problemsOf(() => parseConfig({ channels: [{ platform: 'wechat-pad', secret: 'x' }] }, 'test', {}));
+    assert.deepEqual(problems, ['channels[0].id: required']);
   });
 
   it('loads the bundled quickstart config with no environment at all', () => {

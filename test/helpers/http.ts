@@ -10,7 +10,7 @@ export interface Answer {
 }
 
 export async function call(
-  method: 'GET' | 'POST' | 'PUT' | 'DELETE',
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
   url: string,
   options: { body?: string | Buffer | object; headers?: Record<string, string>; token?: string } = {},
 ): Promise<Answer> {
@@ -32,7 +32,7 @@ export async function call(
   return { status: response.statusCode, headers: response.headers, text, json };
 }
 
-export const admin = (method: 'GET' | 'POST' | 'PUT' | 'DELETE', url: string, body?: object) =>
+export const admin = (method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', url: string, body?: object) =>
   call(method, url, { token: ADMIN_TOKEN, body });
 
 /** The webhook guide's signature, computed here with node:crypto (docs/channels/wechat-pad.md, "Flat JSON"). */

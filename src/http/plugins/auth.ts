@@ -10,12 +10,17 @@ export function bearerToken(request: FastifyRequest): string | undefined {
   return match?.[1];
 }
 
-/** Management routes: `Authorization: Bearer <admin.token>`. No admin token configured: always 401. */
-export function requireAdmin(adminToken: string | undefined): (request: FastifyRequest) => Promise<void> {
+/**
+ * Management routes: `Authorization: Bearer <admin.token>`. No admin token configured: always 401.
+ * A valid API key is 403, not 401: the caller is known, the route is not theirs.
+ */
+export function requireAdmin(adminToken: string | undefined, store: Store): (request: FastifyRequest) => Promise<void> {
   return async (request) => {
     const token = bearerToken(request);
     if (!token) throw new ImgateError('IMG_ERR_AUTH_MISSING');
-    if (!adminToken || !safeEqual(token, adminToken)) throw new ImgateError('IMG_ERR_AUTH_INVALID');
+    if (adminToken && safeEqual(token, adminToken)) return;
+    if (await store.findApiKeyByHash(hashApiToken(token))) throw new ImgateError('IMG_ERR_AUTH_ADMIN_ONLY');
+    throw new ImgateError('IMG_ERR_AUTH_INVALID');
   };
 }
 

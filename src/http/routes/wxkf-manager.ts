@@ -103,7 +103,7 @@ export async function wxkfCallbackRoutes(app: FastifyInstance, ctx: AppContext):
 
   // For a gateway in front that already decrypted the callback; it authenticates as the admin.
   app.post<{ Params: CorpParams }>('/callback/decrypted/:corpId', async (request, reply) => {
-    await requireAdmin(ctx.config.admin.token)(request);
+    await requireAdmin(ctx.config.admin.token, ctx.store)(request);
     const channel = corpChannel(request);
     const rawBody = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
     const notice = validate(decryptedNoticeSchema, parseJsonBody(rawBody));
@@ -205,7 +205,7 @@ async function authorizePuppet(ctx: AppContext, request: FastifyRequest, body: z
     });
   }
   if (bearerToken(request) !== undefined) {
-    await requireAdmin(ctx.config.admin.token)(request);
+    await requireAdmin(ctx.config.admin.token, ctx.store)(request);
     return channel;
   }
   if (!body.corpSecret) throw new ImgateError('IMG_ERR_AUTH_MISSING', { message: 'an admin Bearer token or the corp\'s corpSecret is required' });

@@ -7,7 +7,7 @@ import { requireAdmin } from '../../plugins/auth.ts';
  * it. Config secrets are never shown.
  */
 export async function channelRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
-  app.addHook('preHandler', requireAdmin(ctx.config.admin.token));
+  app.addHook('preHandler', requireAdmin(ctx.config.admin.token, ctx.store));
   app.get('/v1/channels', async () => {
     const holders = new Map((await ctx.store.listLeases()).map((lease) => [lease.name, lease.holder]));
     return {

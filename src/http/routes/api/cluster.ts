@@ -9,7 +9,7 @@ import { requireAdmin } from '../../plugins/auth.ts';
  * store's clock.
  */
 export async function clusterRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
-  app.addHook('preHandler', requireAdmin(ctx.config.admin.token));
+  app.addHook('preHandler', requireAdmin(ctx.config.admin.token, ctx.store));
   app.get('/v1/cluster', async () => {
     const [{ now, nodes }, leases] = await Promise.all([ctx.store.listNodes(), ctx.store.listLeases()]);
     return {

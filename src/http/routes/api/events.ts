@@ -19,7 +19,7 @@ const deliveryQuerySchema = listQuerySchema.extend({
 
 /** What came in (`/v1/events`), what went out (`/v1/deliveries`) and replay. Newest first; page with `before`. */
 export async function eventRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
-  app.addHook('preHandler', requireAdmin(ctx.config.admin.token));
+  app.addHook('preHandler', requireAdmin(ctx.config.admin.token, ctx.store));
 
   app.get('/v1/events', async (request) => ({ data: await ctx.store.listEvents(validate(listQuerySchema, request.query)) }));
 

@@ -52,7 +52,7 @@ function toGuideFields(sub: SubscriptionRecord): Record<string, unknown> {
 }
 
 export async function webhookConfigRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
-  const adminCheck = requireAdmin(ctx.config.admin.token);
+  const adminCheck = requireAdmin(ctx.config.admin.token, ctx.store);
   // The channels of the platforms this API manages (wechat-pad), each with the key that authenticates calls about it.
   const padChannels = () =>
     [...ctx.channels.values()].flatMap((channel) => {
