@@ -2,6 +2,7 @@
 import { createRequire } from 'node:module';
 import { Argument, Command, Option } from 'commander';
 import { ConfigError } from '../config/load.ts';
+import { backupCommand } from './backup.ts';
 import { checkCommand } from './check.ts';
 import { replayCommand, sendCommand, simulateCommand, tailCommand } from './client-commands.ts';
 import { SIMULATED_PLATFORMS } from './simulate-sample.ts';
@@ -29,6 +30,14 @@ program
   .action(initCommand);
 
 program.command('check').description('validate a config file').addOption(configOption()).action(checkCommand);
+
+program
+  .command('backup')
+  .description("copy the SQLite store, also while the gateway runs (for PostgreSQL: how to use pg_dump)")
+  .argument('<file>', 'where to write the copy')
+  .option('-f, --force', 'overwrite an existing file')
+  .addOption(configOption())
+  .action(backupCommand);
 
 program
   .command('send')

@@ -41,6 +41,7 @@ export const ERRORS = {
 
   // Operations
   IMG_ERR_OVERLOADED: { status: 503, message: 'the store cannot keep up; retry shortly' },
+  IMG_ERR_STORE_FULL: { status: 503, message: "the store's disk is full; retry later" },
   IMG_ERR_SHUTTING_DOWN: { status: 503, message: 'the gateway is shutting down' },
   IMG_ERR_INTERNAL: { status: 500, message: 'internal error' },
 } as const satisfies Record<string, { status: number; message: string }>;

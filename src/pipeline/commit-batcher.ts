@@ -1,6 +1,6 @@
 import { ImgateError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
-import type { IngestItem, IngestOutcome, Store } from '../store/store.ts';
+import { StoreFullError, type IngestItem, type IngestOutcome, type Store } from '../store/store.ts';
 
 interface Waiting {
   item: IngestItem;
@@ -19,6 +19,8 @@ export class CommitBatcher {
   private flushing = false;
   private scheduled = false;
   private idle: (() => void)[] = [];
+  /** The last commit failed on a full disk: said once in the log, and again once writes succeed. */
+  private diskFull = false;
 
   constructor(
     private readonly store: Store,
@@ -57,11 +59,15 @@ export class CommitBatcher {
     try {
       await this.commit(batch);
     } catch (error) {
-      // Nothing of the batch is stored. One event the store refuses must not fail the callbacks that
-      // only shared its commit, so each is tried again on its own.
-      this.logger.error({ err: error, batch: batch.length }, 'ingest commit failed');
-      if (batch.length > 1) await this.commitEach(batch);
-      else batch.forEach((waiting) => waiting.reject(overloaded(error)));
+      // Nothing of the batch is stored. A full disk refuses every event alike: all are answered 503
+      // and their platforms retry. Otherwise one event the store refuses must not fail the callbacks
+      // that only shared its commit, so each is tried again on its own.
+      if (error instanceof StoreFullError) this.refuseOnFullDisk(batch, error);
+      else {
+        this.logger.error({ err: error, batch: batch.length }, 'ingest commit failed');
+        if (batch.length > 1) await this.commitEach(batch);
+        else batch.forEach((waiting) => waiting.reject(overloaded(error)));
+      }
     } finally {
       this.flushing = false;
     }
@@ -71,7 +77,22 @@ export class CommitBatcher {
 
   private async commit(batch: Waiting[]): Promise<void> {
     const outcomes = await this.store.ingestBatch(batch.map((w) => w.item));
+    if (this.diskFull) {
+      this.diskFull = false;
+      this.logger.info('the store takes writes again: callbacks are stored and acknowledged');
+    }
     batch.forEach((waiting, index) => waiting.resolve(outcomes[index] as IngestOutcome));
+  }
+
+  private refuseOnFullDisk(batch: Waiting[], error: StoreFullError): void {
+    if (!this.diskFull) {
+      this.diskFull = true;
+      this.logger.error(
+        { reason: error.cause instanceof Error ? error.cause.message : error.message },
+        "the store's disk is full: callbacks are answered 503 (IMG_ERR_STORE_FULL) until space is freed; nothing of them is stored",
+      );
+    }
+    batch.forEach((waiting) => waiting.reject(new ImgateError('IMG_ERR_STORE_FULL', { cause: error })));
   }
 
   private async commitEach(batch: Waiting[]): Promise<void> {
@@ -80,8 +101,11 @@ export class CommitBatcher {
         await this.commit([waiting]);
       } catch (error) {
         // This caller answers 503 so that its platform retries; its batch-mates are stored.
-        this.logger.error({ err: error, channel: waiting.item.channel }, 'ingest commit of one event failed');
-        waiting.reject(overloaded(error));
+        if (error instanceof StoreFullError) this.refuseOnFullDisk([waiting], error);
+        else {
+          this.logger.error({ err: error, channel: waiting.item.channel }, 'ingest commit of one event failed');
+          waiting.reject(overloaded(error));
+        }
       }
     }
   }

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { parsePostgresUrl, waitForDatabase } from './postgres/connect.ts';
 import { createPostgresStore } from './postgres/postgres-store.ts';
+import { sqliteOpenError } from './sqlite/open-error.ts';
 import { openSqliteStore } from './sqlite/sqlite-store.ts';
 import type { Store } from './store.ts';
 
@@ -26,8 +27,12 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
 
 async function openSqlite(path: string): Promise<Store> {
   if (path === '') throw new Error(`the sqlite store URL names no file; use ${ACCEPTED_FORMS}`);
-  const store = openSqliteStore(path === ':memory:' ? path : resolve(process.cwd(), path));
-  return migrated(store);
+  const file = path === ':memory:' ? path : resolve(process.cwd(), path);
+  try {
+    return await migrated(openSqliteStore(file));
+  } catch (error) {
+    throw sqliteOpenError(file, error);
+  }
 }
 
 async function openPostgres(url: string, options: OpenStoreOptions): Promise<Store> {

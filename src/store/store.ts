@@ -13,6 +13,7 @@ export type * from './ports/coordination.ts';
 export type * from './ports/delivery-queue.ts';
 export type * from './ports/event-log.ts';
 export { CursorMovedError } from './ports/event-log.ts';
+export { StoreFullError } from './errors.ts';
 export type * from './ports/key-value.ts';
 export type * from './ports/pull-streams.ts';
 export type * from './ports/retention.ts';

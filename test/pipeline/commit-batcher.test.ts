@@ -77,4 +77,26 @@ describe('CommitBatcher', () => {
     assert.equal(await store.getEvent(poison.stored.event.id), null);
     assert.deepEqual(await store.listDeliveries({ limit: 10, eventId: poison.stored.event.id }), []);
   });
+
+  it('refuses a whole batch at once on a full disk, and stores again once there is room', async () => {
+    // SQLite answers SQLITE_FULL, as on a full disk, once the file reaches max_page_count.
+    const pages = Number(store.db.pragma('page_count', { simple: true }));
+    store.db.pragma(`max_page_count = ${pages}`);
+    const items = ['2001', '2002', '2003'].map((id) => {
+      const big = item(id);
+      return { ...big, stored: { ...big.stored, rawBody: Buffer.alloc(64 * 1024, 0x61) } };
+    });
+    const refused = await Promise.allSettled(items.map((one) => batcher.submit([one])));
+    for (const result of refused) {
+      assert.equal(result.status, 'rejected');
+      assert.ok(result.reason instanceof ImgateError);
+      assert.equal(result.reason.code, 'IMG_ERR_STORE_FULL');
+      assert.equal(result.reason.status, 503);
+    }
+    assert.deepEqual(await store.listEvents({ limit: 10 }), []);
+
+    store.db.pragma(`max_page_count = ${pages * 10}`);
+    const stored = await Promise.all(items.map((one) => batcher.submit([one])));
+    assert.deepEqual(stored.map(([outcome]) => outcome?.status), ['stored', 'stored', 'stored']);
+  });
 });

@@ -50,6 +50,14 @@ function maskUrl(url: URL): string {
   return masked.toString();
 }
 
+/** The URL without its password, wherever it is given: for commands shown to people, who give it through PGPASSWORD. */
+export function urlWithoutPassword(url: URL): string {
+  const bare = new URL(url);
+  bare.password = '';
+  for (const name of SECRET_PARAMETERS) bare.searchParams.delete(name);
+  return bare.toString();
+}
+
 /** Authentication failures (SQLSTATE class 28) and a missing database (3D000): retrying cannot help. */
 function isRefusal(error: unknown): boolean {
   return error instanceof pg.DatabaseError && (error.code?.startsWith('28') === true || error.code === '3D000');

@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { StoreFullError } from '../errors.ts';
 
 /**
  * The database's clock in epoch milliseconds. Every lease, due time and abandonment is judged by
@@ -93,6 +94,8 @@ export function openDatabase(url: string): Database {
         await client.query('ROLLBACK').catch((rollbackError: Error) => {
           broken = rollbackError;
         });
+        // SQLSTATE 53100 disk_full (PostgreSQL documentation, Appendix A "Error Codes").
+        if (error instanceof pg.DatabaseError && error.code === '53100') throw new StoreFullError(error);
         throw error;
       } finally {
         stopIgnoring();

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import { StoreFullError } from '../errors.ts';
 
 /**
  * One better-sqlite3 connection with its statements prepared on first use (the tables may not
@@ -16,11 +17,16 @@ export class SqliteConnection {
   static open(path: string): SqliteConnection {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     const db = new Database(path);
-    db.pragma('journal_mode = WAL');
-    // With WAL, FULL fsyncs the log at every commit: an acknowledged callback survives a power cut.
-    db.pragma('synchronous = FULL');
-    db.pragma('foreign_keys = ON');
-    db.pragma('busy_timeout = 5000');
+    try {
+      db.pragma('journal_mode = WAL');
+      // With WAL, FULL fsyncs the log at every commit: an acknowledged callback survives a power cut.
+      db.pragma('synchronous = FULL');
+      db.pragma('foreign_keys = ON');
+      db.pragma('busy_timeout = 5000');
+    } catch (error) {
+      db.close();
+      throw error;
+    }
     return new SqliteConnection(db);
   }
 
@@ -36,9 +42,17 @@ export class SqliteConnection {
     return this.statement(sql).run(...params);
   }
 
-  /** Runs `work` in an IMMEDIATE transaction: the write lock is taken first, so no other process writes in between. */
+  /**
+   * Runs `work` in an IMMEDIATE transaction: the write lock is taken first, so no other process
+   * writes in between. A full disk rolls it back and is reported as StoreFullError.
+   */
   transaction<T>(work: () => T): T {
-    return this.db.transaction(work).immediate();
+    try {
+      return this.db.transaction(work).immediate();
+    } catch (error) {
+      if (error instanceof Database.SqliteError && error.code === 'SQLITE_FULL') throw new StoreFullError(error);
+      throw error;
+    }
   }
 
   private statement(sql: string): Database.Statement<unknown[], unknown> {
