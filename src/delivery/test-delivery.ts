@@ -17,8 +17,9 @@ export interface TestDeliveryResult {
 
 /**
  * A `system` event sent to one subscription only, stored and recorded like any other delivery (so
- * its attempts show in `/v1/deliveries` and it is retried on failure); a pull subscription's
- * readers get it in their stream.
+ * its attempt shows in `/v1/deliveries`), but attempted once: the caller sees the answer, and a
+ * subscriber being set up is not sent the test again for a day. A pull subscription's readers get
+ * it in their stream.
  */
 export async function sendTestDelivery(
   store: Store,

@@ -9,6 +9,7 @@ import { postWebhook, type PostResult } from './post-webhook.ts';
 import { renderDelivery, type ShowRaw } from './render.ts';
 import { calculateRetryDelay, parseRetryAfter } from './retry-delay.ts';
 import { signDelivery } from './sign.ts';
+import { TEST_CHANNEL } from './test-delivery.ts';
 
 export interface WorkerOptions {
   /** Requests in flight to one subscriber at most; each lane adapts below it (see Lane.limit). */
@@ -322,7 +323,7 @@ export class DeliveryWorker {
       this.logger.error({ err: error, deliveryId: delivery.id }, 'delivery attempt failed');
       const record = this.emptyAttempt(delivery.id, delivery.attempts + 1, startedAt, message);
       const schedule = this.subscriptions.get(delivery.subscriptionId)?.retrySchedule ?? [];
-      const resolution = retryOrDeadLetter(schedule, delivery.attempts + 1, null, message);
+      const resolution = retryOrDeadLetter(schedule, delivery.attempts + 1 - delivery.replayedAtAttempt, null, message);
       await this.record(delivery, record, resolution);
       return record;
     }
@@ -370,7 +371,7 @@ export class DeliveryWorker {
     // after the restart, rather than waiting for the lease to run out or for the next scheduled try.
     const resolution: AttemptResolution = result.aborted
       ? { status: 'pending', delayMs: 0, error: ABORTED_BY_SHUTDOWN }
-      : await this.resolve(sub, delivery.id, attemptNumber, result);
+      : await this.resolve(sub, delivery.id, attemptNumber - delivery.replayedAtAttempt, result, stored.event.channel === TEST_CHANNEL);
     const recorded = await this.record(delivery, record, resolution);
     this.logger.info(
       {
@@ -417,12 +418,15 @@ export class DeliveryWorker {
     }
   }
 
-  private async resolve(sub: SubscriptionRecord, deliveryId: string, attemptNumber: number, result: PostResult): Promise<AttemptResolution> {
+  /** `once`: a test delivery, whose caller already has the answer: a failure is not retried. */
+  /** `sinceReplay`: attempts since the last replay, this one included (where the retry schedule stands). */
+  private async resolve(sub: SubscriptionRecord, deliveryId: string, sinceReplay: number, result: PostResult, once: boolean): Promise<AttemptResolution> {
     const status = result.statusCode;
     if (status !== null && status >= 200 && status < 300) return { status: 'succeeded' };
     if (status === 410) return this.resolveGone(sub, deliveryId);
     const error = result.error ?? `subscriber answered HTTP ${status}`;
-    return retryOrDeadLetter(sub.retrySchedule, attemptNumber, parseRetryAfter(result.retryAfter, Date.now()), error);
+    if (once) return { status: 'dead', error: `${error}; a test delivery is not retried` };
+    return retryOrDeadLetter(sub.retrySchedule, sinceReplay, parseRetryAfter(result.retryAfter, Date.now()), error);
   }
 
   /**

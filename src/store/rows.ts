@@ -24,6 +24,7 @@ export interface DeliveryRow {
   subscription_id: string;
   status: DeliveryStatus;
   attempts: number;
+  replayed_at_attempt: number;
   next_attempt_at: number;
   lease_until: number | null;
   lease_token: string | null;
@@ -95,6 +96,7 @@ export function toDelivery(row: DeliveryRow): DeliveryRecord {
     subscriptionId: row.subscription_id,
     status: row.status,
     attempts: row.attempts,
+    replayedAtAttempt: row.replayed_at_attempt,
     nextAttemptAt: row.next_attempt_at,
     leaseUntil: row.lease_until,
     lastError: row.last_error,

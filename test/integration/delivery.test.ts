@@ -144,6 +144,13 @@ describe('delivery to subscribers', () => {
     await postInbound(gw, 'doomed');
     const dead = await waitFor(async () => (await deliveriesFor(gw, 'doomed')).find((d) => d.status === 'dead'));
     assert.equal(dead.attempts, 2);
+    // Replayed while the subscriber still fails: the whole retry schedule again, then dead again.
+    assert.equal((await call('POST', `${gw.url}/v1/deliveries/${dead.id}/replay`, { token: ADMIN_TOKEN })).status, 202);
+    const deadAgain = await waitFor(async () => {
+      const d = (await admin('GET', `${gw.url}/v1/deliveries/${dead.id}`)).json;
+      return d.status === 'dead' && d.attempts === 4 ? d : undefined;
+    });
+    assert.equal(deadAgain.replayedAtAttempt, 2);
     doomed.setDefault(() => ({ status: 200 }));
     const replay = await call('POST', `${gw.url}/v1/deliveries/${dead.id}/replay`, { token: ADMIN_TOKEN });
     assert.equal(replay.status, 202);
@@ -151,8 +158,12 @@ describe('delivery to subscribers', () => {
       const d = (await admin('GET', `${gw.url}/v1/deliveries/${dead.id}`)).json;
       return d.status === 'succeeded' ? d : undefined;
     });
-    assert.equal(done.attempts, 1, 'a replay starts a fresh retry schedule');
-    assert.deepEqual(done.attemptLog.map((a: any) => a.statusCode), [500, 500, 200], 'and keeps the attempt log');
+    assert.equal(done.replayedAtAttempt, 4);
+    assert.deepEqual(
+      done.attemptLog.map((a: any) => [a.attempt, a.statusCode]),
+      [[1, 500], [2, 500], [3, 500], [4, 500], [5, 200]],
+      'the attempt log is kept, and numbers go on across replays',
+    );
   });
 
   it('does not let a slow subscriber hold up another', async () => {

@@ -151,6 +151,19 @@ describe('the management API', () => {
     assert.equal(detail.attemptLog.length, 1);
   });
 
+  it('does not retry a test delivery that failed: the caller has the answer', async () => {
+    receiver.respondWith({ status: 503, headers: { 'retry-after': '0' }, body: 'not yet' });
+    const answer = await admin('POST', `${gw.url}/v1/subscriptions/from-config/test`);
+    assert.equal(answer.status, 200, answer.text);
+    assert.equal(answer.json.attempt.statusCode, 503);
+    const detail = (await admin('GET', `${gw.url}/v1/deliveries/${answer.json.deliveryId}`)).json;
+    assert.equal(detail.status, 'dead');
+    assert.equal(detail.lastError, 'subscriber answered HTTP 503; a test delivery is not retried');
+    const sent = receiver.requests.length;
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    assert.equal(receiver.requests.length, sent, 'not attempted again');
+  });
+
   it('shows channel status with the last event and the last error', async () => {
     const body = JSON.stringify({ msgId: '777001', fromUser: 'wxid_a', toUser: 'wxid_bot', msgType: 1, content: 'hi' });
     await call('POST', `${gw.url}/hooks/wx`, { body, headers: padproHeaders(SECRET, body) });

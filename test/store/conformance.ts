@@ -69,6 +69,7 @@ export function describeStoreConformance(engine: string, factory: StoreFactory):
               subscriptionId,
               status: 'pending',
               attempts: 0,
+              replayedAtAttempt: 0,
               leaseUntil: null,
               lastError: null,
             });
@@ -510,13 +511,16 @@ export function describeStoreConformance(engine: string, factory: StoreFactory):
         const [two] = await store.claimDeliveries([deliveryId], 30_000);
         assert.ok(two);
         await store.recordAttempt(two.leaseToken, second, { status: 'dead', error: 'connect ECONNREFUSED' });
-        assert.deepEqual(stateOf(await getDelivery(store, deliveryId)), ['dead', 1, null, 'connect ECONNREFUSED'], 'a replay starts counting again');
+        const deadAgain = await getDelivery(store, deliveryId);
+        assert.deepEqual(stateOf(deadAgain), ['dead', 2, null, 'connect ECONNREFUSED'], 'attempts go on counting across a replay');
+        assert.equal(deadAgain.replayedAtAttempt, 1, 'the retry schedule started again at the replay');
 
         await store.replayDelivery(deliveryId);
         const [three] = await store.claimDeliveries([deliveryId], 30_000);
         assert.ok(three);
         await store.recordAttempt(three.leaseToken, third, { status: 'succeeded' });
-        assert.deepEqual(stateOf(await getDelivery(store, deliveryId)), ['succeeded', 1, null, null]);
+        assert.deepEqual(stateOf(await getDelivery(store, deliveryId)), ['succeeded', 3, null, null]);
+        assert.equal((await getDelivery(store, deliveryId)).replayedAtAttempt, 2);
 
         assert.deepEqual(await store.listAttempts(deliveryId), [first, second, third]);
       });
@@ -538,7 +542,7 @@ export function describeStoreConformance(engine: string, factory: StoreFactory):
         assert.equal(await store.replayDelivery(deliveryId), 'replayed');
         const after = Date.now();
         const replayed = await getDelivery(store, deliveryId);
-        assert.deepEqual([replayed.status, replayed.leaseUntil, replayed.attempts], ['pending', null, 0]);
+        assert.deepEqual([replayed.status, replayed.leaseUntil, replayed.attempts, replayed.replayedAtAttempt], ['pending', null, 1, 1]);
         assertBetween(replayed.nextAttemptAt, before, after);
         assert.deepEqual(
           (await store.claimDeliveries([deliveryId], 30_000)).map((d) => d.id),

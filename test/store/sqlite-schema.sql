@@ -33,7 +33,7 @@ CREATE TABLE deliveries (
   last_error      TEXT,
   created_at      INTEGER NOT NULL,
   updated_at      INTEGER NOT NULL
-, lease_token TEXT, order_key TEXT);
+, lease_token TEXT, order_key TEXT, replayed_at_attempt INTEGER NOT NULL DEFAULT 0);
 
 CREATE INDEX deliveries_event_id ON deliveries (event_id);
 

@@ -14,8 +14,10 @@ export interface DeliveryRecord {
   eventId: string;
   subscriptionId: string;
   status: DeliveryStatus;
-  /** Attempts made so far. */
+  /** Attempts made so far, replays included (the attempt log numbers them 1, 2, 3, …). */
   attempts: number;
+  /** `attempts` when the delivery was last replayed (0: never): its retry schedule started again there. */
+  replayedAtAttempt: number;
   nextAttemptAt: number;
   /** While in flight: until when the claim holds; after that another worker may take it. */
   leaseUntil: number | null;
@@ -77,10 +79,11 @@ export interface DeliveryQueue {
   recordAttempts(records: AttemptToRecord[]): Promise<RecordOutcome[]>;
   getDelivery(id: string): Promise<DeliveryRecord | null>;
   listDeliveries(query: ListQuery & { eventId?: string; status?: DeliveryStatus }): Promise<DeliveryRecord[]>;
-  /** In the order they were made (attempt numbers start again after a replay). */
+  /** In the order they were made. */
   listAttempts(deliveryId: string): Promise<AttemptRecord[]>;
   /**
-   * Puts a delivery back to pending, due now, with a fresh retry schedule (its attempt log is kept).
+   * Puts a delivery back to pending, due now, with a fresh retry schedule (its attempt log is kept
+   * and its attempts go on counting).
    * A delivery in flight is left alone: replaying it would send it twice at once.
    */
   replayDelivery(id: string): Promise<'replayed' | 'in_flight' | 'not_found'>;

@@ -151,7 +151,7 @@ export function postgresDeliveryQueue(db: Database): DeliveryQueue {
     async replayDelivery(id: string) {
       const updated = await db.run(
         `${WITH_NOW}
-         UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_at = now.ms, lease_until = NULL, lease_token = NULL,
+         UPDATE deliveries SET status = 'pending', replayed_at_attempt = attempts, next_attempt_at = now.ms, lease_until = NULL, lease_token = NULL,
            updated_at = now.ms
          FROM now
          WHERE id = $1 AND status <> 'in_flight'`,

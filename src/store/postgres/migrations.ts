@@ -196,4 +196,13 @@ CREATE TABLE pull_entries (
 CREATE INDEX pull_entries_event_id ON pull_entries (event_id);
 `,
   },
+  {
+    version: 3,
+    name: 'replay-keeps-attempt-numbers',
+    // A replay used to set attempts back to 0, so the attempt log read 1, 2, 3, 1. Attempts now keep
+    // counting; the retry schedule starts again from the attempt of the last replay.
+    sql: `
+ALTER TABLE deliveries ADD COLUMN replayed_at_attempt integer NOT NULL DEFAULT 0;
+`,
+  },
 ];

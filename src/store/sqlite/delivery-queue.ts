@@ -93,7 +93,7 @@ export function sqliteDeliveryQueue(sql: SqliteConnection): DeliveryQueue {
     async replayDelivery(id: string) {
       const now = nowMs();
       const updated = sql.run(
-        `UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_at = @now, lease_until = NULL, lease_token = NULL,
+        `UPDATE deliveries SET status = 'pending', replayed_at_attempt = attempts, next_attempt_at = @now, lease_until = NULL, lease_token = NULL,
            updated_at = @now
          WHERE id = @id AND status <> 'in_flight'`,
         { id, now },
