@@ -166,6 +166,21 @@ describe('delivery to subscribers', () => {
     );
   });
 
+  it('replays dead letters in bulk, by subscription and since a time', async () => {
+    doomed.setDefault(() => ({ status: 500, body: 'broken again' }));
+    await postInbound(gw, 'doomed');
+    const dead = await waitFor(async () => (await deliveriesFor(gw, 'doomed')).find((d) => d.status === 'dead'));
+    const later = new Date(Date.now() + 60_000).toISOString();
+    assert.deepEqual((await admin('POST', `${gw.url}/v1/deliveries/replay`, { subscription: 'doomed', since: later })).json, { replayed: 0 });
+    const refused = await admin('POST', `${gw.url}/v1/deliveries/replay`, { subscription: 'doomed', status: 'succeeded' });
+    assert.equal(refused.status, 400);
+    doomed.setDefault(() => ({ status: 200 }));
+    const replay = await admin('POST', `${gw.url}/v1/deliveries/replay`, { subscription: 'doomed' });
+    assert.equal(replay.status, 200, replay.text);
+    assert.deepEqual(replay.json, { replayed: 1 });
+    await waitFor(async () => ((await admin('GET', `${gw.url}/v1/deliveries/${dead.id}`)).json.status === 'succeeded' ? true : undefined));
+  });
+
   it('does not let a slow subscriber hold up another', async () => {
     let release: () => void = () => undefined;
     const held = new Promise<void>((resolve) => (release = resolve));

@@ -151,6 +151,25 @@ describe('the management API', () => {
     assert.equal(detail.attemptLog.length, 1);
   });
 
+  it('pages lists with next, filters deliveries by subscription, and refuses parameters it does not know', async () => {
+    for (let i = 0; i < 3; i += 1) assert.equal((await admin('POST', `${gw.url}/v1/subscriptions/from-config/test`)).status, 200);
+    const first = (await admin('GET', `${gw.url}/v1/deliveries?subscription=from-config&limit=2`)).json;
+    assert.equal(first.data.length, 2);
+    assert.ok(first.data.every((d: any) => d.subscriptionId === 'from-config'));
+    assert.equal(first.next, first.data[1].id);
+    const second = (await admin('GET', `${gw.url}/v1/deliveries?subscription=from-config&limit=2&before=${first.next}`)).json;
+    assert.ok(second.data.length >= 1);
+    assert.ok(second.data.every((d: any) => d.id < first.next));
+    assert.equal((await admin('GET', `${gw.url}/v1/deliveries?subscription=no-such-sub`)).json.data.length, 0);
+    const all = (await admin('GET', `${gw.url}/v1/events?limit=500`)).json;
+    assert.equal(all.next, null, 'the last page');
+    for (const url of ['/v1/events?after=evt_1', '/v1/deliveries?subscriptionId=x']) {
+      const refused = await admin('GET', `${gw.url}${url}`);
+      assert.equal(refused.status, 400, url);
+      assert.match(refused.json.error.message, /^query: Unrecognized key: "(after|subscriptionId)"$/);
+    }
+  });
+
   it('does not retry a test delivery that failed: the caller has the answer', async () => {
     receiver.respondWith({ status: 503, headers: { 'retry-after': '0' }, body: 'not yet' });
     const answer = await admin('POST', `${gw.url}/v1/subscriptions/from-config/test`);

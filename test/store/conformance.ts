@@ -552,6 +552,37 @@ export function describeStoreConformance(engine: string, factory: StoreFactory):
         assert.equal((await store.listAttempts(deliveryId)).length, 1, 'the attempt log is kept');
       });
 
+      it('replays in bulk the dead letters of a subscription, since a time, leaving the rest alone', async () => {
+        const [a, b] = [newId('sub'), newId('sub')];
+        const items = [ingestItem({ subscriptionIds: [a, b] }), ingestItem({ subscriptionIds: [a] }), ingestItem({ subscriptionIds: [a] })];
+        await store.ingestBatch(items);
+        const [[aOld, bOld], [aNew], [aPending]] = items.map((item) => item.deliveries.map((delivery) => delivery.id)) as [string[], string[], string[]];
+        await finish(store, aOld!, { status: 'dead', error: 'HTTP 500' });
+        await finish(store, bOld!, { status: 'dead', error: 'HTTP 500' });
+        await sleep(5);
+        const since = Date.now();
+        await finish(store, aNew!, { status: 'dead', error: 'HTTP 500' });
+        await makePendingFor(store, aPending!, 60_000);
+
+        assert.deepEqual(await store.replayDeliveries({ status: 'dead', subscriptionId: a, since }), [{ id: aNew, subscriptionId: a }]);
+        assert.deepEqual(stateOf(await getDelivery(store, aOld!)), ['dead', 1, null, 'HTTP 500'], 'older than since');
+        assert.deepEqual(stateOf(await getDelivery(store, bOld!)), ['dead', 1, null, 'HTTP 500'], 'another subscription');
+        const replayed = await getDelivery(store, aNew!);
+        assert.deepEqual([replayed.status, replayed.attempts, replayed.replayedAtAttempt], ['pending', 1, 1]);
+        assert.deepEqual((await store.claimDeliveries([aNew!], 30_000)).map((d) => d.id), [aNew], 'due at once');
+
+        assert.deepEqual(
+          (await store.replayDeliveries({ status: 'dead', subscriptionId: a })).map((d) => d.id),
+          [aOld],
+        );
+        assert.deepEqual(
+          (await store.replayDeliveries({ status: 'pending', subscriptionId: a })).map((d) => d.id).sort(),
+          [aOld, aPending].sort(),
+          'pending ones are made due now; the one in flight is left alone',
+        );
+        assert.deepEqual(await store.replayDeliveries({ status: 'dead', subscriptionId: newId('sub') }), []);
+      });
+
       it('counts open deliveries by subscription and status, leaving out succeeded ones', async () => {
         const [a, b] = [newId('sub'), newId('sub')];
         const items = [ingestItem({ subscriptionIds: [a, b] }), ingestItem({ subscriptionIds: [a] }), ingestItem({ subscriptionIds: [a, b] })];

@@ -78,7 +78,7 @@ export interface DeliveryQueue {
   /** `recordAttempt` for several attempts in one transaction (one commit), each judged on its own lease. */
   recordAttempts(records: AttemptToRecord[]): Promise<RecordOutcome[]>;
   getDelivery(id: string): Promise<DeliveryRecord | null>;
-  listDeliveries(query: ListQuery & { eventId?: string; status?: DeliveryStatus }): Promise<DeliveryRecord[]>;
+  listDeliveries(query: ListQuery & { eventId?: string; subscriptionId?: string; status?: DeliveryStatus }): Promise<DeliveryRecord[]>;
   /** In the order they were made. */
   listAttempts(deliveryId: string): Promise<AttemptRecord[]>;
   /**
@@ -87,8 +87,21 @@ export interface DeliveryQueue {
    * A delivery in flight is left alone: replaying it would send it twice at once.
    */
   replayDelivery(id: string): Promise<'replayed' | 'in_flight' | 'not_found'>;
+  /**
+   * `replayDelivery` for every delivery in `status` (dead letters, or pending ones to try now), of
+   * one subscription and updated since a time if given; answers those replayed, with their
+   * subscriptions (for the worker).
+   */
+  replayDeliveries(filter: ReplayFilter): Promise<{ id: string; subscriptionId: string }[]>;
   /** Deliveries not succeeded, counted by subscription and status (for the metrics). */
   countOpenDeliveries(): Promise<OpenDeliveryCount[]>;
+}
+
+export interface ReplayFilter {
+  status: 'dead' | 'pending';
+  subscriptionId?: string;
+  /** Epoch ms: only deliveries whose state changed at or after this time (a dead letter: when it died). */
+  since?: number;
 }
 
 export interface OpenDeliveryCount {

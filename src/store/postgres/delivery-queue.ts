@@ -121,6 +121,7 @@ export function postgresDeliveryQueue(db: Database): DeliveryQueue {
         ['id < ?', query.before],
         ['event_id IN (SELECT id FROM events WHERE channel = ?)', query.channel],
         ['event_id = ?', query.eventId],
+        ['subscription_id = ?', query.subscriptionId],
         ['status = ?', query.status],
       ]);
       const rows = await db.rows<DeliveryRow>(
@@ -128,6 +129,23 @@ export function postgresDeliveryQueue(db: Database): DeliveryQueue {
         [...filter.params, query.limit],
       );
       return rows.map(toDelivery);
+    },
+
+    async replayDeliveries(filter) {
+      const conditions = where([
+        ['status = ?', filter.status],
+        ['subscription_id = ?', filter.subscriptionId],
+        ['updated_at >= ?', filter.since],
+      ]);
+      const rows = await db.rows<{ id: string; subscription_id: string }>(
+        `${WITH_NOW}
+         UPDATE deliveries SET status = 'pending', replayed_at_attempt = attempts, next_attempt_at = now.ms, lease_until = NULL,
+           lease_token = NULL, updated_at = now.ms
+         FROM now
+         ${conditions.sql} RETURNING id, subscription_id`,
+        conditions.params,
+      );
+      return rows.map((row) => ({ id: row.id, subscriptionId: row.subscription_id }));
     },
 
     async countOpenDeliveries() {

@@ -68,10 +68,28 @@ export function sqliteDeliveryQueue(sql: SqliteConnection): DeliveryQueue {
         ['id < ?', query.before],
         ['event_id IN (SELECT id FROM events WHERE channel = ?)', query.channel],
         ['event_id = ?', query.eventId],
+        ['subscription_id = ?', query.subscriptionId],
         ['status = ?', query.status],
       ]);
       const rows = sql.many<DeliveryRow>(`SELECT * FROM deliveries ${filter.sql} ORDER BY id DESC LIMIT ?`, ...filter.params, query.limit);
       return rows.map(toDelivery);
+    },
+
+    async replayDeliveries(filter) {
+      const now = nowMs();
+      const conditions = where([
+        ['status = ?', filter.status],
+        ['subscription_id = ?', filter.subscriptionId],
+        ['updated_at >= ?', filter.since],
+      ]);
+      return sql.many<{ id: string; subscriptionId: string }>(
+        `UPDATE deliveries SET status = 'pending', replayed_at_attempt = attempts, next_attempt_at = ?, lease_until = NULL,
+           lease_token = NULL, updated_at = ?
+         ${conditions.sql} RETURNING id, subscription_id AS subscriptionId`,
+        now,
+        now,
+        ...conditions.params,
+      );
     },
 
     async countOpenDeliveries() {

@@ -6,7 +6,8 @@ import type { AppContext } from '../../context.ts';
 import { requireAdmin } from '../../plugins/auth.ts';
 import { validate } from '../../validate.ts';
 
-const listQuerySchema = z.object({
+// Strict: a parameter these routes do not know (`?after=`, a typo) is refused rather than ignored.
+const listQuerySchema = z.strictObject({
   limit: z.coerce.number().int().min(1).max(500).default(50),
   before: z.string().optional(),
   channel: z.string().optional(),
@@ -14,14 +15,29 @@ const listQuerySchema = z.object({
 
 const deliveryQuerySchema = listQuerySchema.extend({
   eventId: z.string().optional(),
+  subscription: z.string().optional(),
   status: z.enum(['pending', 'in_flight', 'succeeded', 'dead']).optional(),
 });
+
+const bulkReplaySchema = z.strictObject({
+  status: z.enum(['dead', 'pending']).default('dead'),
+  subscription: z.string().optional(),
+  since: z.iso.datetime({ offset: true }).optional(),
+});
+
+/** A page of a list, newest first, and the `before` of the next page (null: this was the last). */
+function page<T extends { id: string }>(data: T[], limit: number): { data: T[]; next: string | null } {
+  return { data, next: data.length === limit ? (data.at(-1)?.id ?? null) : null };
+}
 
 /** What came in (`/v1/events`), what went out (`/v1/deliveries`) and replay. Newest first; page with `before`. */
 export async function eventRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   app.addHook('preHandler', requireAdmin(ctx.config.admin.token, ctx.store));
 
-  app.get('/v1/events', async (request) => ({ data: await ctx.store.listEvents(validate(listQuerySchema, request.query)) }));
+  app.get('/v1/events', async (request) => {
+    const query = validate(listQuerySchema, request.query, 'query');
+    return page(await ctx.store.listEvents(query), query.limit);
+  });
 
   app.get<{ Params: { id: string } }>('/v1/events/:id', async (request) => {
     const stored = await ctx.store.getEvent(request.params.id);
@@ -30,9 +46,26 @@ export async function eventRoutes(app: FastifyInstance, ctx: AppContext): Promis
     return { ...stored.event, raw: shownRaw(stored.event.platform, stored.raw), deliveries };
   });
 
-  app.get('/v1/deliveries', async (request) => ({
-    data: await ctx.store.listDeliveries(validate(deliveryQuerySchema, request.query)),
-  }));
+  app.get('/v1/deliveries', async (request) => {
+    const { subscription, ...query } = validate(deliveryQuerySchema, request.query, 'query');
+    return page(await ctx.store.listDeliveries({ ...query, subscriptionId: subscription }), query.limit);
+  });
+
+  // Bulk replay: every dead letter (or pending delivery) of a subscription, or of all, since a time.
+  app.post('/v1/deliveries/replay', async (request) => {
+    const filter = validate(bulkReplaySchema, request.body);
+    const replayed = await ctx.store.replayDeliveries({
+      status: filter.status,
+      subscriptionId: filter.subscription,
+      since: filter.since === undefined ? undefined : Date.parse(filter.since),
+    });
+    // Woken rather than handed the ids: the poll takes a long list page by page.
+    if (replayed.length > 0) {
+      if (ctx.worker) ctx.worker.wake();
+      else await ctx.store.notify('deliveries', ctx.node.id);
+    }
+    return { replayed: replayed.length };
+  });
 
   app.get<{ Params: { id: string } }>('/v1/deliveries/:id', async (request) => {
     const delivery = await ctx.store.getDelivery(request.params.id);
