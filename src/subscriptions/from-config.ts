@@ -54,7 +54,15 @@ export function toSubscriptionInput(record: SubscriptionRecord): Record<string, 
 /** What the API shows of a subscription: everything but its secrets (a pull subscription's url is null). */
 export function describeSubscription(sub: SubscriptionRecord): Record<string, unknown> {
   const { secrets, retrySchedule, ...rest } = sub;
-  return { ...rest, url: sub.pull ? null : shownUrl(sub.url), retry: { schedule: retrySchedule }, secretCount: secrets.length };
+  return {
+    ...rest,
+    url: sub.pull ? null : shownUrl(sub.url),
+    retry: { schedule: retrySchedule },
+    secretCount: secrets.length,
+    // ISO 8601, as every time in an API answer.
+    createdAt: new Date(sub.createdAt).toISOString(),
+    updatedAt: new Date(sub.updatedAt).toISOString(),
+  };
 }
 
 /**

@@ -4,6 +4,7 @@ import { ImgateError } from '../../../core/errors.ts';
 import { shownRaw } from '../../../platforms/shown-raw.ts';
 import type { AppContext } from '../../context.ts';
 import { requireAdmin } from '../../plugins/auth.ts';
+import { shownAttempt, shownDelivery } from '../../present.ts';
 import { validate } from '../../validate.ts';
 
 // Strict: a parameter these routes do not know (`?after=`, a typo) is refused rather than ignored.
@@ -26,8 +27,8 @@ const bulkReplaySchema = z.strictObject({
 });
 
 /** A page of a list, newest first, and the `before` of the next page (null: this was the last). */
-function page<T extends { id: string }>(data: T[], limit: number): { data: T[]; next: string | null } {
-  return { data, next: data.length === limit ? (data.at(-1)?.id ?? null) : null };
+function page<T extends { id: string }>(data: T[], limit: number, show: (item: T) => unknown = (item) => item): { data: unknown[]; next: string | null } {
+  return { data: data.map(show), next: data.length === limit ? (data.at(-1)?.id ?? null) : null };
 }
 
 /** What came in (`/v1/events`), what went out (`/v1/deliveries`) and replay. Newest first; page with `before`. */
@@ -43,12 +44,12 @@ export async function eventRoutes(app: FastifyInstance, ctx: AppContext): Promis
     const stored = await ctx.store.getEvent(request.params.id);
     if (!stored) throw new ImgateError('IMG_ERR_NOT_FOUND', { message: `no event "${request.params.id}"` });
     const deliveries = await ctx.store.listDeliveries({ limit: 100, eventId: stored.event.id });
-    return { ...stored.event, raw: shownRaw(stored.event.platform, stored.raw), deliveries };
+    return { ...stored.event, raw: shownRaw(stored.event.platform, stored.raw), deliveries: deliveries.map(shownDelivery) };
   });
 
   app.get('/v1/deliveries', async (request) => {
     const { subscription, ...query } = validate(deliveryQuerySchema, request.query, 'query');
-    return page(await ctx.store.listDeliveries({ ...query, subscriptionId: subscription }), query.limit);
+    return page(await ctx.store.listDeliveries({ ...query, subscriptionId: subscription }), query.limit, shownDelivery);
   });
 
   // Bulk replay: every dead letter (or pending delivery) of a subscription, or of all, since a time.
@@ -70,7 +71,7 @@ export async function eventRoutes(app: FastifyInstance, ctx: AppContext): Promis
   app.get<{ Params: { id: string } }>('/v1/deliveries/:id', async (request) => {
     const delivery = await ctx.store.getDelivery(request.params.id);
     if (!delivery) throw new ImgateError('IMG_ERR_NOT_FOUND', { message: `no delivery "${request.params.id}"` });
-    return { ...delivery, attemptLog: await ctx.store.listAttempts(delivery.id) };
+    return { ...shownDelivery(delivery), attemptLog: (await ctx.store.listAttempts(delivery.id)).map(shownAttempt) };
   });
 
   app.post<{ Params: { id: string } }>('/v1/deliveries/:id/replay', async (request, reply) => {
@@ -81,6 +82,6 @@ export async function eventRoutes(app: FastifyInstance, ctx: AppContext): Promis
     const delivery = await ctx.store.getDelivery(id);
     if (delivery) ctx.worker?.notify([delivery]);
     reply.status(202);
-    return delivery;
+    return delivery && shownDelivery(delivery);
   });
 }

@@ -6,6 +6,7 @@ import { describeSubscription, toSubscriptionInput, toSubscriptionRecord, unmask
 import type { SubscriptionRecord } from '../../../store/store.ts';
 import type { AppContext } from '../../context.ts';
 import { requireAdmin } from '../../plugins/auth.ts';
+import { shownAttempt } from '../../present.ts';
 import { validate } from '../../validate.ts';
 import { sendTestDelivery } from '../../../delivery/test-delivery.ts';
 
@@ -86,6 +87,7 @@ export async function subscriptionRoutes(app: FastifyInstance, ctx: AppContext):
 
   app.post<{ Params: { id: string } }>('/v1/subscriptions/:id/test', async (request) => {
     const sub = await load(request.params.id);
-    return sendTestDelivery(ctx.store, ctx.worker, sub, (ids) => ctx.pullWakeups.announce(ids));
+    const result = await sendTestDelivery(ctx.store, ctx.worker, sub, (ids) => ctx.pullWakeups.announce(ids));
+    return { ...result, attempt: result.attempt && shownAttempt(result.attempt) };
   });
 }
