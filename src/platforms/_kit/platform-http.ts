@@ -1,5 +1,6 @@
 import { request, type FormData } from 'undici';
 import { ImgateError } from '../../core/errors.ts';
+import { withCallSignal } from './call-signal.ts';
 import { parseJsonBody } from './json-body.ts';
 
 export interface PlatformRequestOptions {
@@ -83,17 +84,11 @@ export async function platformRequest(options: PlatformRequestOptions): Promise<
   let responseHeaders: Record<string, string | string[] | undefined>;
   let text: string;
   try {
-    const response = await request(options.url, {
-      method,
-      headers,
-      body: payload,
-      headersTimeout: timeoutMs,
-      bodyTimeout: timeoutMs,
-      signal: options.signal ? AbortSignal.any([options.signal, AbortSignal.timeout(timeoutMs)]) : AbortSignal.timeout(timeoutMs),
-    });
-    status = response.statusCode;
-    responseHeaders = response.headers;
-    text = await response.body.text();
+    // The signal covers the answer's body too: the timeout is for the whole exchange.
+    ({ status, responseHeaders, text } = await withCallSignal(options.signal, timeoutMs, async (signal) => {
+      const response = await request(options.url, { method, headers, body: payload, headersTimeout: timeoutMs, bodyTimeout: timeoutMs, signal });
+      return { status: response.statusCode, responseHeaders: response.headers, text: await response.body.text() };
+    }));
   } catch (error) {
     const reason = networkReason(error);
     throw new ImgateError('IMG_ERR_PLATFORM_UNREACHABLE', {

@@ -2,6 +2,7 @@ import type { REST } from '@discordjs/rest';
 import { Routes } from 'discord-api-types/v10';
 import type { Logger } from 'pino';
 import { ImgateError } from '../../core/errors.ts';
+import { withCallSignal } from '../_kit/call-signal.ts';
 import { isJsonObject, jsonObject, optionalNumber, scalarText } from '../_kit/payload-values.ts';
 import { callDiscord } from './api.ts';
 
@@ -11,7 +12,10 @@ import { callDiscord } from './api.ts';
  * an IDENTIFY would only be refused: rate limited until `reset_after` instead.
  */
 export async function fetchGatewayUrl(rest: REST, token: string, logger: Logger, signal: AbortSignal): Promise<string> {
-  const answer = await callDiscord(rest, token, 'GET /gateway/bot', (client) => client.get(Routes.gatewayBot(), { signal }));
+  // A signal per call: @discordjs/rest never removes the abort listener it adds to the one it is given.
+  const answer = await withCallSignal(signal, undefined, (callSignal) =>
+    callDiscord(rest, token, 'GET /gateway/bot', (client) => client.get(Routes.gatewayBot(), { signal: callSignal })),
+  );
   const url = isJsonObject(answer) ? scalarText(answer.url) : null;
   if (url === null || !/^wss?:\/\//.test(url)) {
     throw new ImgateError('IMG_ERR_PLATFORM_REJECTED', { message: 'GET /gateway/bot answered without a ws(s):// url' });

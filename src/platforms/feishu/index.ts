@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ClusterSendLimiter } from '../_kit/cluster-send-limiter.ts';
 import type { LimiterClock } from '../_kit/send-rate-limiter.ts';
 import type { AdapterDeps, ChannelAdapter, PlatformDefinition } from '../_kit/adapter.ts';
+import { OutageLog } from '../_kit/outage-log.ts';
 import { feishuCredential, fetchFeishuBotOpenId, type FeishuCredential } from './api.ts';
 import { handleFeishuCallback } from './callback.ts';
 import { feishuChannelSchema, larkChannelSchema, type FeishuChannelConfig } from './config.ts';
@@ -58,6 +59,7 @@ export function createFeishuAdapter(config: FeishuChannelConfig, deps: AdapterDe
  * (src/platforms/feishu/normalize.ts). A failure shows as the channel's last error.
  */
 async function learnBotOpenId(bot: BotIdentity, credential: FeishuCredential, deps: AdapterDeps, signal: AbortSignal): Promise<void> {
+  const outage = new OutageLog(deps.logger, "bot/v3/info (the bot's open_id; mentions of the bot are guessed until it answers)");
   for (let attempt = 0; !signal.aborted; attempt += 1) {
     try {
       bot.openId = await fetchFeishuBotOpenId(deps.tokens, credential);
@@ -67,7 +69,7 @@ async function learnBotOpenId(bot: BotIdentity, credential: FeishuCredential, de
       if (signal.aborted) return;
       deps.reportError(error);
       const waitMs = BOT_INFO_RETRY_MS[Math.min(attempt, BOT_INFO_RETRY_MS.length - 1)] as number;
-      deps.logger.warn({ err: error, retryInMs: waitMs }, "could not learn the bot's open_id (bot/v3/info); mentions of the bot are guessed until then");
+      outage.failed(error, { retryInMs: waitMs });
       await sleep(waitMs, undefined, { signal }).catch(() => undefined);
     }
   }

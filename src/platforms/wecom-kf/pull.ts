@@ -2,6 +2,7 @@ import type { NormalizedEvent } from '../../core/event.ts';
 import { ImgateError } from '../../core/errors.ts';
 import { CursorMovedError, type IngestOutcome } from '../../store/store.ts';
 import type { AdapterDeps } from '../_kit/adapter.ts';
+import { isPlatformOutage, OutageLog } from '../_kit/outage-log.ts';
 import { callWecomApi, type WecomCredential } from '../_kit/wecom-api.ts';
 import { normalizeKfMessage } from './normalize.ts';
 
@@ -42,6 +43,8 @@ export interface KfPullerOptions {
  */
 export class KfPuller {
   private readonly lanes = new Map<string, Lane>();
+  /** Per account: WeCom out of reach is logged once per outage, not at every poll. */
+  private readonly outages = new Map<string, OutageLog>();
   private readonly stopping = new AbortController();
   private readonly now: () => Date;
 
@@ -121,6 +124,7 @@ export class KfPuller {
       // Stopped before WeCom answered: nothing of this page was stored and the cursor did not
       // move, so the next start pulls the same page again.
       if (answer === 'stopped') break;
+      this.outageOf(openKfId).recovered();
       pages += 1;
 
       const pulledAt = this.now();
@@ -225,7 +229,9 @@ export class KfPuller {
   private logFailure(openKfId: string, error: unknown): void {
     const { logger, reportError } = this.options.deps;
     reportError(error);
-    if (error instanceof ImgateError) {
+    if (isPlatformOutage(error)) {
+      this.outageOf(openKfId).failed(error);
+    } else if (error instanceof ImgateError) {
       logger.warn(
         { openKfId, code: error.code, errcode: error.details?.errcode, errmsg: error.details?.errmsg, reason: error.message },
         'wecom-kf pull failed; the next callback or poll retries from the stored cursor',
@@ -233,6 +239,15 @@ export class KfPuller {
     } else {
       logger.error({ openKfId, err: error }, 'wecom-kf pull failed; the next callback or poll retries from the stored cursor');
     }
+  }
+
+  private outageOf(openKfId: string): OutageLog {
+    let outage = this.outages.get(openKfId);
+    if (!outage) {
+      outage = new OutageLog(this.options.deps.logger, 'wecom-kf pull', { openKfId });
+      this.outages.set(openKfId, outage);
+    }
+    return outage;
   }
 }
 

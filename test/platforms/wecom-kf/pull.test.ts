@@ -111,13 +111,28 @@ describe('wecom-kf pull (kf/sync_msg)', () => {
           ? { status: 503, body: 'busy' }
           : { status: 200, body: { errcode: 0, errmsg: 'ok', next_cursor: 'c2', has_more: 0, msg_list: [customerText('f2', 'y')] } },
     });
+    const from = logLines.length;
     await puller.request(OPEN_KFID, null, 'callback');
     assert.equal(deps.cursors.values.get(OPEN_KFID), 'c1');
-    assert.ok(logLines.some((line) => line.includes('wecom-kf pull failed')), 'the failure is logged');
+    await puller.request(OPEN_KFID, null, 'poll');
 
     failing = false;
     await puller.request(OPEN_KFID, null, 'callback');
-    assert.deepEqual(syncRequests(api).map((body) => body.cursor ?? null), [null, 'c1', 'c1']);
+    assert.deepEqual(syncRequests(api).map((body) => body.cursor ?? null), [null, 'c1', 'c1', 'c1']);
+    // WeCom out of reach is one warning (no stack) however many pulls fail, and its end one line.
+    const outage = logLines
+      .slice(from)
+      .map((line) => JSON.parse(line) as { level: number; msg: string; err?: unknown })
+      .filter((line) => line.msg.includes('unreachable') || line.msg.includes('reachable again'));
+    assert.deepEqual(
+      outage.map((line) => [line.level, line.msg.replace(/http:\/\/127\.0\.0\.1:\d+/, 'API')]),
+      [
+        [40, 'wecom-kf pull unreachable: POST API/cgi-bin/kf/sync_msg answered HTTP 503; retrying'],
+        [20, 'wecom-kf pull still unreachable: POST API/cgi-bin/kf/sync_msg answered HTTP 503'],
+        [30, 'wecom-kf pull reachable again after 2 failed attempts'],
+      ],
+    );
+    assert.ok(outage.every((line) => line.err === undefined));
     assert.deepEqual(
       deps.sinkCalls.flatMap((call) => call.events.map((event) => event.dedupKey)),
       ['f1', 'f2'],
