@@ -3,7 +3,8 @@ import { after, before, describe, it } from 'node:test';
 import { Webhook } from 'standardwebhooks';
 import { buildSlackSample } from '../../src/platforms/slack/simulate.ts';
 import { FakeHttpServer } from '../helpers/fake-http.ts';
-import { removeDir, startTestGateway, type TestGateway } from '../helpers/gateway.ts';
+import { FakeSlackApi } from '../helpers/fake-slack.ts';
+import { API_TOKEN, removeDir, startTestGateway, type TestGateway } from '../helpers/gateway.ts';
 import { admin, call, eventsOf, waitFor } from '../helpers/http.ts';
 import { BOT_TOKEN, BOT_USER, CHANNEL, SIGNING_SECRET, USER, channel, eventCallback, messageEvent, nextTs, signedHeaders, type SignOptions } from '../platforms/slack/helpers.ts';
 
@@ -12,6 +13,8 @@ const SUB_SECRET = `whsec_${Buffer.from('slack-subscriber-key-32-bytes-xx').toSt
 describe('the slack channel over the Events API, end to end', () => {
   let gw: TestGateway;
   const subscriber = new FakeHttpServer();
+  const api = new FakeSlackApi(BOT_TOKEN);
+  const send = (body: object) => call('POST', `${gw.url}/v1/messages`, { body, token: API_TOKEN });
   const post = (payload: unknown, options: SignOptions = {}) => {
     const body = typeof payload === 'string' ? payload : JSON.stringify(payload);
     return call('POST', `${gw.url}/hooks/slack`, { body, headers: signedHeaders(body, options) });
@@ -20,9 +23,9 @@ describe('the slack channel over the Events API, end to end', () => {
   const delivered = () => subscriber.requests.map((r) => new Webhook(SUB_SECRET).verify(r.body.toString('utf8'), r.headers as Record<string, string>) as any);
 
   before(async () => {
-    await subscriber.start();
+    await Promise.all([subscriber.start(), api.start()]);
     gw = await startTestGateway({
-      channels: [{ id: 'slack', platform: 'slack', botToken: BOT_TOKEN, signingSecret: SIGNING_SECRET, apiBase: 'http://127.0.0.1:9' }],
+      channels: [{ id: 'slack', platform: 'slack', botToken: BOT_TOKEN, signingSecret: SIGNING_SECRET, apiBase: api.url }],
       subscriptions: [{ id: 'bot', url: `${subscriber.url}/events`, secret: SUB_SECRET }],
     });
   });
@@ -30,6 +33,7 @@ describe('the slack channel over the Events API, end to end', () => {
   after(async () => {
     await gw.close();
     await subscriber.stop();
+    await api.stop();
     removeDir(gw.dir);
   });
 
@@ -120,5 +124,42 @@ describe('the slack channel over the Events API, end to end', () => {
     const shown = await admin('GET', `${gw.url}/v1/events/${stored.id}`);
     assert.equal(shown.json.raw.token, '[redacted]');
     assert.ok(!gw.logText().includes(SIGNING_SECRET), 'the signing secret is never logged');
+  });
+
+  it("replies into a received message's thread through the send API, with chat.postMessage and thread_ts", async () => {
+    const message = messageEvent({ channel: 'C0THREADS', text: 'question' });
+    await post(eventCallback(message));
+    const [stored] = await storedWith(message.ts as string);
+    const answer = await send({ channel: 'slack', to: 'C0THREADS', text: 'answer', replyTo: stored.message.id });
+    assert.equal(answer.status, 200, answer.text);
+    assert.equal(answer.json.platformMessageId, api.postedTs.at(-1));
+    const posted = api.posts().at(-1)!;
+    assert.deepEqual(posted, { channel: 'C0THREADS', text: 'answer', thread_ts: message.ts });
+    const byPlatformId = await send({ channel: 'slack', to: 'C0THREADS', markdown: '*again*', replyTo: message.ts });
+    assert.equal(byPlatformId.status, 200, byPlatformId.text);
+    assert.equal(api.posts().at(-1)!.thread_ts, message.ts);
+  });
+
+  it('posts to one Slack channel at most once a second, queueing the rest', async () => {
+    const before = api.requestsTo('/api/chat.postMessage').length;
+    const answers = await Promise.all([1, 2, 3].map((n) => send({ channel: 'slack', to: 'C0PACED', text: `paced ${n}` })));
+    assert.deepEqual(answers.map((a) => a.status), [200, 200, 200]);
+    const times = api.requestsTo('/api/chat.postMessage').slice(before).map((r) => r.at);
+    assert.equal(times.length, 3);
+    for (let i = 1; i < times.length; i += 1) assert.ok(times[i]! - times[i - 1]! >= 950, `posts ${times[i]! - times[i - 1]!} ms apart`);
+  });
+
+  it("answers Slack's 429 as 429 with retry_after and Retry-After, and names Slack's refusals", async () => {
+    api.server.respondWith({ status: 429, headers: { 'retry-after': '30' }, body: { ok: false, error: 'ratelimited' } });
+    const limited = await send({ channel: 'slack', to: 'C0LIMITED', text: 'too fast' });
+    assert.equal(limited.status, 429, limited.text);
+    assert.equal(limited.json.error.code, 'IMG_ERR_PLATFORM_RATE_LIMITED');
+    assert.equal(limited.json.retry_after, 30);
+    assert.equal(limited.headers['retry-after'], '30');
+    api.server.respondWith({ status: 200, body: { ok: false, error: 'channel_not_found' } });
+    const refused = await send({ channel: 'slack', to: 'C0MISSING', text: 'hello?' });
+    assert.equal(refused.status, 422);
+    assert.equal(refused.json.error.details.error, 'channel_not_found');
+    assert.ok(!gw.logText().includes(BOT_TOKEN), 'the bot token is never logged');
   });
 });

@@ -1,7 +1,10 @@
 import type { AdapterDeps, ChannelAdapter, PlatformDefinition } from '../_kit/adapter.ts';
+import { ClusterSendLimiter } from '../_kit/cluster-send-limiter.ts';
+import type { LimiterClock } from '../_kit/send-rate-limiter.ts';
 import { isJsonObject } from '../_kit/payload-values.ts';
 import { handleSlackCallback } from './callback.ts';
-import { slackChannelSchema, type SlackChannelConfig } from './config.ts';
+import { slackApiBase, slackChannelSchema, type SlackChannelConfig } from './config.ts';
+import { sendSlackMessage } from './send.ts';
 import { simulateSlack } from './simulate.ts';
 
 export const slack: PlatformDefinition<typeof slackChannelSchema> = {
@@ -14,11 +17,19 @@ export const slack: PlatformDefinition<typeof slackChannelSchema> = {
 
 /**
  * A Slack app's bot: events from the Events API at `/hooks/<id>` (events mode) or from Socket Mode,
- * sends through `chat.postMessage`.
+ * sends through `chat.postMessage`, at most `rateLimit.messages` per `rateLimit.perSeconds` per
+ * Slack channel across the cluster. `chat.postMessage` takes no idempotency key, so a post whose
+ * answer was lost is never repeated (no `dedupedByPlatform`).
  */
-export function createSlackAdapter(config: SlackChannelConfig, _deps: AdapterDeps): ChannelAdapter {
+export function createSlackAdapter(config: SlackChannelConfig, deps: AdapterDeps, clock?: LimiterClock): ChannelAdapter {
+  const sender = {
+    apiBase: slackApiBase(config),
+    botToken: config.botToken,
+    limiter: new ClusterSendLimiter(config.rateLimit, deps.sendSlots, `slack:${config.id}`, clock),
+  };
   return {
     handleCallback: (req) => handleSlackCallback(config, req),
+    send: (req) => sendSlackMessage(sender, req),
   };
 }
 
