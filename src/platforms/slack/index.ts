@@ -4,6 +4,7 @@ import type { LimiterClock } from '../_kit/send-rate-limiter.ts';
 import { isJsonObject } from '../_kit/payload-values.ts';
 import { handleSlackCallback } from './callback.ts';
 import { slackApiBase, slackChannelSchema, type SlackChannelConfig } from './config.ts';
+import { holdSlackSocket } from './connection.ts';
 import { sendSlackMessage } from './send.ts';
 import { simulateSlack } from './simulate.ts';
 
@@ -16,7 +17,8 @@ export const slack: PlatformDefinition<typeof slackChannelSchema> = {
 };
 
 /**
- * A Slack app's bot: events from the Events API at `/hooks/<id>` (events mode) or from Socket Mode,
+ * A Slack app's bot: events from the Events API at `/hooks/<id>` (events mode) or from Socket Mode
+ * (socket mode, held by the runtime through `connect`, one WebSocket per call),
  * sends through `chat.postMessage`, at most `rateLimit.messages` per `rateLimit.perSeconds` per
  * Slack channel across the cluster. `chat.postMessage` takes no idempotency key, so a post whose
  * answer was lost is never repeated (no `dedupedByPlatform`).
@@ -27,10 +29,12 @@ export function createSlackAdapter(config: SlackChannelConfig, deps: AdapterDeps
     botToken: config.botToken,
     limiter: new ClusterSendLimiter(config.rateLimit, deps.sendSlots, `slack:${config.id}`, clock),
   };
-  return {
+  const adapter: ChannelAdapter = {
     handleCallback: (req) => handleSlackCallback(config, req),
     send: (req) => sendSlackMessage(sender, req),
   };
+  if (config.mode === 'socket') adapter.connect = (session) => holdSlackSocket(config, deps, session);
+  return adapter;
 }
 
 /**

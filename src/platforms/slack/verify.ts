@@ -33,7 +33,8 @@ export function verifySlackRequest(signingSecret: string, windowSeconds: number,
   if (!TIMESTAMP.test(timestamp) || !signatureEquals(signature, slackSignature(signingSecret, timestamp, req.rawBody))) {
     throw new ImgateError('IMG_ERR_INBOUND_BAD_SIGNATURE');
   }
-  if (Math.abs(req.receivedAt.getTime() / 1000 - Number(timestamp)) > windowSeconds) {
+  // Whole seconds on both sides, as the header counts them (and as Bolt's verifier compares).
+  if (Math.abs(Math.floor(req.receivedAt.getTime() / 1000) - Number(timestamp)) > windowSeconds) {
     throw new ImgateError('IMG_ERR_INBOUND_STALE_TIMESTAMP');
   }
 }
