@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Webhook } from 'standardwebhooks';
-import { buildSlackSample } from '../../src/platforms/slack/simulate.ts';
+import { buildSlackSample } from '../../src/platforms/slack/index.ts';
 import { FakeHttpServer } from '../helpers/fake-http.ts';
 import { FakeSlackApi } from '../helpers/fake-slack.ts';
 import { API_TOKEN, removeDir, startTestGateway, type TestGateway } from '../helpers/gateway.ts';

@@ -11,7 +11,7 @@ import { callSlackApi } from './api.ts';
  * well (https://api.slack.com/methods/chat.postMessage#truncating): longer text goes as several
  * messages of at most this many characters (before `&`, `<` and `>` are escaped).
  */
-export const SLACK_MAX_TEXT = 4000;
+const SLACK_MAX_TEXT = 4000;
 /** Channel (C…), private channel (G…) and DM (D…) ids; a user id (U…, W…) posts to the bot's DM with them. */
 const CONVERSATION_ID = /^[CDGUW][A-Z0-9]{2,}$/;
 const USER_ID = /^[UW][A-Z0-9]{2,}$/;

@@ -10,12 +10,12 @@ export interface SlackSampleOptions {
   now?: Date;
 }
 
-export const SLACK_SAMPLE_TEAM = 'T0IMGATE00';
-export const SLACK_SAMPLE_APP = 'A0IMGATE00';
+const SLACK_SAMPLE_TEAM = 'T0IMGATE00';
+const SLACK_SAMPLE_APP = 'A0IMGATE00';
 export const SLACK_SAMPLE_BOT_USER = 'U0IMGATEBOT';
-export const SLACK_SAMPLE_USER = 'U0IMGATEUSR';
-export const SLACK_SAMPLE_CHANNEL = 'C0IMGATE00';
-export const SLACK_SAMPLE_DM = 'D0IMGATE00';
+const SLACK_SAMPLE_USER = 'U0IMGATEUSR';
+const SLACK_SAMPLE_CHANNEL = 'C0IMGATE00';
+const SLACK_SAMPLE_DM = 'D0IMGATE00';
 
 /**
  * An `event_callback` as the Events API posts it (https://api.slack.com/apis/events-api#callback-field),

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { handleSlackCallback } from '../../../src/platforms/slack/callback.ts';
-import { slack } from '../../../src/platforms/slack/index.ts';
-import { SLACK_SAMPLE_BOT_USER, buildSlackSample } from '../../../src/platforms/slack/simulate.ts';
+import { buildSlackSample, slack } from '../../../src/platforms/slack/index.ts';
+import { SLACK_SAMPLE_BOT_USER } from '../../../src/platforms/slack/simulate.ts';
 import { onlyEvent, inboundPost } from '../../helpers/callback-outcome.ts';
 import { APP_TOKEN, channel, independentSignature } from './helpers.ts';
 
