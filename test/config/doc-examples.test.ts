@@ -12,6 +12,8 @@ function exampleEnv(text: string): NodeJS.ProcessEnv {
     const variable = name as string;
     if (/AES_KEY$/.test(variable)) env[variable] = 'jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C';
     else if (/AGENT_ID$/.test(variable)) env[variable] = '1000002';
+    else if (/^SLACK_BOT_TOKEN/.test(variable)) env[variable] = 'xoxb-0000-0000-example';
+    else if (/^SLACK_APP_TOKEN/.test(variable)) env[variable] = 'xapp-1-A000-0000-example';
     else env[variable] = `example-value-for-${variable.toLowerCase()}`;
   }
   return env;

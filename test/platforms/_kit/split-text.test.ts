@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { splitDiscordContent } from '../../../src/platforms/discord/split-content.ts';
+import { splitMessageText } from '../../../src/platforms/_kit/split-text.ts';
 
-describe('splitDiscordContent', () => {
+const splitDiscordContent = (text: string) => splitMessageText(text, 2000);
+
+describe('splitMessageText at 2000 characters (Discord\'s limit)', () => {
   it('keeps text of 2000 characters or fewer whole', () => {
     assert.deepEqual(splitDiscordContent('a'.repeat(2000)), ['a'.repeat(2000)]);
     assert.deepEqual(splitDiscordContent('short'), ['short']);
