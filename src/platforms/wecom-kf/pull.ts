@@ -45,7 +45,7 @@ export class KfPuller {
   private readonly lanes = new Map<string, Lane>();
   /** Per account: WeCom out of reach is logged once per outage, not at every poll. */
   private readonly outages = new Map<string, OutageLog>();
-  private readonly stopping = new AbortController();
+  private stopping = new AbortController();
   private readonly now: () => Date;
 
   constructor(private readonly options: KfPullerOptions) {
@@ -76,10 +76,16 @@ export class KfPuller {
     return lane.running;
   }
 
-  /** No new pulls; pulls under way stop after the page they are storing. Resolves once all have. */
+  /**
+   * No new pulls; pulls under way stop after the page they are storing. Resolves once all have, and
+   * then takes requests again: the poller stops it when this node loses the poller's lease, and
+   * notices reaching this node must still be pulled (as must the polls if the lease comes back).
+   */
   async stop(): Promise<void> {
-    this.stopping.abort();
+    const stopping = this.stopping;
+    stopping.abort();
     await Promise.all([...this.lanes.values()].map((lane) => lane.running));
+    if (this.stopping === stopping) this.stopping = new AbortController();
   }
 
   private async drain(openKfId: string, lane: Lane, firstToken: string | null): Promise<void> {

@@ -148,6 +148,25 @@ describe('wecom-kf polling (runPoller)', () => {
     await running;
   });
 
+  it('still pulls on notices, and polls again, after its poller was stopped (a lease lost, then taken back)', async () => {
+    const deps = testAdapterDeps();
+    scriptSyncMsg(api, {});
+    const adapter = createWecomKfAdapter(channel({ apiBase: api.url, openKfIds: ['wkA'], pollIntervalSeconds: 60 }), deps);
+    const first = new AbortController();
+    const running = adapter.runPoller!(first.signal);
+    await until(() => syncRequests(api).length === 1, 'the first poll');
+    first.abort();
+    await running;
+    await adapter.handleCallback(wecomPost(kfNotice('after-stop', 'wkA')));
+    await until(() => syncRequests(api).length === 2, 'the pull the notice asks for');
+    assert.equal(syncRequests(api)[1]!.token, 'after-stop');
+    const second = new AbortController();
+    const again = adapter.runPoller!(second.signal);
+    await until(() => syncRequests(api).length === 3, 'the poll once the lease is back');
+    second.abort();
+    await again;
+  });
+
   it('does not poll with pollIntervalSeconds 0, and still resolves when stopped', async () => {
     const adapter = createWecomKfAdapter(channel({ apiBase: api.url, openKfIds: ['wkA'], pollIntervalSeconds: 0 }), testAdapterDeps());
     const controller = new AbortController();

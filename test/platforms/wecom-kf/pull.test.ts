@@ -186,7 +186,7 @@ describe('wecom-kf pull (kf/sync_msg)', () => {
     assert.equal(deps.cursors.values.get('wkSlow'), 'wkSlow-c1');
   });
 
-  it('stops a pull whose page has not come back without storing it, and starts none after', async () => {
+  it('stops a pull whose page has not come back without storing it, starts none while stopping, and pulls again once stopped', async () => {
     const never = new Promise<void>(() => undefined);
     scriptSyncMsg(api, {
       '': { msg_list: [customerText('t1', 'x')], next_cursor: 'c1', has_more: 1 },
@@ -195,11 +195,16 @@ describe('wecom-kf pull (kf/sync_msg)', () => {
     const running = puller.request(OPEN_KFID, null, 'callback');
     await until(() => syncRequests(api).length === 2, 'the second page in flight');
     // The page never comes back: these resolve only because stopping does not wait for WeCom.
-    await puller.stop();
+    const stopping = puller.stop();
+    await puller.request(OPEN_KFID, null, 'callback');
+    await stopping;
     await running;
     assert.equal(deps.cursors.values.get(OPEN_KFID), 'c1', 'the first page stays stored, the second was never');
-    await puller.request(OPEN_KFID, null, 'callback');
-    assert.equal(syncRequests(api).length, 2);
+    assert.equal(syncRequests(api).length, 2, 'nothing started while stopping');
+    // Stopped is not dead: the poller stops it when this node loses its lease, and notices still come here.
+    scriptSyncMsg(api, { c1: { msg_list: [customerText('t2', 'y')], next_cursor: 'c2' } });
+    await puller.request(OPEN_KFID, 'after-stop', 'callback');
+    assert.equal(deps.cursors.values.get(OPEN_KFID), 'c2');
   });
 
   it('stops a pull that says has_more without moving the cursor', async () => {
