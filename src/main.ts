@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config/schema.ts';
+import { configWarnings } from './config/warnings.ts';
 import { guardedAgent, publicOnlyPolicy } from './core/address-guard.ts';
 import { createLogger, type Logger } from './core/logger.ts';
 import { GatewayMetrics } from './metrics/gateway-metrics.ts';
@@ -8,7 +9,6 @@ import { buildApp } from './http/app.ts';
 import { SendService } from './outbound/send-service.ts';
 import { CommitBatcher } from './pipeline/commit-batcher.ts';
 import { IngestPipeline } from './pipeline/ingest.ts';
-import { findPlatform } from './platforms/registry.ts';
 import { shownRaw } from './platforms/shown-raw.ts';
 import { PullWakeups } from './pull/pull-wakeups.ts';
 import { channelWork, createChannels, startNodeWork } from './runtime/channels.ts';
@@ -85,11 +85,7 @@ async function startOnStore(config: Config, logger: Logger, store: Store): Promi
 
   const downloads = guardedAgent(publicOnlyPolicy(config.delivery.denyNetworks));
   const channels = createChannels(config.channels, { logger, store, pipeline, tokens, subscriptions, downloads });
-  for (const channel of channels.values()) {
-    for (const warning of findPlatform(channel.platform)?.startupWarnings?.(channel.config) ?? []) {
-      logger.warn({ channel: channel.id }, warning);
-    }
-  }
+  for (const warning of configWarnings(config)) logger.warn(warning);
   const sendService = new SendService(store, (id) => channels.get(id), logger.child({ role: 'send' }), metrics);
   const lifecycle = { shuttingDown: false };
 

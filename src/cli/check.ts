@@ -1,11 +1,11 @@
 import { loadConfigFile } from '../config/load.ts';
-import { findPlatform } from '../platforms/registry.ts';
+import { configWarnings } from '../config/warnings.ts';
 import { resolveConfigPath } from './config-path.ts';
 
 export function checkCommand(options: { config?: string }): void {
   const { path } = resolveConfigPath(options.config);
   const config = loadConfigFile(path);
-  const warnings = config.channels.flatMap((channel) => findPlatform(channel.platform)?.startupWarnings?.(channel) ?? []);
+  const warnings = configWarnings(config);
   const lines = [
     `${path} is valid:`,
     `  ${config.channels.length} channel(s): ${config.channels.map((c) => `${c.id} (${c.platform})`).join(', ') || 'none'}`,

@@ -214,11 +214,18 @@ function networkReason(error: unknown): string {
   return 'network error';
 }
 
-/** `text` with every secret in it replaced by `[redacted]`. */
+/**
+ * Shorter secrets are not hunted in text: a one-character secret would turn every occurrence of that
+ * character into `[redacted]` and garble the line. They are kept out where they are used instead —
+ * headers, query strings and config fields never reach a message.
+ */
+const HUNTED_SECRET_LENGTH = 8;
+
+/** `text` with every secret of 8 characters or more in it replaced by `[redacted]`. */
 export function redactSecrets(text: string, secrets: string[] | undefined): string {
   let out = text;
   for (const secret of secrets ?? []) {
-    if (secret) out = out.split(secret).join('[redacted]');
+    if (secret.length >= HUNTED_SECRET_LENGTH) out = out.split(secret).join('[redacted]');
   }
   return out;
 }

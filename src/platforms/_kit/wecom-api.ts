@@ -2,7 +2,7 @@ import type { FormData } from 'undici';
 import { ImgateError } from '../../core/errors.ts';
 import { credentialKey } from '../../tokens/credential-key.ts';
 import { TokenRejectedError, type TokenService, type TokenSource } from '../../tokens/token-service.ts';
-import { platformRequest } from './platform-http.ts';
+import { platformRequest, redactSecrets } from './platform-http.ts';
 
 export const WECOM_API_BASE = 'https://qyapi.weixin.qq.com';
 
@@ -118,8 +118,7 @@ export function checkWecomAnswer(answer: unknown, what: string, check: WecomAnsw
   const body = answer as Record<string, unknown>;
   const errcode = body.errcode === undefined ? 0 : Number(body.errcode);
   if (errcode === 0) return body;
-  let errmsg = typeof body.errmsg === 'string' ? body.errmsg : '';
-  for (const secret of check.redact ?? []) if (secret) errmsg = errmsg.split(secret).join('[redacted]');
+  const errmsg = redactSecrets(typeof body.errmsg === 'string' ? body.errmsg : '', check.redact);
   const details = { errcode, errmsg };
   const message = check.explain?.[errcode] ?? `WeCom ${what} answered errcode ${errcode}: ${errmsg}`;
   const rejection = new ImgateError('IMG_ERR_PLATFORM_REJECTED', { message, details });

@@ -1,6 +1,6 @@
 import type { UnifiedEvent } from '../../core/event.ts';
 import { ImgateError } from '../../core/errors.ts';
-import { platformRequest } from '../_kit/platform-http.ts';
+import { platformRequest, redactSecrets } from '../_kit/platform-http.ts';
 import { trustedReplyUrl } from '../_kit/reply-url.ts';
 
 /** Where DingTalk's session webhooks live (https://open.dingtalk.com/document/orgapp/receive-message). */
@@ -71,7 +71,7 @@ function checkSessionAnswer(answer: unknown, secrets: string[]): SessionOutcome 
   const errcode = body.errcode === undefined ? 0 : Number(body.errcode);
   if (errcode === 0) return 'sent';
   if (errcode === SESSION_GONE_ERRCODE) return 'gone';
-  const errmsg = secrets.reduce((out, secret) => out.split(secret).join('[redacted]'), typeof body.errmsg === 'string' ? body.errmsg : '');
+  const errmsg = redactSecrets(typeof body.errmsg === 'string' ? body.errmsg : '', secrets);
   const details = { errcode, errmsg };
   const message = `the DingTalk sessionWebhook answered errcode ${errcode}: ${errmsg}`;
   if (errcode === RATE_ERRCODE) throw new ImgateError('IMG_ERR_PLATFORM_RATE_LIMITED', { message, details, retryAfter: RATE_RETRY_AFTER_SECONDS });

@@ -1,6 +1,7 @@
 import { inspect } from 'node:util';
 import type { Logger as SdkLogger } from '@larksuiteoapi/node-sdk';
 import type { Logger } from 'pino';
+import { redactSecrets } from '../_kit/platform-http.ts';
 
 /** What stands in a log line for the long connection's URL. */
 export const HIDDEN_URL = '[long-connection url]';
@@ -36,7 +37,5 @@ function describe(parts: unknown[]): string {
 }
 
 function scrub(text: string, secrets: string[]): string {
-  let scrubbed = text.replace(/wss?:\/\/[^\s'"`]+/gi, HIDDEN_URL);
-  for (const secret of secrets) if (secret !== '') scrubbed = scrubbed.split(secret).join('[redacted]');
-  return scrubbed;
+  return redactSecrets(text.replace(/wss?:\/\/[^\s'"`]+/gi, HIDDEN_URL), secrets);
 }

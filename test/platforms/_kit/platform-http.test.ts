@@ -3,7 +3,7 @@ import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { ImgateError } from '../../../src/core/errors.ts';
-import { networkFailureOutcome, platformRequest, retryAfterSeconds, sendOutcomeOf, withUnknownOutcome } from '../../../src/platforms/_kit/platform-http.ts';
+import { networkFailureOutcome, platformRequest, redactSecrets, retryAfterSeconds, sendOutcomeOf, withUnknownOutcome } from '../../../src/platforms/_kit/platform-http.ts';
 import { failsWith } from '../../helpers/errors.ts';
 
 let server: Server;
@@ -165,5 +165,13 @@ describe('retryAfterSeconds', () => {
 
   it('defaults to 1 second', () => {
     assert.equal(retryAfterSeconds(undefined, 'not json', now), 1);
+  });
+});
+
+describe('redactSecrets', () => {
+  it('hunts secrets of 8 characters or more, and leaves text alone for shorter ones rather than garbling it', () => {
+    const text = 'POST https://open.feishu.cn/open-api/auth/v3/tenant_access_token failed: app secret abcdefgh12 refused';
+    assert.equal(redactSecrets(text, ['abcdefgh12']), 'POST https://open.feishu.cn/open-api/auth/v3/tenant_access_token failed: app secret [redacted] refused');
+    assert.equal(redactSecrets(text, ['s', 'a', '']), text);
   });
 });

@@ -1,0 +1,27 @@
+import { findPlatform } from '../platforms/registry.ts';
+import type { Config } from './schema.ts';
+
+/** Below this a secret imgate signs with can be guessed or brute-forced offline from one signed delivery. */
+const SHORT_SECRET = 16;
+
+/**
+ * What `imgate check` and `imgate start` warn about: the platforms' own warnings for enabled channels (weak callback
+ * authentication and the like) and subscription secrets shorter than 16 characters (16 bytes for a
+ * `whsec_` key). The admin token, API keys and `metrics.token` are refused below 16 by the schema;
+ * credentials a platform issues are what the platform gives, and are not judged.
+ */
+export function configWarnings(config: Config): string[] {
+  const platformWarnings = config.channels
+    .filter((channel) => channel.enabled)
+    .flatMap((channel) => findPlatform(channel.platform)?.startupWarnings?.(channel) ?? []);
+  const shortSecrets = config.subscriptions.flatMap((sub) =>
+    [sub.secret ?? []].flat().some(isShort)
+      ? [`subscription "${sub.id}" has a secret shorter than ${SHORT_SECRET} characters: anyone who sees one signed delivery can try to guess it; use a long random one (e.g. openssl rand -hex 32)`]
+      : [],
+  );
+  return [...platformWarnings, ...shortSecrets];
+}
+
+function isShort(secret: string): boolean {
+  return secret.startsWith('whsec_') ? Buffer.from(secret.slice('whsec_'.length), 'base64').length < SHORT_SECRET : secret.length < SHORT_SECRET;
+}
