@@ -26,3 +26,13 @@ export function optionalNumber(value: unknown): number | null {
   const n = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : NaN;
   return Number.isFinite(n) ? n : null;
 }
+
+/**
+ * A platform's time (milliseconds since the epoch) as an ISO string, or `fallback`'s when it is
+ * not a positive time a Date can hold (up to ±8.64e15 ms): `toISOString` throws a RangeError
+ * beyond that, and a payload's `1e300` must not turn a callback into a 500.
+ */
+export function isoTimeOr(ms: number | null, fallback: Date): string {
+  const date = ms !== null && ms > 0 ? new Date(ms) : null;
+  return date !== null && !Number.isNaN(date.getTime()) ? date.toISOString() : fallback.toISOString();
+}

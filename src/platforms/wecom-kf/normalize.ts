@@ -1,5 +1,5 @@
 import type { EventType, MessageType, NormalizedEvent } from '../../core/event.ts';
-import { jsonObject, optionalNumber, scalarText } from '../_kit/payload-values.ts';
+import { isoTimeOr, jsonObject, optionalNumber, scalarText } from '../_kit/payload-values.ts';
 
 type Json = Record<string, unknown>;
 
@@ -62,7 +62,7 @@ export function normalizeKfMessage(entry: Json, ctx: KfNormalizeContext): Normal
       platformId: msgid,
       type: described.messageType,
       text: described.text,
-      createdAt: new Date(sentAtMs ?? ctx.pulledAt.getTime()).toISOString(),
+      createdAt: isoTimeOr(sentAtMs, ctx.pulledAt),
       mentions: [],
       mentionsBot: false,
       replyTo: null,
