@@ -21,6 +21,15 @@ export function scalarText(value: unknown): string | null {
   return null;
 }
 
+/**
+ * Any payload value as text for messages and command lines: `String(value)`, except that objects
+ * and arrays are written as JSON. Parsed JSON and XML can hold an object whose own `toString` or
+ * `valueOf` key is data, on which `String()`, `Number()` and template literals throw a TypeError.
+ */
+export function displayText(value: unknown): string {
+  return value !== null && typeof value === 'object' ? JSON.stringify(value) : String(value);
+}
+
 /** A finite number from a number or a numeric string; blank, missing or not a number is null. */
 export function optionalNumber(value: unknown): number | null {
   const n = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : NaN;

@@ -137,6 +137,12 @@ describe('wecom-kf normalize', () => {
     }
   });
 
+  it('reads origin and send_time that are objects with a toString key as missing, not with a TypeError (which failed the page)', () => {
+    const event = normalize(customerText('odd', 'x', { origin: { toString: '' }, send_time: { valueOf: 1 } }));
+    assert.equal(event.message.createdAt, pulledAt.toISOString());
+    assert.equal(event.sender.isSelf, false);
+  });
+
   it('skips an entry without msgid (nothing to deduplicate on)', () => {
     const { msgid: _dropped, ...entry } = customerText('x', 'x');
     assert.equal(normalizeKfMessage(entry, { pulledAt }), null);
