@@ -12,7 +12,7 @@ import type { CallbackSample } from '../../src/platforms/_kit/callback-sample.ts
  */
 
 /**
- * Runs per property. All property files together stay under ~30 s on two shared cores; a failure
+ * Runs per property (`frames`: each run waits for a WebSocket round trip). All property files together stay under ~30 s on two shared cores; a failure
  * prints fast-check's seed and path, which `fc.assert(…, { seed, path })` replays.
  * IMGATE_PROPERTY_SCALE multiplies them for a longer hunt (`IMGATE_PROPERTY_SCALE=20`).
  */
@@ -20,7 +20,7 @@ const SCALE = Math.max(1, Number(process.env.IMGATE_PROPERTY_SCALE ?? 1) || 1);
 // A failing property shows what the parser threw in its report, not only the input.
 fc.configureGlobal({ ...fc.readConfigureGlobal(), includeErrorInReport: true });
 
-export const RUNS = { fuzz: 150 * SCALE, mutation: 150 * SCALE, shaped: 100 * SCALE, pure: 300 * SCALE } as const;
+export const RUNS = { fuzz: 120 * SCALE, mutation: 120 * SCALE, shaped: 80 * SCALE, pure: 250 * SCALE, frames: 30 * SCALE } as const;
 
 /** What a parser did with one input: its outcome, or the (4xx) ImgateError it refused with. */
 export type Result<T> = { ok: true; value: T } | { ok: false; error: ImgateError };
