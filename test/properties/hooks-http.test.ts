@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { request } from 'undici';
 import { buildWechatPadSample } from '../../src/platforms/wechat-pad/simulate.ts';
-import { startTestGateway, removeDir, type TestGateway } from '../helpers/gateway.ts';
+import { ADMIN_TOKEN, startTestGateway, removeDir, type TestGateway } from '../helpers/gateway.ts';
 import { eventsOf, padproHeaders } from '../helpers/http.ts';
 import { WECOM_KEYS } from '../helpers/wecom.ts';
 import { channel } from '../platforms/wechat-pad/helpers.ts';
@@ -12,7 +12,8 @@ import { RUNS } from './arbitraries.ts';
 /*
  * The HTTP layer in front of the adapters, on the real gateway (loopback, a real SQLite file):
  * `/hooks/:channel[/:pathToken]` for several platforms, the WXKF manager's `/callback/:corpId`
- * routes, unknown channels, and the body limit. Any method, path, query, headers and body: never
+ * and `/puppetWxkfManager/*` routes (with and without the admin token), unknown channels, and the
+ * body limit. Any method, path, query, headers and body: never
  * a 5xx, nothing stored, and the gateway still serves and stores a valid callback afterwards.
  */
 
@@ -33,10 +34,13 @@ const PATHS = [
   `/callback/${WECOM_KEYS.corpId}`,
   '/callback/no-such-corp',
   `/callback/decrypted/${WECOM_KEYS.corpId}`,
+  '/puppetWxkfManager/register',
+  '/puppetWxkfManager/deregister',
+  '/puppetWxkfManager/getToken',
 ];
 const HEADER_NAMES = ['timestamp', 'sign', 'x-webhook-timestamp', 'x-webhook-signature', 'x-wechat-abot-signature', 'x-signature-ed25519', 'x-signature-timestamp', 'x-lark-signature', 'authorization', 'x-forwarded-for'];
 /** What a client can put in a header value on the wire. */
-const headerValue = fc.oneof(fc.stringMatching(/^[\x21-\x7e]{0,40}$/), fc.constant(String(Date.now())), fc.stringMatching(/^[0-9a-f]{128}$/), fc.constant('Bearer x'));
+const headerValue = fc.oneof(fc.stringMatching(/^[\x21-\x7e]{0,40}$/), fc.constant(String(Date.now())), fc.stringMatching(/^[0-9a-f]{128}$/), fc.constant('Bearer x'), fc.constant(`Bearer ${ADMIN_TOKEN}`));
 const contentType = fc.constantFrom('application/json', 'application/json; charset=utf-8', 'text/xml', 'application/xml', 'text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/octet-stream', 'x/y; a=');
 
 const requests = fc.record({
@@ -48,7 +52,9 @@ const requests = fc.record({
   body: fc.oneof(
     fc.uint8Array({ maxLength: 300 }).map((bytes) => Buffer.from(bytes)),
     fc.json({ maxDepth: 3 }).map((text) => Buffer.from(text)),
-    fc.constantFrom('<xml><Encrypt><![CDATA[abc]]></Encrypt></xml>', '{"op":13,"d":{"plain_token":"a","event_ts":"1"}}', '{"op":0,"t":"C2C_MESSAGE_CREATE","d":{}}', '{"token":"x","openKfId":"wk"}').map((text) => Buffer.from(text)),
+    fc
+      .constantFrom('<xml><Encrypt><![CDATA[abc]]></Encrypt></xml>', '{"op":13,"d":{"plain_token":"a","event_ts":"1"}}', '{"op":0,"t":"C2C_MESSAGE_CREATE","d":{}}', '{"token":"x","openKfId":"wk"}', '{"kfId":"wk","corpId":{"toString":1}}', '{"kfId":"wk","endpoint":"ftp://x"}')
+      .map((text) => Buffer.from(text)),
     // Beyond the body limit: 413.
     fc.integer({ min: BODY_LIMIT + 1, max: BODY_LIMIT * 3 }).map((size) => Buffer.alloc(size, 0x7b)),
   ),
@@ -97,8 +103,9 @@ describe('property: the HTTP layer in front of the adapters', () => {
         const text = await answer.body.text();
         statuses.set(answer.statusCode, (statuses.get(answer.statusCode) ?? 0) + 1);
         assert.ok(answer.statusCode < 500, `${r.method} ${r.path}: ${answer.statusCode} ${text}`);
-        // A route that takes the method reads the body first (the /hooks routes take every method, /callback GET and POST).
-        const routed = r.path.startsWith('/hooks/') || r.method === 'POST';
+        // A callback route that takes the method reads the raw body first (/hooks takes every method, /callback GET and POST);
+        // the JSON routes of /puppetWxkfManager may refuse the content type before.
+        const routed = r.path.startsWith('/hooks/') || (r.path.startsWith('/callback/') && r.method === 'POST');
         if (withBody && routed && r.body.length > BODY_LIMIT) assert.equal(answer.statusCode, 413, text);
       }),
       { numRuns: RUNS.fuzz },
