@@ -26,10 +26,17 @@ export const RUNS = { fuzz: 120 * SCALE, mutation: 120 * SCALE, shaped: 80 * SCA
 export type Result<T> = { ok: true; value: T } | { ok: false; error: ImgateError };
 
 /**
+ * A parse of one request (a few hundred KiB at most) taking longer than this holds the event loop:
+ * a denial of service. Generous, for a loaded test machine; a backtracking pattern takes far longer.
+ */
+const PARSE_TIME_LIMIT_MS = 1000;
+
+/**
  * Runs `parse` and checks the contract: it returns, or throws an ImgateError whose status is
- * below 500. Anything else fails the property with what was thrown.
+ * below 500, within PARSE_TIME_LIMIT_MS. Anything else fails the property with what was thrown.
  */
 export async function outcomeOrRefusal<T>(parse: () => T | Promise<T>): Promise<Result<T>> {
+  const started = performance.now();
   try {
     return { ok: true, value: await parse() };
   } catch (error) {
@@ -38,11 +45,15 @@ export async function outcomeOrRefusal<T>(parse: () => T | Promise<T>): Promise<
     }
     assert.ok(error.status < 500, `refused with ${error.status} ${error.code}: ${error.message}`);
     return { ok: false, error };
+  } finally {
+    const took = performance.now() - started;
+    assert.ok(took < PARSE_TIME_LIMIT_MS, `the parse took ${Math.round(took)} ms`);
   }
 }
 
 /** The synchronous form of outcomeOrRefusal, for parsers that are not async. */
 export function outcomeOrRefusalSync<T>(parse: () => T): Result<T> {
+  const started = performance.now();
   try {
     return { ok: true, value: parse() };
   } catch (error) {
@@ -51,6 +62,9 @@ export function outcomeOrRefusalSync<T>(parse: () => T): Result<T> {
     }
     assert.ok(error.status < 500, `refused with ${error.status} ${error.code}: ${error.message}`);
     return { ok: false, error };
+  } finally {
+    const took = performance.now() - started;
+    assert.ok(took < PARSE_TIME_LIMIT_MS, `the parse took ${Math.round(took)} ms`);
   }
 }
 
@@ -72,13 +86,28 @@ const QUERY_PIECES = ['msg_signature=', 'timestamp=', 'nonce=', 'echostr=', '&',
 const piecesOf = (pieces: string[]) =>
   fc.array(fc.oneof({ weight: 3, arbitrary: fc.constantFrom(...pieces) }, { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 12 }) }), { maxLength: 40 }).map((parts) => parts.join(''));
 
-/** A request body: raw bytes, any text, JSON, JSON-ish and XML-ish text. */
+/**
+ * An opening piece (a tag, a CDATA section, a string, a number) followed by a long run of one
+ * filler and maybe a closing piece: where a parser's time grows faster than the body (a
+ * backtracking pattern), a thousand or two of them take seconds.
+ */
+const longRuns: fc.Arbitrary<string> = fc
+  .tuple(
+    fc.constantFrom('<Encrypt>', '<![CDATA[', '<!--', '<a>', '{"a":', '[', '"', ':', '%', ''),
+    fc.constantFrom(' ', '\n', 'a', '0', '=', '\\', '<a>', '<![CDATA['),
+    fc.integer({ min: 1, max: 1500 }),
+    fc.constantFrom('', '!', '<', ']]>', '</Encrypt>', '"', '}'),
+  )
+  .map(([open, filler, times, close]) => open + filler.repeat(times) + close);
+
+/** A request body: raw bytes, any text, JSON, JSON-ish and XML-ish text, and long runs. */
 export const arbitraryBody: fc.Arbitrary<Buffer> = fc.oneof(
   fc.uint8Array({ maxLength: 600 }).map((bytes) => Buffer.from(bytes)),
   fc.string({ unit: 'binary', maxLength: 300 }).map((text) => Buffer.from(text, 'utf8')),
   fc.json({ maxDepth: 4 }).map((text) => Buffer.from(text, 'utf8')),
   piecesOf(JSON_PIECES).map((text) => Buffer.from(text, 'utf8')),
   piecesOf(XML_PIECES).map((text) => Buffer.from(text, 'utf8')),
+  { weight: 2, arbitrary: fc.tuple(piecesOf(XML_PIECES), longRuns, longRuns).map(([head, ...runs]) => Buffer.from(head + runs.join(''), 'utf8')) },
 );
 
 /** The headers some platform reads, and a few it does not. */

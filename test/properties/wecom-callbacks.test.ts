@@ -1,4 +1,4 @@
-import { describe } from 'node:test';
+import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import type { InboundRequest } from '../../src/platforms/_kit/adapter.ts';
 import { signedQuery, wecomCallbackKeys } from '../../src/platforms/_kit/wecom-callback.ts';
@@ -14,7 +14,7 @@ import { WECOM_KEYS, wecomUrlCheck } from '../helpers/wecom.ts';
 import { channel as kfChannel } from '../platforms/wecom-kf/helpers.ts';
 import { channel as robotChannel } from '../platforms/wecom-robot/helpers.ts';
 import { channel as appChannel } from '../platforms/wecom/helpers.ts';
-import { accepted, requestOfSample, type SignedParts } from './arbitraries.ts';
+import { RUNS, accepted, outcomeOrRefusal, requestOfSample, type SignedParts } from './arbitraries.ts';
 import { describeCallbackProperties } from './callback-properties.ts';
 
 /*
@@ -29,8 +29,8 @@ const kf = kfChannel();
 const appAdapter = wecom.create(app, testAdapterDeps());
 const robotAdapter = wecomRobot.create(robot, testAdapterDeps());
 
-/** `<Encrypt>` as WeCom writes it, bare or as CDATA (what the signature is computed over, whitespace removed). */
-const ENCRYPT_ELEMENT = /<Encrypt>\s*(?:<!\[CDATA\[([A-Za-z0-9+/=\s]*)\]\]>|([A-Za-z0-9+/=\s]*))\s*<\/Encrypt>/;
+/** `<Encrypt>` as WeCom writes it, bare or as CDATA, holding base64 (what the signature is computed over, whitespace removed). */
+const ENCRYPT_ELEMENT = /<Encrypt>(?:\s*<!\[CDATA\[([^\]]*)\]\]>\s*|([^<]*))<\/Encrypt>/;
 
 /**
  * What msg_signature covers (https://developer.work.weixin.qq.com/document/path/90968): the Token,
@@ -46,7 +46,8 @@ function wecomCovered(req: InboundRequest): unknown {
     return [req.method, 'malformed query'];
   }
   const found = ENCRYPT_ELEMENT.exec(req.rawBody.toString('utf8'));
-  const encrypt = req.method === 'GET' ? query.echostr : (found?.[1] ?? found?.[2])?.replace(/\s+/g, '');
+  const text = found?.[1] ?? found?.[2];
+  const encrypt = req.method === 'GET' ? query.echostr : text !== undefined && /^[A-Za-z0-9+/=\s]*$/.test(text) ? text.replace(/\s+/g, '') : undefined;
   return [req.method, query.msg_signature?.toLowerCase(), query.timestamp, query.nonce, encrypt];
 }
 
@@ -112,6 +113,26 @@ const ROBOT_FIELDS: Record<string, string[]> = {
 };
 
 describe('property: WeCom callbacks', () => {
+  it('any <Encrypt> element, however long its whitespace, is read or refused within the time limit (no backtracking blow-up)', async () => {
+    // A fresh, signed query, so that every body reaches the <Encrypt> pattern (which runs before the signature is checked).
+    const { rawQuery } = requestOfSample(buildWecomSample(app));
+    const bodies = fc
+      .tuple(
+        fc.constantFrom('<xml>', ''),
+        fc.constantFrom('<Encrypt>', '<Encrypt><![CDATA[', '<Encrypt>\n', '<Encrypt>AAAA'),
+        fc.constantFrom(' ', '\n', '\t', 'A', '=', ' A'),
+        fc.integer({ min: 1, max: 1500 }),
+        fc.constantFrom('', '!', '<', ']]>', '</Encrypt>', ']]></Encrypt>'),
+      )
+      .map(([head, open, filler, times, close]) => Buffer.from(head + open + filler.repeat(times) + close, 'utf8'));
+    await fc.assert(
+      fc.asyncProperty(bodies, async (rawBody) => {
+        await outcomeOrRefusal(() => appAdapter.handleCallback({ ...requestOfSample(buildWecomSample(app)), rawQuery, rawBody }));
+      }),
+      { numRuns: RUNS.shaped },
+    );
+  });
+
   describeCallbackProperties('wecom app POST', {
     handle: (req) => appAdapter.handleCallback(req),
     sample: () => requestOfSample(buildWecomSample(app)),
