@@ -5,7 +5,7 @@ import { parseJsonBody } from '../../src/platforms/_kit/json-body.ts';
 import { safeEqual, signatureEquals } from '../../src/platforms/_kit/timing-safe.ts';
 import { signedQuery } from '../../src/platforms/_kit/wecom-callback.ts';
 import { decodeEncodingAESKey, decryptWecomMessage, encryptWecomMessage, verifyWecomSignature, wecomSignature } from '../../src/platforms/_kit/wecom-crypto.ts';
-import { parseXmlSafely } from '../../src/platforms/_kit/xml.ts';
+import { containsXmlDeclaration, parseXmlSafely } from '../../src/platforms/_kit/xml.ts';
 import { decryptFeishuPayload, encryptFeishuPayload, verifyLarkSignature } from '../../src/platforms/feishu/crypto.ts';
 import { WECOM_KEYS } from '../helpers/wecom.ts';
 import { RUNS, arbitraryBody, arbitraryRawQuery, outcomeOrRefusalSync } from './arbitraries.ts';
@@ -65,6 +65,19 @@ describe('property: _kit parsers', () => {
         const result = outcomeOrRefusalSync(() => parseXmlSafely(input));
         if (!result.ok) assert.equal(result.error.code, 'IMG_ERR_INBOUND_MALFORMED');
         if (withDoctype) assert.equal(result.ok, false, 'a DOCTYPE was parsed');
+      }),
+      { numRuns: RUNS.pure },
+    );
+  });
+
+  it('containsXmlDeclaration: the same answer as the pattern it replaced, on any mix of sections, comments and declarations', () => {
+    // The former implementation (quadratic on unclosed openers), as the model.
+    const model = (text: string) => /<!\s*(?:DOCTYPE|ENTITY)/i.test(text) && /<!\s*(?:DOCTYPE|ENTITY)/i.test(text.replace(/<!\[CDATA\[[\s\S]*?\]\]>|<!--[\s\S]*?-->/g, ''));
+    const pieces = fc.array(fc.constantFrom('<![CDATA[', ']]>', '<!--', '-->', '<!DOCTYPE x>', '<! entity', '<!-->', ']]]>', '-', ']', '<', '!', 'text', '<xml>'), { maxLength: 25 });
+    fc.assert(
+      fc.property(pieces, (parts) => {
+        const text = parts.join('');
+        assert.equal(containsXmlDeclaration(text), model(text), text);
       }),
       { numRuns: RUNS.pure },
     );
