@@ -21,8 +21,27 @@ export function scalarText(value: unknown): string | null {
   return null;
 }
 
+/**
+ * Any payload value as text for messages and command lines: `String(value)`, except that objects
+ * and arrays are written as JSON. Parsed JSON and XML can hold an object whose own `toString` or
+ * `valueOf` key is data, on which `String()`, `Number()` and template literals throw a TypeError.
+ */
+export function displayText(value: unknown): string {
+  return value !== null && typeof value === 'object' ? JSON.stringify(value) : String(value);
+}
+
 /** A finite number from a number or a numeric string; blank, missing or not a number is null. */
 export function optionalNumber(value: unknown): number | null {
   const n = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : NaN;
   return Number.isFinite(n) ? n : null;
+}
+
+/**
+ * A platform's time (milliseconds since the epoch) as an ISO string, or `fallback`'s when it is
+ * not a positive time a Date can hold (up to ±8.64e15 ms): `toISOString` throws a RangeError
+ * beyond that, and a payload's `1e300` must not turn a callback into a 500.
+ */
+export function isoTimeOr(ms: number | null, fallback: Date): string {
+  const date = ms !== null && ms > 0 ? new Date(ms) : null;
+  return date !== null && !Number.isNaN(date.getTime()) ? date.toISOString() : fallback.toISOString();
 }

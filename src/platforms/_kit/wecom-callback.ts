@@ -28,8 +28,14 @@ export function wecomCallbackKeys(options: {
   };
 }
 
-/** `<Encrypt>` holds base64 only, bare or as CDATA. */
-const ENCRYPT_ELEMENT = /<Encrypt>\s*(?:<!\[CDATA\[([A-Za-z0-9+/=\s]*)\]\]>|([A-Za-z0-9+/=\s]*))\s*<\/Encrypt>/;
+/**
+ * `<Encrypt>`, its text bare or as CDATA. No two quantifiers here can match the same characters:
+ * one that ran `\s*` beside a class holding `\s` backtracked cubically, and an unsigned body of
+ * `<Encrypt>` and a few thousand spaces held the event loop for minutes.
+ */
+const ENCRYPT_ELEMENT = /<Encrypt>(?:\s*<!\[CDATA\[([^\]]*)\]\]>\s*|([^<]*))<\/Encrypt>/;
+/** What `<Encrypt>` may hold: base64, and whitespace that is dropped. */
+const BASE64_TEXT = /^[A-Za-z0-9+/=\s]*$/;
 
 /** The answer WeCom expects once a callback is taken (path/90238). */
 export const WECOM_ACK: HttpReply = { status: 200, contentType: 'text/plain; charset=utf-8', body: 'success' };
@@ -62,7 +68,8 @@ export function openWecomCallback(keys: WecomCallbackKeys, req: InboundRequest):
   const query = signedQuery(req.rawQuery);
   checkFreshness(keys, query.timestamp, req.receivedAt);
   const found = ENCRYPT_ELEMENT.exec(req.rawBody.toString('utf8'));
-  const encrypt = (found?.[1] ?? found?.[2])?.replace(/\s+/g, '');
+  const text = found?.[1] ?? found?.[2];
+  const encrypt = text !== undefined && BASE64_TEXT.test(text) ? text.replace(/\s+/g, '') : undefined;
   if (encrypt === undefined || encrypt === '') {
     throw new ImgateError('IMG_ERR_INBOUND_MALFORMED', { message: 'the WeCom callback has no <Encrypt>' });
   }

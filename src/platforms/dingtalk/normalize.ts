@@ -1,7 +1,7 @@
 import type { EventConversation, MessageType, Mention, NormalizedEvent } from '../../core/event.ts';
 import { ImgateError } from '../../core/errors.ts';
 import type { DingtalkCallbackBody } from './types.ts';
-import { isJsonObject, optionalNumber, scalarText } from '../_kit/payload-values.ts';
+import { isJsonObject, isoTimeOr, optionalNumber, scalarText } from '../_kit/payload-values.ts';
 
 type Json = Record<string, unknown>;
 
@@ -114,8 +114,7 @@ function media(messageType: MessageType, content: Json): Described {
 }
 
 function createdAt(value: unknown, receivedAt: Date): string {
-  const ms = optionalNumber(value);
-  return ms !== null && ms > 0 ? new Date(ms).toISOString() : receivedAt.toISOString();
+  return isoTimeOr(optionalNumber(value), receivedAt);
 }
 
 function unsupported(message: string): ImgateError {

@@ -3,7 +3,7 @@ import { InteractionResponseType, InteractionType } from 'discord-api-types/v10'
 import { ImgateError } from '../../core/errors.ts';
 import type { CallbackOutcome, HttpReply, InboundRequest } from '../_kit/adapter.ts';
 import { parseJsonBody } from '../_kit/json-body.ts';
-import { isJsonObject } from '../_kit/payload-values.ts';
+import { displayText, isJsonObject } from '../_kit/payload-values.ts';
 import type { DiscordChannelConfig } from './config.ts';
 import { normalizeDiscordCommand } from './interaction.ts';
 import { verifyDiscordRequest } from './verify.ts';
@@ -50,6 +50,6 @@ export function handleDiscordInteraction(ctx: InteractionContext, req: InboundRe
     return { kind: 'events', events: [normalizeDiscordCommand(body, req.receivedAt)], ack: DEFERRED_ACK };
   }
   throw new ImgateError('IMG_ERR_INBOUND_UNSUPPORTED', {
-    message: `interactions of type ${String(body.type)} are not handled: imgate takes PING (1) and application commands (2)`,
+    message: `interactions of type ${displayText(body.type)} are not handled: imgate takes PING (1) and application commands (2)`,
   });
 }

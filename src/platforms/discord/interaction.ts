@@ -1,6 +1,6 @@
 import type { NormalizedEvent } from '../../core/event.ts';
 import { ImgateError } from '../../core/errors.ts';
-import { isJsonObject, jsonObject, optionalNumber, scalarText, type Json } from '../_kit/payload-values.ts';
+import { displayText, isJsonObject, jsonObject, optionalNumber, scalarText, type Json } from '../_kit/payload-values.ts';
 import { conversationOf, displayName } from './normalize.ts';
 
 /** The key an interaction is deduplicated on: distinct from message ids (which have no `:`). */
@@ -87,10 +87,10 @@ export function commandLine(name: string, options: unknown[]): string {
   while (level.length > 0) {
     const nesting = level.find((option) => NESTING_OPTION_TYPES.has(optionalNumber(option.type) ?? 0));
     if (nesting === undefined) {
-      for (const option of level) parts.push(`${String(option.name)}:${String(option.value)}`);
+      for (const option of level) parts.push(`${displayText(option.name)}:${displayText(option.value)}`);
       break;
     }
-    parts.push(String(nesting.name));
+    parts.push(displayText(nesting.name));
     level = (Array.isArray(nesting.options) ? nesting.options : []).filter(isJsonObject);
   }
   return parts.join(' ');

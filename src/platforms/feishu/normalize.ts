@@ -2,7 +2,7 @@ import type { EventConversation, Mention, NormalizedEvent } from '../../core/eve
 import { ImgateError } from '../../core/errors.ts';
 import { describeFeishuContent, mentionsAllInContent } from './content.ts';
 import type { FeishuBotMembershipEvent, FeishuMention, FeishuMessageEvent, FeishuRecallEvent, FeishuUserId } from './types.ts';
-import { isJsonObject, jsonObject, scalarText } from '../_kit/payload-values.ts';
+import { isJsonObject, isoTimeOr, jsonObject, scalarText } from '../_kit/payload-values.ts';
 
 type Json = Record<string, unknown>;
 
@@ -240,7 +240,7 @@ function conversationType(chatType: unknown): EventConversation['type'] {
 /** Feishu's times are milliseconds since the epoch, as strings. */
 function millis(value: unknown, fallback: Date): string {
   const ms = typeof value === 'string' || typeof value === 'number' ? Number(value) : NaN;
-  return Number.isFinite(ms) && ms > 0 ? new Date(ms).toISOString() : fallback.toISOString();
+  return isoTimeOr(Number.isFinite(ms) ? ms : null, fallback);
 }
 
 function unsupported(message: string): ImgateError {

@@ -1,7 +1,7 @@
 import { ImgateError } from '../../core/errors.ts';
 import type { CallbackOutcome, HttpReply, InboundRequest } from '../_kit/adapter.ts';
 import { parseJsonBody } from '../_kit/json-body.ts';
-import { jsonObject, scalarText, type Json } from '../_kit/payload-values.ts';
+import { displayText, jsonObject, scalarText, type Json } from '../_kit/payload-values.ts';
 import type { QqChannelConfig } from './config.ts';
 import { normalizeQqDispatch } from './normalize.ts';
 import { qqSign, verifyQqSignature } from './signature.ts';
@@ -53,7 +53,7 @@ export function handleQqCallback(config: QqChannelConfig, req: InboundRequest): 
   const payload = parseJsonObject(req.rawBody) as QqPayload;
   const op = payload.op;
   if (op === OP_URL_VALIDATION) return { kind: 'reply', reply: answerValidation(config.secret, payload.d) };
-  if (op !== OP_DISPATCH) throw unsupported(`op ${String(op)} is not a callback QQ sends (0 dispatch, 13 URL validation)`);
+  if (op !== OP_DISPATCH) throw unsupported(`op ${displayText(op)} is not a callback QQ sends (0 dispatch, 13 URL validation)`);
   if (!signed) throw new ImgateError('IMG_ERR_INBOUND_BAD_SIGNATURE', { message: 'the X-Signature-Ed25519 and X-Signature-Timestamp headers are required' });
 
   const event = normalizeQqDispatch(payload, req.receivedAt);

@@ -75,7 +75,7 @@ function describeAppMessage(body: string): MessageKind {
       xml: body,
       title: text(appmsg?.title),
       fileExt: text(attach?.fileext),
-      size: attach?.totallen === undefined ? null : Number(attach.totallen),
+      size: optionalNumber(attach?.totallen),
     });
   }
   return message('link', {

@@ -1,5 +1,5 @@
 import { ImgateError } from '../../core/errors.ts';
-import { isJsonObject as isObject, type Json } from '../_kit/payload-values.ts';
+import { displayText, isJsonObject as isObject, type Json } from '../_kit/payload-values.ts';
 import type { ClassifiedPayload, FlatMessage, MessageView, PadId, PadMessage, PadString, PadWrapper } from './types.ts';
 
 /**
@@ -34,7 +34,7 @@ function viewOfPadMessage(msg: PadMessage, accountWxid: string | null): MessageV
     newMsgId: idOrNull(msg.NewMsgId),
     from: padString(msg.FromUserName),
     to: padString(msg.ToUserName),
-    msgType: Number(msg.MsgType),
+    msgType: numberOf(msg.MsgType),
     content: padString(msg.Content),
     msgSource: stringOrNull(msg.MsgSource),
     pushContent: stringOrNull(msg.PushContent),
@@ -53,8 +53,8 @@ function viewOfFlatMessage(msg: FlatMessage, accountWxid: string | null): Messag
     newMsgId: idOrNull(msg.newMsgId),
     from: msg.fromUser,
     to: typeof msg.toUser === 'string' ? msg.toUser : '',
-    msgType: Number(msg.msgType),
-    content: isObject(content) ? content : String(content),
+    msgType: numberOf(msg.msgType),
+    content: isObject(content) ? content : displayText(content),
     msgSource: stringOrNull(msg.msgSource),
     pushContent: stringOrNull(msg.pushContent),
     createTime: numberOrNull(msg.createTime),
@@ -89,6 +89,11 @@ function idOrNull(value: PadId | undefined): string | null {
 
 function stringOrNull(value: unknown): string | null {
   return typeof value === 'string' && value !== '' ? value : null;
+}
+
+/** A message type as a number; NaN for anything but a number or a string (never a TypeError on an object). */
+function numberOf(value: unknown): number {
+  return typeof value === 'number' || typeof value === 'string' ? Number(value) : NaN;
 }
 
 function numberOrNull(value: unknown): number | null {

@@ -1,5 +1,5 @@
 import type { EventType, MessageType, NormalizedEvent } from '../../core/event.ts';
-import { jsonObject, optionalNumber, scalarText } from '../_kit/payload-values.ts';
+import { isoTimeOr, jsonObject, optionalNumber, scalarText } from '../_kit/payload-values.ts';
 
 type Json = Record<string, unknown>;
 
@@ -40,7 +40,7 @@ interface Described {
 export function normalizeKfMessage(entry: Json, ctx: KfNormalizeContext): NormalizedEvent | null {
   const msgid = scalarText(entry.msgid);
   if (msgid === null) return null;
-  const origin = Number(entry.origin);
+  const origin = optionalNumber(entry.origin);
   const msgtype = scalarText(entry.msgtype) ?? 'unknown';
   const event = jsonObject(entry.event);
   // Events may leave the top-level ids out and carry them inside `event` only.
@@ -62,7 +62,7 @@ export function normalizeKfMessage(entry: Json, ctx: KfNormalizeContext): Normal
       platformId: msgid,
       type: described.messageType,
       text: described.text,
-      createdAt: new Date(sentAtMs ?? ctx.pulledAt.getTime()).toISOString(),
+      createdAt: isoTimeOr(sentAtMs, ctx.pulledAt),
       mentions: [],
       mentionsBot: false,
       replyTo: null,
@@ -140,6 +140,6 @@ function message(messageType: MessageType, content: Json): Described {
 }
 
 function sendTimeMs(value: unknown): number | null {
-  const seconds = Number(value);
-  return value !== undefined && value !== null && Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : null;
+  const seconds = optionalNumber(value);
+  return seconds !== null && seconds > 0 ? seconds * 1000 : null;
 }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { EventType, MessageType, NormalizedEvent, RawRequestShape } from '../../core/event.ts';
 import { ImgateError } from '../../core/errors.ts';
-import { optionalNumber } from '../_kit/payload-values.ts';
+import { isoTimeOr, optionalNumber } from '../_kit/payload-values.ts';
 
 type Json = Record<string, unknown>;
 
@@ -120,7 +120,7 @@ function field(m: Json, name: string): string | null {
 
 function createdAt(createTime: string | null, receivedAt: Date): string {
   const seconds = createTime === null ? NaN : Number(createTime);
-  return Number.isFinite(seconds) && seconds > 0 ? new Date(seconds * 1000).toISOString() : receivedAt.toISOString();
+  return isoTimeOr(Number.isFinite(seconds) ? seconds * 1000 : null, receivedAt);
 }
 
 function unsupported(message: string): ImgateError {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ImgateError } from '../../../src/core/errors.ts';
-import { parseXmlSafely } from '../../../src/platforms/_kit/xml.ts';
+import { containsXmlDeclaration, parseXmlSafely } from '../../../src/platforms/_kit/xml.ts';
 
 function refusedAs(reason: string) {
   return (error: unknown) =>
@@ -31,6 +31,16 @@ describe('parseXmlSafely', () => {
     assert.deepEqual(parsed, { xml: { Content: 'see <!DOCTYPE html> and <!ENTITY x "y"> here' } });
     assert.throws(() => parseXmlSafely('<!DOCTYPE x [<!ENTITY a "b">]><xml><C><![CDATA[fine]]></C>&a;</xml>'), refusedAs('declaration'));
     assert.throws(() => parseXmlSafely('<xml><![CDATA[x]]><!DOCTYPE y></xml>'), refusedAs('declaration'));
+  });
+
+  it('finds a declaration after a hundred thousand unclosed CDATA openers or comments at once (a lazy pattern took a minute)', () => {
+    for (const opener of ['<![CDATA[', '<!--']) {
+      const text = `${opener.repeat(100_000)}<!DOCTYPE x>`;
+      const started = Date.now();
+      assert.equal(containsXmlDeclaration(text), true);
+      assert.equal(containsXmlDeclaration(`<![CDATA[${text}]]>`), false, 'all of it inside one CDATA section');
+      assert.ok(Date.now() - started < 1000, `took ${Date.now() - started} ms`);
+    }
   });
 
   it('does not expand unknown entities', () => {

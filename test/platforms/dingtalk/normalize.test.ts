@@ -76,6 +76,13 @@ describe('normalizeDingtalkMessage', () => {
     assert.equal(normalize(callbackBody({ extra: { createAt: String(CREATE_AT) } })).message.createdAt, '2026-11-23T08:59:58.123Z');
   });
 
+  it('uses the receive time when createAt is beyond what a Date holds, instead of throwing a RangeError (a 500)', () => {
+    // Found by test/properties/dingtalk-callback.test.ts: the sign does not cover the body.
+    for (const createAt of [1e300, 8.64e15 + 1, '99999999999999999999']) {
+      assert.equal(normalize(callbackBody({ extra: { createAt } })).message.createdAt, RECEIVED_AT.toISOString());
+    }
+  });
+
   it('maps a picture to an image with its download codes', () => {
     const event = normalize(other('picture', { downloadCode: 'dl-pic', pictureDownloadCode: 'dl-pic-2' }));
     assert.equal(event.message.type, 'image');

@@ -49,6 +49,14 @@ describe('discord interactions', () => {
     );
   });
 
+  it('answers a type or option that is an object with a toString key with 400 or as text, not a TypeError (a 500)', async () => {
+    // Found by test/properties/discord-interaction.test.ts: String() throws on `{"toString": ""}`.
+    const odd = { ...ping(), type: { toString: '' } };
+    await assert.rejects(async () => adapter().handleCallback(interactionRequest(odd, keys)), failsWith('IMG_ERR_INBOUND_UNSUPPORTED', (e) => assert.match(e.message, /type \{"toString":""\}/)));
+    assert.equal(commandLine('deploy', [{ name: { toString: 1 }, type: 3, value: [{ valueOf: 2 }] }]), '/deploy {"toString":1}:[{"valueOf":2}]');
+    assert.equal(commandLine('deploy', [{ name: 'env', type: 3, value: 'prod' }, { name: 'force', type: 5, value: true }]), '/deploy env:prod force:true');
+  });
+
   it('answers other methods with 405 and interaction types it does not handle with 400', async () => {
     await assert.rejects(async () => adapter().handleCallback(interactionRequest(ping(), keys, { method: 'GET' })), failsWith('IMG_ERR_INBOUND_METHOD'));
     const button = { ...ping(), type: 3, data: { custom_id: 'ok' } };

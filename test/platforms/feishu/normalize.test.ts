@@ -179,6 +179,13 @@ describe('normalizing Feishu events', () => {
     });
   });
 
+  it('takes the header time, then the receive time, for a create_time beyond what a Date holds, instead of throwing a RangeError (a 500)', () => {
+    // Found by test/properties/feishu-callback.test.ts.
+    assert.equal(message({ createTime: '1e300' }).message.createdAt, new Date(Number(messageEvent().header.create_time)).toISOString());
+    const payload = messageEvent({ createTime: '99999999999999999999' }, { create_time: '1e300' });
+    assert.equal(normalize(payload).message.createdAt, RECEIVED_AT.toISOString());
+  });
+
   it('makes im.message.recalled_v1 a message.recalled event naming the recalled message', () => {
     const payload = envelope('im.message.recalled_v1', { message_id: 'om_gone', chat_id: CHAT_ID, recall_time: '1764000100000', recall_type: 'message_owner' });
     const event = normalize(payload);

@@ -15,6 +15,14 @@ function flipByte(text: string, index: number): Buffer {
 }
 
 describe('qq callbacks', () => {
+  it('refuses an unsigned body whose op is an object with a toString key with 400, not a TypeError (a 500)', async () => {
+    // Found by test/properties/qq-callback.test.ts: the op is read before a dispatch must be signed.
+    await assert.rejects(
+      async () => adapterFor(channel()).handleCallback(request('{"op":{"toString":""},"d":{}}', { unsigned: true })),
+      failsWith('IMG_ERR_INBOUND_UNSUPPORTED', (e) => assert.match(e.message, /op \{"toString":""\}/)),
+    );
+  });
+
   describe('op 13 URL validation', () => {
     it("answers the docs' unsigned request exactly as the docs expect, storing nothing", async () => {
       const outcome = await adapterFor(channel({ secret: DOC_SECRET })).handleCallback(

@@ -51,6 +51,18 @@ describe('wechat-pad callbacks', () => {
     await rejectsWith(() => adapter.handleCallback(request('{"TypeName":"AddMsg","Data":{"x":1}}')), 'IMG_ERR_INBOUND_UNSUPPORTED');
   });
 
+  it('takes message types, contents and sizes that are objects with a toString key without a TypeError (a 500)', async () => {
+    // Found by test/properties/wechat-pad-callback.test.ts: Number() and String() throw on `{"toString": ""}`.
+    const adapter = adapterFor(channel());
+    const pad = { MsgId: 7, FromUserName: { string: 'wxid_a' }, ToUserName: { string: 'wxid_bot123' }, MsgType: { toString: '' }, Content: { string: 'x' } };
+    assert.equal(onlyEvent(await adapter.handleCallback(request(JSON.stringify(pad)))).message.type, 'unknown');
+    const flat = { msgId: '8', fromUser: 'wxid_a', toUser: 'wxid_bot123', msgType: 1, content: [{ toString: 1 }] };
+    assert.equal(onlyEvent(await adapter.handleCallback(request(JSON.stringify(flat)))).message.text, '[{"toString":1}]');
+    const file = '<msg><appmsg><type>6</type><title>a.pdf</title><appattach><totallen><toString>1</toString></totallen></appattach></appmsg></msg>';
+    const withFile = { ...pad, MsgId: 9, MsgType: 49, Content: { string: file } };
+    assert.equal(onlyEvent(await adapter.handleCallback(request(JSON.stringify(withFile)))).message.content.size, null);
+  });
+
   it('rejects a message without any id with IMG_ERR_INBOUND_UNSUPPORTED', async () => {
     const body = JSON.stringify({ FromUserName: { string: 'wxid_a' }, MsgType: 1, Content: { string: 'x' } });
     await rejectsWith(() => adapterFor(channel()).handleCallback(request(body)), 'IMG_ERR_INBOUND_UNSUPPORTED');

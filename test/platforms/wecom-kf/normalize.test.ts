@@ -131,6 +131,18 @@ describe('wecom-kf normalize', () => {
     assert.equal(normalize(entry).message.createdAt, pulledAt.toISOString());
   });
 
+  it('dates a message at the pull when send_time is beyond what a Date holds, instead of throwing (which failed the whole page, on every pull)', () => {
+    for (const send_time of [1e300, '99999999999999999999']) {
+      assert.equal(normalize(customerText('far', 'x', { send_time })).message.createdAt, pulledAt.toISOString());
+    }
+  });
+
+  it('reads origin and send_time that are objects with a toString key as missing, not with a TypeError (which failed the page)', () => {
+    const event = normalize(customerText('odd', 'x', { origin: { toString: '' }, send_time: { valueOf: 1 } }));
+    assert.equal(event.message.createdAt, pulledAt.toISOString());
+    assert.equal(event.sender.isSelf, false);
+  });
+
   it('skips an entry without msgid (nothing to deduplicate on)', () => {
     const { msgid: _dropped, ...entry } = customerText('x', 'x');
     assert.equal(normalizeKfMessage(entry, { pulledAt }), null);

@@ -106,6 +106,27 @@ describe('wecom callbacks', () => {
       await assert.rejects(async () => adapterFor(channel()).handleCallback(wecomPost(xxe)), { code: 'IMG_ERR_INBOUND_MALFORMED' });
     });
 
+    it('reads <Encrypt> bare, as CDATA and with whitespace around and inside, and refuses one holding other than base64', async () => {
+      const callback = wecomCallback(DECRYPTED.text);
+      const encrypt = /<Encrypt><!\[CDATA\[([^\]]*)\]\]>/.exec(callback.body)![1]!;
+      const spaced = `${encrypt.slice(0, 10)}\n  ${encrypt.slice(10)}`;
+      for (const inner of [encrypt, ` \n<![CDATA[${spaced}]]>\n `, `\n${spaced}\n`]) {
+        const req = wecomRequest({ rawQuery: callback.query, rawBody: Buffer.from(`<xml><Encrypt>${inner}</Encrypt></xml>`) });
+        assert.equal((await adapterFor(channel()).handleCallback(req)).kind, 'events', inner);
+      }
+      const req = wecomRequest({ rawQuery: callback.query, rawBody: Buffer.from(`<xml><Encrypt><![CDATA[${encrypt}!]]></Encrypt></xml>`) });
+      await assert.rejects(async () => adapterFor(channel()).handleCallback(req), { code: 'IMG_ERR_INBOUND_MALFORMED' });
+    });
+
+    it('refuses `<Encrypt>` followed by a megabyte of whitespace at once (the old pattern backtracked cubically: minutes)', async () => {
+      const { query } = wecomCallback(DECRYPTED.text);
+      for (const body of [`<Encrypt>${' '.repeat(1 << 20)}!`, `<Encrypt><![CDATA[${' '.repeat(1 << 20)}`, `<Encrypt>${'a'.repeat(1 << 20)}`]) {
+        const started = Date.now();
+        await assert.rejects(async () => adapterFor(channel()).handleCallback(wecomRequest({ rawQuery: query, rawBody: Buffer.from(body) })), { code: 'IMG_ERR_INBOUND_MALFORMED' });
+        assert.ok(Date.now() - started < 1000, `took ${Date.now() - started} ms`);
+      }
+    });
+
     it('refuses a body without <Encrypt>', async () => {
       const { query } = wecomCallback(DECRYPTED.text);
       const req = wecomRequest({ rawQuery: query, rawBody: Buffer.from('<xml><ToUserName>x</ToUserName></xml>') });

@@ -116,6 +116,14 @@ describe('wecom normalization', () => {
     assert.equal(event.message.createdAt, receivedAt.toISOString());
   });
 
+  it('takes the receive time when CreateTime is beyond what a Date holds, instead of throwing a RangeError (a 500)', () => {
+    // Found by test/properties/wecom-callbacks.test.ts.
+    for (const createTime of ['99999999999999999999', '1e300']) {
+      const event = normalize(DECRYPTED.text.replace('<CreateTime>1348831860</CreateTime>', `<CreateTime>${createTime}</CreateTime>`));
+      assert.equal(event.message.createdAt, receivedAt.toISOString());
+    }
+  });
+
   it('refuses a callback without FromUserName or MsgType', () => {
     assert.throws(() => normalize(DECRYPTED.text.replace('<FromUserName><![CDATA[zhangsan]]></FromUserName>', '')), {
       code: 'IMG_ERR_INBOUND_UNSUPPORTED',
