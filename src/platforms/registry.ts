@@ -6,6 +6,7 @@ import { qq } from './qq/index.ts';
 import { wechatPad } from './wechat-pad/index.ts';
 import { wecomKf } from './wecom-kf/index.ts';
 import { wecomRobot } from './wecom-robot/index.ts';
+import { telegram } from './telegram/index.ts';
 import { wecom } from './wecom/index.ts';
 
 /**
@@ -13,7 +14,7 @@ import { wecom } from './wecom/index.ts';
  * CONTRIBUTING.md). The config's `platform` values, `imgate simulate` and docs/config.md follow
  * from this list.
  */
-const platforms = [wechatPad, wecomRobot, wecom, wecomKf, dingtalk, feishu, lark, qq, discord] as const;
+const platforms = [wechatPad, wecomRobot, wecom, wecomKf, dingtalk, feishu, lark, qq, discord, telegram] as const;
 
 type ConfigSchemaOf<P> = P extends PlatformDefinition<infer S> ? S : never;
 type ConfigSchemasOf<T extends readonly unknown[]> = { -readonly [K in keyof T]: ConfigSchemaOf<T[K]> };

@@ -1,0 +1,28 @@
+import type { AdapterDeps, ChannelAdapter, PlatformDefinition } from '../_kit/adapter.ts';
+import { handleTelegramUpdate } from './callback.ts';
+import { botUserIdOf, telegramChannelSchema, type TelegramChannelConfig } from './config.ts';
+import { learnBotUsername } from './bot-identity.ts';
+import type { TelegramBotIdentity } from './normalize.ts';
+import { simulateTelegram } from './simulate.ts';
+
+export const telegram: PlatformDefinition<typeof telegramChannelSchema> = {
+  id: 'telegram',
+  configSchema: telegramChannelSchema,
+  create: (config, deps) => createTelegramAdapter(config, deps),
+  simulate: simulateTelegram,
+};
+
+/**
+ * A Telegram bot: updates at `/hooks/<id>` (webhook mode) or from getUpdates under the runtime's
+ * lease (polling mode), sends through the Bot API paced as Telegram asks.
+ */
+export function createTelegramAdapter(config: TelegramChannelConfig, deps: AdapterDeps): ChannelAdapter {
+  const bot: TelegramBotIdentity = { userId: botUserIdOf(config.token), username: null };
+  return {
+    handleCallback: (req) => handleTelegramUpdate(config, bot, req),
+    runBackground: (signal) => learnBotUsername(config, bot, deps, signal),
+  };
+}
+
+export type { TelegramChannelConfig } from './config.ts';
+export { buildTelegramSample, type TelegramSampleOptions } from './simulate.ts';
