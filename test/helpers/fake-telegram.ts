@@ -89,7 +89,10 @@ export class FakeTelegramApi extends FakePlatformApi {
     const prefix = `/bot${this.token}/`;
     if (!path.startsWith(prefix)) return { status: 401, body: { ok: false, error_code: 401, description: 'Unauthorized' } };
     const method = path.slice(prefix.length);
-    const params = request.headers['content-type']?.startsWith('application/json') ? (JSON.parse(request.body.toString('utf8') || '{}') as Json) : {};
+    const params = request.headers['content-type']?.startsWith('application/json')
+      ? (JSON.parse(request.body.toString('utf8') || '{}') as Json)
+      : // A multipart upload: only its chat_id matters for the answer.
+        { chat_id: /name="chat_id"\r\n\r\n([^\r]*)/.exec(request.body.toString('latin1'))?.[1] };
     switch (method) {
       case 'getMe':
         return ok(BOT_USER);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { FakeHttpServer } from '../helpers/fake-http.ts';
-import { startTestGateway, removeDir, type TestGateway } from '../helpers/gateway.ts';
+import { API_TOKEN, startTestGateway, removeDir, type TestGateway } from '../helpers/gateway.ts';
 import { admin, call, eventsOf, waitFor } from '../helpers/http.ts';
 import {
   ALICE,
@@ -14,6 +14,7 @@ import {
   SECRET_TOKEN,
   SUPERGROUP_CHAT,
   VOICE,
+  failure,
   message,
   textWithEntities,
   update,
@@ -21,6 +22,10 @@ import {
 
 export function telegramChannel(apiBase: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
   return { id: 'tg', platform: 'telegram', token: BOT_TOKEN, secretToken: SECRET_TOKEN, apiBase, ...overrides };
+}
+
+function send(gateway: TestGateway, body: object) {
+  return call('POST', `${gateway.url}/v1/messages`, { token: API_TOKEN, body });
 }
 
 /** Posts an update to the channel's webhook as Telegram does, with the secret token unless told otherwise. */
@@ -101,6 +106,50 @@ describe('telegram webhook mode (in-process gateway, fake Bot API)', () => {
     assert.equal(byUpdate(6).message.content.fileName, 'report.pdf');
     assert.equal(events.filter((e) => e.message.platformId === `${ALICE.id}:1`).length, 2, 'the message and its edit');
     assert.equal(events.find((e) => e.message.platformId === 'cbq-77').message.text, 'opt:2');
+  });
+
+  it('sends a reply with sendMessage and reply_parameters, long text in 4096-character parts', async () => {
+    const question = (await eventsOf(gateway.url)).find((e) => e.message.text === 'hello bot');
+    const text = `${'x'.repeat(4000)}\n${'y'.repeat(500)}`;
+    const answer = await send(gateway, { channel: 'tg', to: question.conversation.id, text, replyTo: question.message.id });
+    assert.equal(answer.status, 200, answer.text);
+    assert.match(answer.json.platformMessageId, new RegExp(`^${ALICE.id}:\\d+$`));
+    const calls = (await api.calls('sendMessage')).slice(-2);
+    assert.deepEqual(calls, [
+      { chat_id: ALICE.id, text: 'x'.repeat(4000), reply_parameters: { message_id: 1, allow_sending_without_reply: true } },
+      { chat_id: ALICE.id, text: 'y'.repeat(500) },
+    ]);
+    // The two parts go to one chat: Telegram's one message a second there.
+    const [first, second] = api.requestsTo(api.pathOf('sendMessage')).slice(-2);
+    assert.ok(second!.at - first!.at >= 900, `parts ${second!.at - first!.at} ms apart`);
+  });
+
+  it('sends markdown as MarkdownV2 and images with sendPhoto; an image.url on the gateway\'s own network is refused', async () => {
+    assert.equal((await send(gateway, { channel: 'tg', to: String(SUPERGROUP_CHAT.id), markdown: '*hi*' })).status, 200);
+    assert.deepEqual((await api.calls('sendMessage')).at(-1), { chat_id: SUPERGROUP_CHAT.id, text: '*hi*', parse_mode: 'MarkdownV2' });
+    const photo = await send(gateway, { channel: 'tg', to: String(SUPERGROUP_CHAT.id), image: { base64: Buffer.from('jpeg-bytes').toString('base64') } });
+    assert.equal(photo.status, 200, photo.text);
+    const upload = (await api.calls('sendPhoto')).at(-1) as Record<string, any>;
+    assert.equal(upload.chat_id, String(SUPERGROUP_CHAT.id));
+    assert.deepEqual(upload.photo.file, Buffer.from('jpeg-bytes'));
+    const internal = await send(gateway, { channel: 'tg', to: String(SUPERGROUP_CHAT.id), image: { url: `${api.url}/secret.png` } });
+    assert.equal(internal.status, 400);
+    assert.equal(internal.json.error.code, 'IMG_ERR_VALIDATION');
+  });
+
+  it("answers Telegram's 429 with 429 and its retry_after, and a refusal with 422 and Telegram's description", async () => {
+    api.route(api.pathOf('sendMessage'), () => failure(429, 'Too Many Requests: retry after 12', { retry_after: 12 }));
+    const limited = await send(gateway, { channel: 'tg', to: String(ALICE.id), text: 'slow down?' });
+    api.route(api.pathOf('sendMessage'), () => failure(400, 'Bad Request: chat not found'));
+    const refused = await send(gateway, { channel: 'tg', to: '-100123', text: 'anyone?' });
+    api.route(api.pathOf('sendMessage'), null);
+    assert.equal(limited.status, 429);
+    assert.equal(limited.json.error.code, 'IMG_ERR_PLATFORM_RATE_LIMITED');
+    assert.equal(limited.json.retry_after, 12);
+    assert.equal(limited.headers['retry-after'], '12');
+    assert.equal(refused.status, 422);
+    assert.equal(refused.json.error.message, 'Telegram answered sendMessage with 400: Bad Request: chat not found');
+    for (const answer of [limited, refused]) assert.ok(!answer.text.includes(BOT_TOKEN.split(':')[1]!), 'the token in an answer');
   });
 
   it('shows the channel in /v1/channels and keeps the token and secret out of logs and answers', async () => {

@@ -6,14 +6,16 @@ import type { UnifiedEvent } from '../../core/event.ts';
 import { ImgateError } from '../../core/errors.ts';
 import type { SendRequest, SendResult } from '../_kit/adapter.ts';
 import { decodedImage } from '../_kit/image-bytes.ts';
+import { splitText } from '../_kit/split-text.ts';
 import { withUnknownOutcome } from '../_kit/platform-http.ts';
 import { isJsonObject, jsonObject, scalarText, type Json } from '../_kit/payload-values.ts';
 import { imageFileName } from '../_kit/wecom-media.ts';
 import type { DiscordChannelConfig } from './config.ts';
 import { callDiscord } from './api.ts';
-import { splitDiscordContent } from './split-content.ts';
 
 const SNOWFLAKE = /^\d{1,20}$/;
+/** Discord refuses message content longer than this (characters, as JavaScript counts them). */
+const DISCORD_MAX_CONTENT = 2000;
 /**
  * An interaction token answers for 15 minutes (Discord, "Receiving and Responding"); a reply that
  * would arrive later than this after the interaction goes to the channel as a plain message.
@@ -112,7 +114,7 @@ async function partsOf(req: SendRequest): Promise<Part[]> {
   const prefix = mentions.map((id) => `<@${id}> `).join('');
   const text = req.text ?? req.markdown;
   if (text !== undefined) {
-    return splitDiscordContent(`${prefix}${text}`).map((content) => ({ body: { content, allowed_mentions: ALLOWED_MENTIONS }, files: [] }));
+    return splitText(`${prefix}${text}`, DISCORD_MAX_CONTENT).map((content) => ({ body: { content, allowed_mentions: ALLOWED_MENTIONS }, files: [] }));
   }
   if (req.image === undefined) throw new ImgateError('IMG_ERR_VALIDATION', { message: 'one of text, markdown or image is required' });
   const body: Json = { allowed_mentions: ALLOWED_MENTIONS };

@@ -1,8 +1,11 @@
 import type { AdapterDeps, ChannelAdapter, PlatformDefinition } from '../_kit/adapter.ts';
+import type { LimiterClock } from '../_kit/send-rate-limiter.ts';
 import { handleTelegramUpdate } from './callback.ts';
 import { botUserIdOf, telegramChannelSchema, type TelegramChannelConfig } from './config.ts';
 import { learnBotUsername } from './bot-identity.ts';
 import type { TelegramBotIdentity } from './normalize.ts';
+import { telegramPacing } from './pacing.ts';
+import { sendTelegramMessage } from './send.ts';
 import { simulateTelegram } from './simulate.ts';
 
 export const telegram: PlatformDefinition<typeof telegramChannelSchema> = {
@@ -16,10 +19,13 @@ export const telegram: PlatformDefinition<typeof telegramChannelSchema> = {
  * A Telegram bot: updates at `/hooks/<id>` (webhook mode) or from getUpdates under the runtime's
  * lease (polling mode), sends through the Bot API paced as Telegram asks.
  */
-export function createTelegramAdapter(config: TelegramChannelConfig, deps: AdapterDeps): ChannelAdapter {
+export function createTelegramAdapter(config: TelegramChannelConfig, deps: AdapterDeps, clock?: LimiterClock): ChannelAdapter {
   const bot: TelegramBotIdentity = { userId: botUserIdOf(config.token), username: null };
+  const sender = { config, downloads: deps.downloads, limiter: telegramPacing(bot.userId, config.rateLimit.maxWaitSeconds, deps.sendSlots, clock) };
+  // No dedupedByPlatform: Telegram does not drop a repeated sendMessage.
   return {
     handleCallback: (req) => handleTelegramUpdate(config, bot, req),
+    send: (req) => sendTelegramMessage(sender, req),
     runBackground: (signal) => learnBotUsername(config, bot, deps, signal),
   };
 }

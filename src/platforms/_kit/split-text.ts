@@ -1,16 +1,15 @@
-/** Discord refuses message content longer than this (characters, as JavaScript counts them). */
-export const DISCORD_MAX_CONTENT = 2000;
 const FENCE = '```';
 /** Room kept in every part for a closing fence, so a split never needs more than the limit. */
 const CLOSING_FENCE = `\n${FENCE}`;
 
 /**
- * Splits text (Discord markdown) into parts of at most `max` characters, each cut at the last line
- * break in the second half of the part, else at the last space there, else hard (never inside a
- * surrogate pair). A code block that a cut leaves open is closed at the end of its part and opened
+ * Splits a message's text (plain, or markdown with ``` code blocks: Discord's, Telegram's
+ * MarkdownV2) into parts of at most `max` characters (UTF-16 code units, as JavaScript counts
+ * them), each cut at the last line break in the second half of the part, else at the last space
+ * there, else hard (never inside a surrogate pair). A code block that a cut leaves open is closed at the end of its part and opened
  * again, with its language, at the start of the next, so each message still renders.
  */
-export function splitDiscordContent(text: string, max = DISCORD_MAX_CONTENT): string[] {
+export function splitText(text: string, max: number): string[] {
   const parts: string[] = [];
   let rest = text;
   let reopen = '';

@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { splitDiscordContent } from '../../../src/platforms/discord/split-content.ts';
+import { splitText } from '../../../src/platforms/_kit/split-text.ts';
 
-describe('splitDiscordContent', () => {
+/** Discord's limit, which these cases were written for. */
+const splitDiscordContent = (text: string) => splitText(text, 2000);
+
+describe('splitText', () => {
   it('keeps text of 2000 characters or fewer whole', () => {
     assert.deepEqual(splitDiscordContent('a'.repeat(2000)), ['a'.repeat(2000)]);
     assert.deepEqual(splitDiscordContent('short'), ['short']);
