@@ -3,6 +3,7 @@ import type { LimiterClock } from '../_kit/send-rate-limiter.ts';
 import { handleTelegramUpdate } from './callback.ts';
 import { botUserIdOf, telegramChannelSchema, type TelegramChannelConfig } from './config.ts';
 import { learnBotUsername } from './bot-identity.ts';
+import { pollUpdates } from './long-polling.ts';
 import type { TelegramBotIdentity } from './normalize.ts';
 import { telegramPacing } from './pacing.ts';
 import { sendTelegramMessage } from './send.ts';
@@ -23,11 +24,13 @@ export function createTelegramAdapter(config: TelegramChannelConfig, deps: Adapt
   const bot: TelegramBotIdentity = { userId: botUserIdOf(config.token), username: null };
   const sender = { config, downloads: deps.downloads, limiter: telegramPacing(bot.userId, config.rateLimit.maxWaitSeconds, deps.sendSlots, clock) };
   // No dedupedByPlatform: Telegram does not drop a repeated sendMessage.
-  return {
+  const adapter: ChannelAdapter = {
     handleCallback: (req) => handleTelegramUpdate(config, bot, req),
     send: (req) => sendTelegramMessage(sender, req),
     runBackground: (signal) => learnBotUsername(config, bot, deps, signal),
   };
+  if (config.mode === 'polling') adapter.connect = (session) => pollUpdates({ config, bot, deps }, session);
+  return adapter;
 }
 
 export type { TelegramChannelConfig } from './config.ts';
