@@ -5,6 +5,7 @@ import { checkCommand } from './check.ts';
 import { replayCommand, sendCommand, simulateCommand, tailCommand } from './client-commands.ts';
 import { SIMULATED_PLATFORMS } from './simulate-sample.ts';
 import { initCommand } from './init.ts';
+import { addPlatformCommands } from './platform-commands.ts';
 import { startCommand } from './start.ts';
 
 const program = new Command('imgate')
@@ -69,6 +70,8 @@ program
   .addOption(configOption())
   .addOption(urlOption())
   .action(tailCommand);
+
+addPlatformCommands(program, configOption);
 
 try {
   await program.parseAsync();

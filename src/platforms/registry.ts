@@ -1,4 +1,4 @@
-import type { PlatformDefinition } from './_kit/adapter.ts';
+import type { PlatformCommand, PlatformDefinition } from './_kit/adapter.ts';
 import { dingtalk } from './dingtalk/index.ts';
 import { discord } from './discord/index.ts';
 import { feishu, lark } from './feishu/index.ts';
@@ -31,3 +31,8 @@ export const platformIds: string[] = platforms.map((platform) => platform.id);
 
 /** The platforms `imgate simulate` can fire a sample callback of. */
 export const simulatedPlatformIds: string[] = (platforms as readonly PlatformDefinition[]).filter((platform) => platform.simulate).map((platform) => platform.id);
+
+/** The platforms with commands of their own (`imgate <platform> <command>`), and those commands. */
+export const platformCommands: { platform: string; commands: PlatformCommand<unknown>[] }[] = (platforms as readonly PlatformDefinition[]).flatMap((platform) =>
+  platform.commands === undefined ? [] : [{ platform: platform.id, commands: platform.commands }],
+);

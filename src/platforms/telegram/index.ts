@@ -8,12 +8,14 @@ import type { TelegramBotIdentity } from './normalize.ts';
 import { telegramPacing } from './pacing.ts';
 import { sendTelegramMessage } from './send.ts';
 import { simulateTelegram } from './simulate.ts';
+import { telegramCommands } from './webhook-commands.ts';
 
 export const telegram: PlatformDefinition<typeof telegramChannelSchema> = {
   id: 'telegram',
   configSchema: telegramChannelSchema,
   create: (config, deps) => createTelegramAdapter(config, deps),
   simulate: simulateTelegram,
+  commands: telegramCommands,
 };
 
 /**
