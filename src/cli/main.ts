@@ -45,7 +45,7 @@ program
   .addArgument(new Argument('<platform>', 'platform id').choices(SIMULATED_PLATFORMS))
   .option('--channel <id>', 'which channel of that platform (default: the first)')
   .addOption(new Option('--format <format>', 'wechat-pad: payload shape').choices(['flat', 'pad']).default('pad'))
-  .option('--group', 'wechat-pad, dingtalk, qq: a group message that mentions the bot')
+  .option('--group', 'wechat-pad, dingtalk, qq, telegram: a group message that mentions the bot')
   .option('--text <text>', 'the message text')
   .option('--open-kf-id <id>', 'wecom-kf: the customer-service account of the notice (default: the first of openKfIds)')
   .addOption(configOption())

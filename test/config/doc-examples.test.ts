@@ -12,6 +12,7 @@ function exampleEnv(text: string): NodeJS.ProcessEnv {
     const variable = name as string;
     if (/AES_KEY$/.test(variable)) env[variable] = 'jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C';
     else if (/AGENT_ID$/.test(variable)) env[variable] = '1000002';
+    else if (/TELEGRAM_BOT_TOKEN$/.test(variable)) env[variable] = '123456789:AAExample-telegram-bot-token_0123';
     else env[variable] = `example-value-for-${variable.toLowerCase()}`;
   }
   return env;
