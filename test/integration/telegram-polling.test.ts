@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { FakeHttpServer } from '../helpers/fake-http.ts';
-import { makeTempDir, removeDir, startTestGateway, type TestGateway } from '../helpers/gateway.ts';
+import { makeTempDir, removeDir, spawnGateway, startTestGateway, type GatewayProcess, type TestGateway } from '../helpers/gateway.ts';
 import { admin, eventsOf, waitFor } from '../helpers/http.ts';
 import { ALICE, BOT_TOKEN, FakeTelegramApi, GROUP_CHAT, PRIVATE_CHAT, message, update } from '../helpers/fake-telegram.ts';
 
@@ -106,5 +106,56 @@ describe('telegram polling mode (getUpdates, offset in the store)', () => {
     api.queueUpdates(update(700007, { message: message(6, PRIVATE_CHAT, { text: 'webhook gone' }) }));
     await waitFor(async () => ((await eventsOf(gateway.url)).some((e) => e.message.text === 'webhook gone') ? true : undefined), 10_000, 'polling again');
     assert.ok(!gateway.logText().includes(BOT_TOKEN.split(':')[1]!), 'the token is in the log');
+  });
+});
+
+describe('telegram polling across a SIGKILL (the gateway as its own process)', () => {
+  const api = new FakeTelegramApi();
+  const subscriber = new FakeHttpServer();
+  const dir = makeTempDir();
+  const children: GatewayProcess[] = [];
+  const start = async () => {
+    const child = await spawnGateway(dir, { channels: [pollingChannel(api.url)], subscriptions: [{ id: 'bot', url: `${subscriber.url}/in`, secret: 'tg-subscriber-secret' }] });
+    children.push(child);
+    return child;
+  };
+  const delivered = () => subscriber.requests.map((r) => JSON.parse(r.body.toString('utf8')).message.text as string).sort();
+
+  before(async () => {
+    await api.start();
+    await subscriber.start();
+  });
+  after(async () => {
+    for (const child of children) child.child.kill('SIGKILL');
+    await api.stop();
+    await subscriber.stop();
+    removeDir(dir);
+  });
+
+  it('a kill after a batch is stored, before Telegram heard of it, neither loses nor repeats an update', async () => {
+    api.queueUpdates(update(800001, { message: message(1, PRIVATE_CHAT, { text: 'one' }) }), update(800002, { message: message(2, PRIVATE_CHAT, { text: 'two' }) }));
+    // The call that would confirm the batch (offset 800003) is never answered, so Telegram still
+    // holds both updates when the gateway dies.
+    api.route(api.pathOf('getUpdates'), (request) => {
+      const offset = JSON.parse(request.body.toString('utf8')).offset;
+      if (offset === undefined) return { status: 200, body: { ok: true, result: [update(800001, { message: message(1, PRIVATE_CHAT, { text: 'one' }) }), update(800002, { message: message(2, PRIVATE_CHAT, { text: 'two' }) })] } };
+      return { status: 200, body: { ok: true, result: [] }, wait: new Promise<void>(() => undefined) };
+    });
+    const first = await start();
+    await subscriber.waitForRequests(2);
+    await waitFor(async () => ((await api.calls('getUpdates')).some((call) => call.offset === 800003) ? true : undefined), 5000, 'the confirming call');
+    first.child.kill('SIGKILL');
+    await first.exited;
+
+    api.route(api.pathOf('getUpdates'), null);
+    api.queueUpdates(update(800003, { message: message(3, PRIVATE_CHAT, { text: 'three' }) }));
+    const callsBefore = (await api.calls('getUpdates')).length;
+    const second = await start();
+    await subscriber.waitForRequests(3, 15_000);
+    assert.equal((await api.calls('getUpdates'))[callsBefore]?.offset, 800003, 'the restarted gateway asks from the stored offset');
+    await delay(500);
+    assert.deepEqual(delivered(), ['one', 'three', 'two']);
+    second.child.kill('SIGTERM');
+    await second.exited;
   });
 });
