@@ -1,5 +1,4 @@
 import type { AdapterDeps, ChannelAdapter, PlatformDefinition } from '../_kit/adapter.ts';
-import type { LimiterClock } from '../_kit/send-rate-limiter.ts';
 import { handleTelegramUpdate } from './callback.ts';
 import { botUserIdOf, telegramChannelSchema, type TelegramChannelConfig } from './config.ts';
 import { learnBotUsername } from './bot-identity.ts';
@@ -22,9 +21,9 @@ export const telegram: PlatformDefinition<typeof telegramChannelSchema> = {
  * A Telegram bot: updates at `/hooks/<id>` (webhook mode) or from getUpdates under the runtime's
  * lease (polling mode), sends through the Bot API paced as Telegram asks.
  */
-export function createTelegramAdapter(config: TelegramChannelConfig, deps: AdapterDeps, clock?: LimiterClock): ChannelAdapter {
+export function createTelegramAdapter(config: TelegramChannelConfig, deps: AdapterDeps): ChannelAdapter {
   const bot: TelegramBotIdentity = { userId: botUserIdOf(config.token), username: null };
-  const sender = { config, downloads: deps.downloads, limiter: telegramPacing(bot.userId, config.rateLimit.maxWaitSeconds, deps.sendSlots, clock) };
+  const sender = { config, downloads: deps.downloads, limiter: telegramPacing(bot.userId, config.rateLimit.maxWaitSeconds, deps.sendSlots) };
   // No dedupedByPlatform: Telegram does not drop a repeated sendMessage.
   const adapter: ChannelAdapter = {
     handleCallback: (req) => handleTelegramUpdate(config, bot, req),

@@ -6,13 +6,11 @@ export interface TelegramSampleOptions {
   text?: string;
   /** A supergroup message mentioning the bot, instead of a private message. */
   group?: boolean;
-  updateId?: number;
-  now?: Date;
 }
 
 /** The user and group that sample updates come from (made-up ids). */
-export const TELEGRAM_SAMPLE_USER = 111111111;
-export const TELEGRAM_SAMPLE_GROUP = -1001111111111;
+const TELEGRAM_SAMPLE_USER = 111111111;
+const TELEGRAM_SAMPLE_GROUP = -1001111111111;
 
 /**
  * An Update with a text Message (https://core.telegram.org/bots/api#update) as Telegram posts it
@@ -24,7 +22,7 @@ export function buildTelegramSample(config: TelegramChannelConfig, options: Tele
   if (config.mode !== 'webhook' || config.secretToken === undefined) {
     throw new Error(`channel "${config.id}" is in polling mode: it takes no webhook calls to simulate`);
   }
-  const date = Math.floor((options.now ?? new Date()).getTime() / 1000);
+  const date = Math.floor(Date.now() / 1000);
   const from = { id: TELEGRAM_SAMPLE_USER, is_bot: false, first_name: 'Sample', last_name: 'User', username: 'imgate_sample', language_code: 'en' };
   const text = options.text ?? 'hello from imgate simulate';
   const message = options.group
@@ -47,7 +45,7 @@ export function buildTelegramSample(config: TelegramChannelConfig, options: Tele
     path: `/hooks/${encodeURIComponent(config.id)}`,
     method: 'POST',
     headers: { 'content-type': 'application/json', 'x-telegram-bot-api-secret-token': config.secretToken },
-    body: JSON.stringify({ update_id: options.updateId ?? randomInt(1, 2 ** 31), message }),
+    body: JSON.stringify({ update_id: randomInt(1, 2 ** 31), message }),
   };
 }
 
