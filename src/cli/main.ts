@@ -7,6 +7,7 @@ import { checkCommand } from './check.ts';
 import { replayCommand, sendCommand, simulateCommand, tailCommand } from './client-commands.ts';
 import { SIMULATED_PLATFORMS } from './simulate-sample.ts';
 import { initCommand } from './init.ts';
+import { addPlatformCommands } from './platform-commands.ts';
 import { startCommand } from './start.ts';
 
 // package.json is two levels up from both src/cli/main.ts and the compiled dist/cli/main.js.
@@ -58,7 +59,7 @@ program
   .addArgument(new Argument('<platform>', 'platform id').choices(SIMULATED_PLATFORMS))
   .option('--channel <id>', 'which channel of that platform (default: the first)')
   .addOption(new Option('--format <format>', 'wechat-pad: payload shape').choices(['flat', 'pad']).default('pad'))
-  .option('--group', 'wechat-pad, dingtalk, qq, slack: a group message that mentions the bot')
+  .option('--group', 'wechat-pad, dingtalk, qq, slack, telegram: a group message that mentions the bot')
   .option('--text <text>', 'the message text')
   .option('--open-kf-id <id>', 'wecom-kf: the customer-service account of the notice (default: the first of openKfIds)')
   .addOption(configOption())
@@ -83,6 +84,8 @@ program
   .addOption(configOption())
   .addOption(urlOption())
   .action(tailCommand);
+
+addPlatformCommands(program, configOption);
 
 try {
   await program.parseAsync();

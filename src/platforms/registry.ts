@@ -1,4 +1,4 @@
-import type { PlatformDefinition } from './_kit/adapter.ts';
+import type { PlatformCommand, PlatformDefinition } from './_kit/adapter.ts';
 import { dingtalk } from './dingtalk/index.ts';
 import { discord } from './discord/index.ts';
 import { feishu, lark } from './feishu/index.ts';
@@ -7,6 +7,7 @@ import { slack } from './slack/index.ts';
 import { wechatPad } from './wechat-pad/index.ts';
 import { wecomKf } from './wecom-kf/index.ts';
 import { wecomRobot } from './wecom-robot/index.ts';
+import { telegram } from './telegram/index.ts';
 import { wecom } from './wecom/index.ts';
 
 /**
@@ -14,7 +15,7 @@ import { wecom } from './wecom/index.ts';
  * CONTRIBUTING.md). The config's `platform` values, `imgate simulate` and docs/config.md follow
  * from this list.
  */
-const platforms = [wechatPad, wecomRobot, wecom, wecomKf, dingtalk, feishu, lark, qq, discord, slack] as const;
+const platforms = [wechatPad, wecomRobot, wecom, wecomKf, dingtalk, feishu, lark, qq, discord, slack, telegram] as const;
 
 type ConfigSchemaOf<P> = P extends PlatformDefinition<infer S> ? S : never;
 type ConfigSchemasOf<T extends readonly unknown[]> = { -readonly [K in keyof T]: ConfigSchemaOf<T[K]> };
@@ -31,3 +32,8 @@ export const platformIds: string[] = platforms.map((platform) => platform.id);
 
 /** The platforms `imgate simulate` can fire a sample callback of. */
 export const simulatedPlatformIds: string[] = (platforms as readonly PlatformDefinition[]).filter((platform) => platform.simulate).map((platform) => platform.id);
+
+/** The platforms with commands of their own (`imgate <platform> <command>`), and those commands. */
+export const platformCommands: { platform: string; commands: PlatformCommand<unknown>[] }[] = (platforms as readonly PlatformDefinition[]).flatMap((platform) =>
+  platform.commands === undefined ? [] : [{ platform: platform.id, commands: platform.commands }],
+);

@@ -242,7 +242,7 @@ describe('the imgate command', () => {
     });
 
     it('refuses a platform it cannot simulate', async () => {
-      const result = await imgateAsync(['simulate', 'telegram', '--config', configPath, '--url', gw.url]);
+      const result = await imgateAsync(['simulate', 'no-such-platform', '--config', configPath, '--url', gw.url]);
       assert.equal(result.code, 1);
       assert.ok(result.stderr.includes(`Allowed choices are ${SIMULATED_PLATFORMS.join(', ')}`), result.stderr);
     });

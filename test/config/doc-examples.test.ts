@@ -14,6 +14,7 @@ function exampleEnv(text: string): NodeJS.ProcessEnv {
     else if (/AGENT_ID$/.test(variable)) env[variable] = '1000002';
     else if (/^SLACK_BOT_TOKEN/.test(variable)) env[variable] = 'xoxb-0000-0000-example';
     else if (/^SLACK_APP_TOKEN/.test(variable)) env[variable] = 'xapp-1-A000-0000-example';
+    else if (/TELEGRAM_BOT_TOKEN$/.test(variable)) env[variable] = '123456789:AAExample-telegram-bot-token_0123';
     else env[variable] = `example-value-for-${variable.toLowerCase()}`;
   }
   return env;

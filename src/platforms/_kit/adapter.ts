@@ -209,4 +209,23 @@ export interface PlatformDefinition<S extends z.ZodType = z.ZodType> {
    * this platform's channels: the keys that open their corp's callbacks.
    */
   kfManager?(config: z.infer<S>): { callbackKeys: WecomCallbackKeys };
+  /**
+   * Commands of the platform's own, run by an operator against one channel without a running
+   * gateway: `imgate <platform id> <name> [--channel <id>] [--config <path>]` (CONTRIBUTING.md,
+   * "Platform commands").
+   */
+  commands?: PlatformCommand<z.infer<S>>[];
+}
+
+/** One `imgate <platform id> <name>` command (`PlatformDefinition.commands`). */
+export interface PlatformCommand<C> {
+  name: string;
+  description: string;
+  /** Options besides `--channel` and `--config`, as commander flags (`--webhook-url <url>`, `--drop-pending-updates`). */
+  options?: { flags: string; description: string }[];
+  /**
+   * Runs the command for the channel `config`, with the options by their camel-cased names
+   * (`webhookUrl`); resolves with what to print as JSON. Errors are ImgateErrors with secrets blanked.
+   */
+  run(config: C, options: Record<string, unknown>): Promise<unknown>;
 }

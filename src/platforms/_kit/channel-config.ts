@@ -25,6 +25,6 @@ export const channelBaseSchema = z.strictObject({
     })
     .prefault({})
     .describe(
-      "Long-connection modes only (Discord, Feishu/Lark websocket, DingTalk stream, QQ websocket, Slack socket): how a dropped connection is retried (±20 % jitter). Feishu/Lark: only once the SDK gives up; ordinary drops follow Feishu's ClientConfig.",
+      "Long-connection modes only (Discord, Feishu/Lark websocket, DingTalk stream, QQ websocket, Slack socket, Telegram polling): how a dropped connection is retried (±20 % jitter). Feishu/Lark: only once the SDK gives up; ordinary drops follow Feishu's ClientConfig.",
     ),
 });

@@ -2,6 +2,7 @@ import { request, type FormData } from 'undici';
 import { ImgateError } from '../../core/errors.ts';
 import { withCallSignal } from './call-signal.ts';
 import { parseJsonBody } from './json-body.ts';
+import { isJsonObject } from './payload-values.ts';
 
 export interface PlatformRequestOptions {
   method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -120,7 +121,9 @@ export async function platformRequest(options: PlatformRequestOptions): Promise<
 
 /**
  * Seconds to wait: the Retry-After header (delta-seconds or an HTTP date), else a JSON
- * `retry_after` (Discord and others), else 1. Rounded up, since Retry-After is whole seconds.
+ * `retry_after` (Discord and others) or `parameters.retry_after` (Telegram's ResponseParameters,
+ * https://core.telegram.org/bots/api#responseparameters), else 1. Rounded up, since Retry-After
+ * is whole seconds.
  */
 export function retryAfterSeconds(header: string | string[] | undefined, body: string, now = Date.now()): number {
   const value = Array.isArray(header) ? header[0] : header;
@@ -137,8 +140,9 @@ export function retryAfterSeconds(header: string | string[] | undefined, body: s
 function jsonRetryAfter(body: string): number | null {
   try {
     const parsed: unknown = JSON.parse(body);
-    if (parsed !== null && typeof parsed === 'object' && 'retry_after' in parsed) {
-      const seconds = Number(parsed.retry_after);
+    const holder = isJsonObject(parsed) ? (isJsonObject(parsed.parameters) ? parsed.parameters : parsed) : null;
+    if (holder !== null && 'retry_after' in holder) {
+      const seconds = Number(holder.retry_after);
       if (Number.isFinite(seconds) && seconds >= 0) return Math.ceil(seconds);
     }
   } catch {

@@ -3,7 +3,8 @@ const FENCE = '```';
 const CLOSING_FENCE = `\n${FENCE}`;
 
 /**
- * Splits a message's text (markdown, or Slack's mrkdwn, which fences code the same way) into parts
+ * Splits a message's text (plain, markdown — Discord's, Telegram's MarkdownV2 — or Slack's mrkdwn, which
+ * all fence code with ```) into parts
  * of at most `max` characters (as JavaScript counts them), for platforms that cap a message's
  * length. Each is cut at the last line break in the second half of the part, else at the last space
  * there, else hard (never inside a surrogate pair). A code block that a cut leaves open is closed at the end of its part and opened

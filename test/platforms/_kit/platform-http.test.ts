@@ -163,6 +163,11 @@ describe('retryAfterSeconds', () => {
     assert.equal(retryAfterSeconds('Thu, 01 Jan 2026 00:00:20 GMT', '', now), 20);
   });
 
+  it("reads retry_after from a JSON body, at the top (Discord) or in Telegram's ResponseParameters", () => {
+    assert.equal(retryAfterSeconds(undefined, '{"retry_after": 2.5}', now), 3);
+    assert.equal(retryAfterSeconds(undefined, '{"ok":false,"error_code":429,"description":"Too Many Requests: retry after 7","parameters":{"retry_after":7}}', now), 7);
+  });
+
   it('defaults to 1 second', () => {
     assert.equal(retryAfterSeconds(undefined, 'not json', now), 1);
   });
