@@ -26,3 +26,27 @@ export function closeWebSocket(socket: WebSocket, code: number, reason = ''): Pr
     else socket.close(code, reason);
   });
 }
+
+/**
+ * Pings every `intervalMs` once the socket is open, and drops it when a ping went unanswered for a
+ * whole interval: a connection the network lost silently would otherwise look open for ever. The
+ * timer ends with the socket.
+ */
+export function keepAlive(socket: WebSocket, intervalMs: number): void {
+  let awaitingPong = false;
+  let timer: NodeJS.Timeout | undefined;
+  socket.on('open', () => {
+    timer = setInterval(() => {
+      if (awaitingPong) {
+        socket.terminate();
+        return;
+      }
+      awaitingPong = true;
+      socket.ping();
+    }, intervalMs);
+  });
+  socket.on('pong', () => {
+    awaitingPong = false;
+  });
+  socket.on('close', () => clearInterval(timer));
+}

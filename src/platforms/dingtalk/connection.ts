@@ -4,7 +4,7 @@ import type { ConnectionSession, EventSink } from '../_kit/adapter.ts';
 import { InFlight } from '../_kit/in-flight.ts';
 import { isJsonObject, scalarText } from '../_kit/payload-values.ts';
 import { platformRequest } from '../_kit/platform-http.ts';
-import { closeWebSocket, wsMessageBytes } from '../_kit/websocket.ts';
+import { closeWebSocket, keepAlive, wsMessageBytes } from '../_kit/websocket.ts';
 import type { Logger } from '../../core/logger.ts';
 import { gatewayBaseOf, type DingtalkChannelConfig } from './config.ts';
 import { normalizeDingtalkMessage } from './normalize.ts';
@@ -62,21 +62,9 @@ export async function holdDingtalkStream(config: DingtalkChannelConfig, deps: St
   };
   const stop = () => closeAfterStoring('imgate is stopping');
   session.signal.addEventListener('abort', stop, { once: true });
-  let awaitingPong = false;
-  let keepalive: NodeJS.Timeout | undefined;
+  keepAlive(socket, KEEPALIVE_MS);
   socket.on('open', () => {
     session.connected();
-    keepalive = setInterval(() => {
-      if (awaitingPong) {
-        socket.terminate();
-        return;
-      }
-      awaitingPong = true;
-      socket.ping();
-    }, KEEPALIVE_MS);
-  });
-  socket.on('pong', () => {
-    awaitingPong = false;
   });
   socket.on('error', (error) => {
     socketError = error;
@@ -101,7 +89,6 @@ export async function holdDingtalkStream(config: DingtalkChannelConfig, deps: St
   const closed = await new Promise<{ code: number; reason: string }>((resolve) => {
     socket.on('close', (code, reason) => resolve({ code, reason: reason.toString('utf8') }));
   });
-  clearInterval(keepalive);
   session.signal.removeEventListener('abort', stop);
   // After a drop, callbacks still being stored cannot be acknowledged any more: DingTalk pushes them
   // again on the next connection and dedup (on msgId) keeps one.

@@ -5,7 +5,7 @@ import type { ConnectionSession, EventSink } from '../_kit/adapter.ts';
 import { InFlight } from '../_kit/in-flight.ts';
 import { parseJsonBody } from '../_kit/json-body.ts';
 import { jsonObject, scalarText, type Json } from '../_kit/payload-values.ts';
-import { closeWebSocket, wsMessageBytes } from '../_kit/websocket.ts';
+import { closeWebSocket, keepAlive, wsMessageBytes } from '../_kit/websocket.ts';
 import { callSlackApi } from './api.ts';
 import { slackApiBase, type SlackChannelConfig } from './config.ts';
 import { normalizeSlackEventCallback } from './normalize.ts';
@@ -51,21 +51,7 @@ export async function holdSlackSocket(config: SlackChannelConfig, deps: SocketMo
   };
   const stop = () => closeAfterStoring('imgate is stopping');
   session.signal.addEventListener('abort', stop, { once: true });
-  let awaitingPong = false;
-  let keepalive: NodeJS.Timeout | undefined;
-  socket.on('open', () => {
-    keepalive = setInterval(() => {
-      if (awaitingPong) {
-        socket.terminate();
-        return;
-      }
-      awaitingPong = true;
-      socket.ping();
-    }, KEEPALIVE_MS);
-  });
-  socket.on('pong', () => {
-    awaitingPong = false;
-  });
+  keepAlive(socket, KEEPALIVE_MS);
   socket.on('error', (error) => {
     socketError = error;
   });
@@ -96,7 +82,6 @@ export async function holdSlackSocket(config: SlackChannelConfig, deps: SocketMo
   const closed = await new Promise<{ code: number; reason: string }>((resolve) => {
     socket.on('close', (code, reason) => resolve({ code, reason: reason.toString('utf8') }));
   });
-  clearInterval(keepalive);
   session.signal.removeEventListener('abort', stop);
   // After a drop, envelopes still being stored cannot be acknowledged any more: Slack sends them
   // again on the next connection and dedup keeps one.
