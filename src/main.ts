@@ -85,7 +85,7 @@ async function startOnStore(config: Config, logger: Logger, store: Store): Promi
 
   const downloads = guardedAgent(publicOnlyPolicy(config.delivery.denyNetworks));
   const channels = createChannels(config.channels, { logger, store, pipeline, tokens, subscriptions, downloads });
-  for (const warning of configWarnings(config)) logger.warn(warning);
+  for (const { channel, message } of configWarnings(config)) logger.warn(channel === undefined ? {} : { channel }, message);
   const sendService = new SendService(store, (id) => channels.get(id), logger.child({ role: 'send' }), metrics);
   const lifecycle = { shuttingDown: false };
 

@@ -10,7 +10,7 @@ export function checkCommand(options: { config?: string }): void {
     `${path} is valid:`,
     `  ${config.channels.length} channel(s): ${config.channels.map((c) => `${c.id} (${c.platform})`).join(', ') || 'none'}`,
     `  ${config.subscriptions.length} subscription(s), ${config.apiKeys.length} API key(s), storage ${config.storage.url.split(':')[0]}`,
-    ...warnings.map((w) => `  warning: ${w}`),
+    ...warnings.map((w) => `  warning: ${w.message}`),
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
 }

@@ -10,13 +10,23 @@ const SHORT_SECRET = 16;
  * `whsec_` key). The admin token, API keys and `metrics.token` are refused below 16 by the schema;
  * credentials a platform issues are what the platform gives, and are not judged.
  */
-export function configWarnings(config: Config): string[] {
+/** A warning, and the channel it is about (for the log line's `channel` field). */
+export interface ConfigWarning {
+  channel?: string;
+  message: string;
+}
+
+export function configWarnings(config: Config): ConfigWarning[] {
   const platformWarnings = config.channels
     .filter((channel) => channel.enabled)
-    .flatMap((channel) => findPlatform(channel.platform)?.startupWarnings?.(channel) ?? []);
+    .flatMap((channel) => (findPlatform(channel.platform)?.startupWarnings?.(channel) ?? []).map((message) => ({ channel: channel.id, message })));
   const shortSecrets = config.subscriptions.flatMap((sub) =>
     [sub.secret ?? []].flat().some(isShort)
-      ? [`subscription "${sub.id}" has a secret shorter than ${SHORT_SECRET} characters: anyone who sees one signed delivery can try to guess it; use a long random one (e.g. openssl rand -hex 32)`]
+      ? [
+          {
+            message: `subscription "${sub.id}" has a secret shorter than ${SHORT_SECRET} characters: anyone who sees one signed delivery can try to guess it; use a long random one (e.g. openssl rand -hex 32)`,
+          },
+        ]
       : [],
   );
   return [...platformWarnings, ...shortSecrets];

@@ -18,7 +18,7 @@ describe('configWarnings', () => {
       'test',
       {},
     );
-    const warned = configWarnings(config).map((warning) => /^subscription "([^"]+)"/.exec(warning)?.[1]);
+    const warned = configWarnings(config).map((warning) => /^subscription "([^"]+)"/.exec(warning.message)?.[1]);
     assert.deepEqual(warned, ['short', 'rotating', 'short-whsec']);
   });
 });
