@@ -19,7 +19,8 @@ export class RefusedAddressError extends Error {
  */
 export function guardedAgent(policy: AddressPolicy): Agent {
   const refusal = (address: string): RefusedAddressError | null => {
-    const reason = policy(address);
+    // 0.0.0.0/8 and :: are never a destination: Linux connects them to the local host, whatever the policy.
+    const reason = parseAddress(address).range() === 'unspecified' || address.startsWith('0.') ? 'not a destination (it reaches this host)' : policy(address);
     return reason === null ? null : new RefusedAddressError(`connection to ${address} refused: ${reason}`);
   };
   // Resolves every address (even when net asks for one) so that none of them slips through unchecked.

@@ -65,7 +65,9 @@ export class GatewayMetrics {
     let reading: Promise<void> | null = null;
     const readOpenDeliveries = () =>
       (reading ??= (async () => {
-        const counts = await sources.openDeliveries();
+        // A store that cannot answer must not take the rest of /metrics down with it: the gauges keep their last values.
+        const counts = await sources.openDeliveries().catch(() => null);
+        if (counts === null) return;
         pending.reset();
         dead.reset();
         for (const { subscriptionId, status, count } of counts) (status === 'dead' ? dead : pending).inc({ subscription: subscriptionId }, count);

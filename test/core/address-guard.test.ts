@@ -40,6 +40,16 @@ describe('guardedAgent', () => {
     await agent.destroy();
   });
 
+  it('never connects to the unspecified addresses, which reach this host, whatever the policy', async () => {
+    const agent = guardedAgent(() => null);
+    for (const url of [`http://0.0.0.0:${port}/x`, `http://[::]:${port}/y`]) {
+      const outcome = await get(url, agent);
+      assert.ok(outcome instanceof RefusedAddressError, `${url}: ${String(outcome)}`);
+    }
+    assert.equal(server.requests.length, 0);
+    await agent.destroy();
+  });
+
   it('connects where the policy allows, by address and by name', async () => {
     const agent = guardedAgent(denyNetworksPolicy(['10.0.0.0/8', '169.254.0.0/16']));
     assert.equal(await get(`http://127.0.0.1:${port}/a`, agent), 200);
