@@ -15,8 +15,7 @@ const DOWNLOAD_TIMEOUT_MS = 15_000;
 export async function imageBytes(image: { url?: string; base64?: string }, downloads: Dispatcher): Promise<Buffer> {
   if (image.base64 !== undefined) return decodedImage(image.base64);
   if (image.url === undefined) throw invalid('image needs url or base64');
-  const url = new URL(image.url);
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw invalid('image.url must be http or https');
+  const url = checkImageUrl(image.url);
   let response;
   try {
     response = await request(url, { method: 'GET', dispatcher: downloads, signal: AbortSignal.timeout(DOWNLOAD_TIMEOUT_MS) });
@@ -47,6 +46,20 @@ export async function imageBytes(image: { url?: string; base64?: string }, downl
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks);
+}
+
+/** A send's `image.url` as a URL: 400 unless it parses and is http or https (for platforms that fetch it, and for imageBytes). */
+export function checkImageUrl(raw: string): URL {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ImgateError('IMG_ERR_VALIDATION', { message: 'image.url is not a URL', details: { field: 'image.url' } });
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new ImgateError('IMG_ERR_VALIDATION', { message: 'image.url must be http or https', details: { field: 'image.url' } });
+  }
+  return url;
 }
 
 /** A send's `image.base64`, decoded: at most 10 MB. */

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { UnifiedEvent } from '../../core/event.ts';
 import { ImgateError } from '../../core/errors.ts';
+import { checkImageUrl } from '../_kit/image-bytes.ts';
 import type { TokenService } from '../../tokens/token-service.ts';
 import type { SendRequest, SendResult } from '../_kit/adapter.ts';
 import { callDingtalkApi, dingtalkCredential } from './api.ts';
@@ -128,15 +129,7 @@ function messageOf(req: SendRequest): Message {
         'DingTalk robots send images by URL (sampleImageMsg photoURL): give image.url, reachable by DingTalk; image.base64 would need a media upload imgate does not do',
     });
   }
-  let url: URL;
-  try {
-    url = new URL(image.url);
-  } catch {
-    throw new ImgateError('IMG_ERR_VALIDATION', { message: 'image.url is not a URL', details: { field: 'image.url' } });
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new ImgateError('IMG_ERR_VALIDATION', { message: 'image.url must be http or https', details: { field: 'image.url' } });
-  }
+  checkImageUrl(image.url);
   return { kind: 'image', photoURL: image.url };
 }
 

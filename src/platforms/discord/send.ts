@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import type { UnifiedEvent } from '../../core/event.ts';
 import { ImgateError } from '../../core/errors.ts';
 import type { SendRequest, SendResult } from '../_kit/adapter.ts';
-import { decodedImage } from '../_kit/image-bytes.ts';
+import { checkImageUrl, decodedImage } from '../_kit/image-bytes.ts';
 import { withUnknownOutcome } from '../_kit/platform-http.ts';
 import { splitMessageText } from '../_kit/split-text.ts';
 import { isJsonObject, jsonObject, scalarText, type Json } from '../_kit/payload-values.ts';
@@ -120,10 +120,7 @@ async function partsOf(req: SendRequest): Promise<Part[]> {
   const body: Json = { allowed_mentions: ALLOWED_MENTIONS };
   if (prefix !== '') body.content = prefix.trimEnd();
   if (req.image.url !== undefined) {
-    const url = new URL(req.image.url);
-    if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-      throw new ImgateError('IMG_ERR_VALIDATION', { message: 'image.url must be http or https', details: { field: 'image.url' } });
-    }
+    checkImageUrl(req.image.url);
     return [{ body: { ...body, embeds: [{ image: { url: req.image.url } }] }, files: [] }];
   }
   if (req.image.base64 === undefined) throw new ImgateError('IMG_ERR_VALIDATION', { message: 'image needs url or base64' });

@@ -1,4 +1,5 @@
 import { ImgateError } from '../../core/errors.ts';
+import { checkImageUrl } from '../_kit/image-bytes.ts';
 import type { SendRequest, SendResult } from '../_kit/adapter.ts';
 import { scalarText, type Json } from '../_kit/payload-values.ts';
 import { withUnknownOutcome } from '../_kit/platform-http.ts';
@@ -93,15 +94,7 @@ function imagePart(image: NonNullable<SendRequest['image']>, mentions: string): 
       message: 'Slack channels send images by URL (an image block, fetched by Slack): give image.url, reachable by Slack; image.base64 would need a file upload imgate does not do',
     });
   }
-  let url: URL;
-  try {
-    url = new URL(image.url);
-  } catch {
-    throw new ImgateError('IMG_ERR_VALIDATION', { message: 'image.url is not a URL', details: { field: 'image.url' } });
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new ImgateError('IMG_ERR_VALIDATION', { message: 'image.url must be http or https', details: { field: 'image.url' } });
-  }
+  checkImageUrl(image.url);
   const blocks: Json[] = [];
   if (mentions !== '') blocks.push({ type: 'section', text: { type: 'mrkdwn', text: mentions.trimEnd() } });
   blocks.push({ type: 'image', image_url: image.url, alt_text: 'image' });
