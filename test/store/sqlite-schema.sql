@@ -37,6 +37,8 @@ CREATE TABLE deliveries (
 
 CREATE INDEX deliveries_event_id ON deliveries (event_id);
 
+CREATE INDEX deliveries_open_by_subscription ON deliveries (subscription_id, status) WHERE status IN ('pending', 'in_flight', 'dead');
+
 CREATE INDEX deliveries_order ON deliveries (subscription_id, order_key) WHERE order_key IS NOT NULL;
 
 CREATE INDEX deliveries_status_next_attempt_at ON deliveries (status, next_attempt_at);

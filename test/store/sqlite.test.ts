@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { openStore } from '../../src/store/open.ts';
+import { OPEN_DELIVERY_COUNTS } from '../../src/store/sqlite/delivery-queue.ts';
 import { dumpSchema, migrate } from '../../src/store/sqlite/migrate.ts';
 import { MIGRATIONS } from '../../src/store/sqlite/migrations.ts';
 import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
@@ -58,6 +59,19 @@ describe('SqliteStore', () => {
       assert.equal(store.db.pragma('synchronous', { simple: true }), 2, 'synchronous should be FULL (2)');
       assert.equal(store.db.pragma('foreign_keys', { simple: true }), 1);
       assert.equal(store.db.pragma('busy_timeout', { simple: true }), 5000);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('counts open deliveries for /metrics from a covering index, reading no delivered row', async () => {
+    const store = migratedStore('open-counts.db');
+    try {
+      const plan = store.db
+        .prepare(`EXPLAIN QUERY PLAN ${OPEN_DELIVERY_COUNTS}`)
+        .all()
+        .map((row) => (row as { detail: string }).detail);
+      assert.deepEqual(plan, ['SCAN deliveries USING COVERING INDEX deliveries_open_by_subscription']);
     } finally {
       await store.close();
     }
