@@ -70,6 +70,8 @@ describe('GET /metrics', () => {
     assert.equal((await call('GET', `${gw.url}/metrics`, { token: 'not-the-metrics-token' })).status, 401);
     const answer = await call('GET', `${gw.url}/metrics`, { token: METRICS_TOKEN });
     assert.equal(answer.status, 200);
+    // The scheme is case-insensitive (RFC 9110 section 11.1), as on the API routes.
+    assert.equal((await call('GET', `${gw.url}/metrics`, { headers: { authorization: `bearer ${METRICS_TOKEN}` } })).status, 200);
     assert.match(String(answer.headers['content-type']), /^text\/plain; version=0\.0\.4/);
     assert.ok(sample(answer.text, 'process_cpu_user_seconds_total') > 0);
     assert.ok(sample(answer.text, 'nodejs_heap_size_used_bytes') > 0);
