@@ -267,8 +267,10 @@ export function describeStoreConformance(engine: string, factory: StoreFactory):
         assert.deepEqual(await store.listSubscriptions(), [fromApi]);
         assert.equal(await store.findApiKeyByHash(alpha.tokenHash), null);
         assert.deepEqual(await store.findApiKeyByHash(gamma.tokenHash), gamma);
+        assert.deepEqual(await store.listApiKeyHashes(), [gamma.tokenHash]);
         await store.syncConfig([], []);
         assert.equal(await store.findApiKeyByHash(gamma.tokenHash), null);
+        assert.deepEqual(await store.listApiKeyHashes(), []);
       });
 
       it('refuses a config subscription with the id of an api one, and changes nothing', async () => {

@@ -11,6 +11,25 @@ export function bearerToken(request: FastifyRequest): string | undefined {
 }
 
 /**
+ * The API keys' hashes, read once per store, so that a wrong token on a management route costs no
+ * query (guessing the admin token must not load the database). The keys are written only when a node
+ * starts (`syncConfigToStore`, before it serves), and every node has the same config (docs/cluster.md);
+ * a node that started before another with other keys answers 401 rather than 403 for a key only the
+ * other knows, which refuses all the same. A failed read is not kept: the next request tries again.
+ */
+const apiKeyHashes = new WeakMap<Store, Promise<Set<string>>>();
+
+function knownApiKeyHashes(store: Store): Promise<Set<string>> {
+  let hashes = apiKeyHashes.get(store);
+  if (hashes === undefined) {
+    hashes = store.listApiKeyHashes().then((list) => new Set(list));
+    apiKeyHashes.set(store, hashes);
+    hashes.catch(() => apiKeyHashes.delete(store));
+  }
+  return hashes;
+}
+
+/**
  * Management routes: `Authorization: Bearer <admin.token>`. No admin token configured: always 401.
  * A valid API key is 403, not 401: the caller is known, the route is not theirs.
  */
@@ -19,7 +38,7 @@ export function requireAdmin(adminToken: string | undefined, store: Store): (req
     const token = bearerToken(request);
     if (!token) throw new ImgateError('IMG_ERR_AUTH_MISSING');
     if (adminToken && safeEqual(token, adminToken)) return;
-    if (await store.findApiKeyByHash(hashApiToken(token))) throw new ImgateError('IMG_ERR_AUTH_ADMIN_ONLY');
+    if ((await knownApiKeyHashes(store)).has(hashApiToken(token))) throw new ImgateError('IMG_ERR_AUTH_ADMIN_ONLY');
     throw new ImgateError('IMG_ERR_AUTH_INVALID');
   };
 }

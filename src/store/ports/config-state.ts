@@ -58,4 +58,6 @@ export interface ConfigState {
    */
   syncConfig(subscriptions: SubscriptionRecord[], apiKeys: ApiKeyRecord[]): Promise<void>;
   findApiKeyByHash(tokenHash: string): Promise<ApiKeyRecord | null>;
+  /** The sha256 hashes of every API key, for telling an API key from a wrong token without a query each. */
+  listApiKeyHashes(): Promise<string[]>;
 }

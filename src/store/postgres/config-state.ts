@@ -80,6 +80,9 @@ export function postgresConfigState(db: Database): ConfigState {
       if (row === undefined) return null;
       return { id: row.id, tokenHash: row.token_hash, channels: JSON.parse(row.channels) as string[] };
     },
+    async listApiKeyHashes() {
+      return (await db.rows<{ token_hash: string }>('SELECT token_hash FROM api_keys')).map((row) => row.token_hash);
+    },
   };
 }
 

@@ -86,6 +86,9 @@ export function sqliteConfigState(sql: SqliteConnection): ConfigState {
       if (row === undefined) return null;
       return { id: row.id, tokenHash: row.token_hash, channels: JSON.parse(row.channels) as string[] };
     },
+    async listApiKeyHashes() {
+      return sql.many<{ token_hash: string }>('SELECT token_hash FROM api_keys').map((row) => row.token_hash);
+    },
   };
 }
 
