@@ -1,4 +1,4 @@
-import type { Dispatcher } from 'undici';
+import type { GuardedAgent } from '../core/address-guard.ts';
 import type { ChannelConfig } from '../config/schema.ts';
 import { ImgateError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
@@ -34,7 +34,7 @@ export interface ChannelServices {
   tokens: TokenService;
   subscriptions: SubscriptionRegistry;
   /** For URLs a send names (`image.url`): public addresses only (`publicOnlyPolicy`). */
-  downloads: Dispatcher;
+  downloads: GuardedAgent;
 }
 
 /** Builds an adapter for every enabled channel. Disabled channels are left out: they answer 404. */

@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Logger } from 'pino';
-import type { Dispatcher } from 'undici';
 import type { z } from 'zod';
+import type { GuardedAgent } from '../../core/address-guard.ts';
 import type { NormalizedEvent, UnifiedEvent } from '../../core/event.ts';
 import type { IngestOutcome, SendSlots } from '../../store/store.ts';
 import type { TokenService } from '../../tokens/token-service.ts';
@@ -178,9 +178,10 @@ export interface AdapterDeps {
   handedOff(key: string): boolean;
   /**
    * The HTTP client for URLs a caller names (a send's `image.url`, through `imageBytes`): it connects
-   * only to public addresses outside `delivery.denyNetworks`.
+   * only to public addresses outside `delivery.denyNetworks`; `checkPublicImageUrl` checks with it a URL
+   * that a server of the operator's will fetch.
    */
-  downloads: Dispatcher;
+  downloads: GuardedAgent;
 }
 
 export interface PlatformDefinition<S extends z.ZodType = z.ZodType> {

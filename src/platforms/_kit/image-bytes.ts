@@ -1,5 +1,5 @@
 import { request, type Dispatcher } from 'undici';
-import { RefusedAddressError } from '../../core/address-guard.ts';
+import { RefusedAddressError, type GuardedAgent } from '../../core/address-guard.ts';
 import { ImgateError } from '../../core/errors.ts';
 
 /** Platforms cap images at a few MB (WeCom robots: 2 MB, uploads: 10 MB); more is refused early. */
@@ -58,6 +58,29 @@ export function checkImageUrl(raw: string): URL {
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
     throw new ImgateError('IMG_ERR_VALIDATION', { message: 'image.url must be http or https', details: { field: 'image.url' } });
+  }
+  return url;
+}
+
+/**
+ * A send's `image.url` that a server on the operator's network fetches (a self-hosted pad server),
+ * where `imageBytes`'s guarded download cannot stand between: 400 unless every address its host
+ * resolves to now is public and outside `delivery.denyNetworks`, as `downloads` would connect to.
+ * The server resolves the name again itself, so a name that changes its answer in between (DNS
+ * rebinding) gets past this check; see docs/security.md.
+ */
+export async function checkPublicImageUrl(raw: string, downloads: GuardedAgent): Promise<URL> {
+  const url = checkImageUrl(raw);
+  try {
+    await downloads.checkHost(url.hostname);
+  } catch (error) {
+    if (error instanceof RefusedAddressError) {
+      throw new ImgateError('IMG_ERR_VALIDATION', {
+        message: 'image.url must be on a public host; send images from internal hosts as image.base64',
+        details: { field: 'image.url' },
+      });
+    }
+    throw new ImgateError('IMG_ERR_VALIDATION', { message: `image.url's host ${url.hostname} does not resolve`, details: { field: 'image.url' } });
   }
   return url;
 }

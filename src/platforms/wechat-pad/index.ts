@@ -16,7 +16,7 @@ export const wechatPad: PlatformDefinition<typeof wechatPadChannelSchema> = {
 export function createWechatPadAdapter(config: WechatPadChannelConfig, deps: AdapterDeps): ChannelAdapter {
   return {
     handleCallback: (req) => handleWechatPadCallback(config, deps, req),
-    send: (req) => sendWechatPadMessage(config, req),
+    send: (req) => sendWechatPadMessage(config, req, deps.downloads),
   };
 }
 

@@ -1,5 +1,7 @@
 import { ImgateError } from '../../core/errors.ts';
+import type { GuardedAgent } from '../../core/address-guard.ts';
 import type { SendRequest, SendResult } from '../_kit/adapter.ts';
+import { checkPublicImageUrl } from '../_kit/image-bytes.ts';
 import { platformRequest } from '../_kit/platform-http.ts';
 import type { WechatPadChannelConfig } from './config.ts';
 
@@ -12,7 +14,7 @@ type Outbound = { kind: 'text'; text: string } | { kind: 'image'; image: NonNull
  * repeats, so one whose answer was lost is not retried). `replyTo` has no equivalent in these APIs
  * and is ignored.
  */
-export async function sendWechatPadMessage(config: WechatPadChannelConfig, req: SendRequest): Promise<SendResult> {
+export async function sendWechatPadMessage(config: WechatPadChannelConfig, req: SendRequest, downloads: GuardedAgent): Promise<SendResult> {
   if (!config.apiBase) {
     throw new ImgateError('IMG_ERR_SEND_UNSUPPORTED', {
       message: `channel "${config.id}" has no apiBase: set it to the pad server's API address to send`,
@@ -21,7 +23,7 @@ export async function sendWechatPadMessage(config: WechatPadChannelConfig, req: 
   const outbound = pickOutbound(req);
   const base = config.apiBase.replace(/\/+$/, '');
   return config.server === 'gewechat'
-    ? sendThroughGewechat(config, base, req, outbound)
+    ? sendThroughGewechat(config, base, req, outbound, downloads)
     : sendThroughWechatPadPro(config, base, req, outbound);
 }
 
@@ -77,6 +79,7 @@ async function sendThroughGewechat(
   base: string,
   req: SendRequest,
   outbound: Outbound,
+  downloads: GuardedAgent,
 ): Promise<SendResult> {
   const token = config.token ?? '';
   let path: string;
@@ -90,6 +93,8 @@ async function sendThroughGewechat(
     if (!outbound.image.url) {
       throw new ImgateError('IMG_ERR_SEND_UNSUPPORTED', { message: 'gewechat sends images by URL: give image.url' });
     }
+    // The pad server downloads the image, from inside the operator's network: the same public-only rule as imageBytes.
+    await checkPublicImageUrl(outbound.image.url, downloads);
     path = '/message/postImage';
     body = { appId: config.appId, toWxid: req.to, imgUrl: outbound.image.url };
   }

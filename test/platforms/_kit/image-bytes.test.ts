@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { guardedAgent, publicOnlyPolicy } from '../../../src/core/address-guard.ts';
-import { imageBytes } from '../../../src/platforms/_kit/image-bytes.ts';
+import { checkPublicImageUrl, imageBytes } from '../../../src/platforms/_kit/image-bytes.ts';
+import { failsWith } from '../../helpers/errors.ts';
 import { FakeHttpServer } from '../../helpers/fake-http.ts';
 
 describe('imageBytes', () => {
@@ -38,5 +39,21 @@ describe('imageBytes', () => {
 
   it('refuses other schemes', async () => {
     await assert.rejects(imageBytes({ url: 'file:///etc/passwd' }, downloads), { code: 'IMG_ERR_VALIDATION' });
+  });
+});
+
+describe('checkPublicImageUrl', () => {
+  const downloads = guardedAgent(publicOnlyPolicy(['93.184.0.0/16']));
+  after(() => downloads.destroy());
+
+  it('passes a public address, refuses one of delivery.denyNetworks, an internal one and a name that does not resolve', async () => {
+    assert.equal((await checkPublicImageUrl('https://1.1.1.1/a.png', downloads)).hostname, '1.1.1.1');
+    for (const url of ['https://93.184.215.14/a.png', 'http://127.0.0.1/a.png', 'http://localhost/a.png']) {
+      await assert.rejects(checkPublicImageUrl(url, downloads), failsWith('IMG_ERR_VALIDATION', (e) => assert.match(e.message, /public host/)));
+    }
+    await assert.rejects(
+      checkPublicImageUrl('http://no-such-host.invalid/a.png', downloads),
+      failsWith('IMG_ERR_VALIDATION', (e) => assert.match(e.message, /does not resolve/)),
+    );
   });
 });

@@ -155,11 +155,22 @@ describe('wechat-pad send through gewechat', () => {
 
   it('posts postImage with the image URL and falls back to data.msgId', async () => {
     respond = (_s, res) => json(res, 200, { ret: 200, msg: 'ok', data: { msgId: 770 } });
-    const result = await gewechat().send!(sendRequest({ image: { url: 'https://example.com/a.png' } }));
+    const result = await gewechat().send!(sendRequest({ image: { url: 'https://93.184.215.14/a.png' } }));
     assert.deepEqual(result, { platformMessageId: '770' });
     assert.equal(seen[0]?.url, '/v2/api/message/postImage');
-    assert.deepEqual(seen[0]?.body, { appId: 'wx_app_0001', toWxid: 'wxid_alice001', imgUrl: 'https://example.com/a.png' });
+    assert.deepEqual(seen[0]?.body, { appId: 'wx_app_0001', toWxid: 'wxid_alice001', imgUrl: 'https://93.184.215.14/a.png' });
   });
+
+  // The pad server fetches the image from inside the operator's network (a second-hand request forgery).
+  for (const url of ['http://127.0.0.1:8080/a.png', 'http://169.254.169.254/latest/meta-data', 'http://[::ffff:10.0.0.1]/a.png', 'http://localhost/a.png', 'http://10.1.2.3/a.png']) {
+    it(`refuses an image.url the pad server would fetch from the gateway's network: ${url}`, async () => {
+      await assert.rejects(
+        gewechat().send!(sendRequest({ image: { url } })),
+        failsWith('IMG_ERR_VALIDATION', (e) => assert.match(e.message, /image\.url must be on a public host/)),
+      );
+      assert.deepEqual(seen, [], 'nothing reached the pad server');
+    });
+  }
 
   it('needs a URL to send an image', async () => {
     await assert.rejects(gewechat().send!(sendRequest({ image: { base64: 'aGVsbG8=' } })), failsWith('IMG_ERR_SEND_UNSUPPORTED'));
