@@ -90,7 +90,7 @@ const deliverySchema = z
       .array(z.string().refine(isValidAllowEntry, 'not an IP address or CIDR'))
       .default([])
       .describe(
-        'Addresses or CIDRs imgate never connects to for deliveries, test deliveries and a send\'s `image.url` (e.g. `[169.254.0.0/16, 10.0.0.0/8]`), checked on the address actually connected to, after DNS resolution. Empty by default, so bots on loopback keep working; `image.url` is public addresses only in any case (docs/security.md).',
+        'Addresses or CIDRs imgate never connects to for deliveries, test deliveries and a send\'s `image.url` (e.g. `[169.254.0.0/16, 10.0.0.0/8]`), checked on the address actually connected to, after DNS resolution; an IPv4 range also covers its IPv4-mapped IPv6 spelling (`::ffff:10.1.2.3`) and `::ffff:10.0.0.0/104` is `10.0.0.0/8`. Empty by default, so bots on loopback keep working; `image.url` is public addresses only in any case (docs/security.md).',
       ),
   })
   .prefault({})

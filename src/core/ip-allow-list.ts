@@ -13,6 +13,11 @@ export function parseAddress(address: string): ipaddr.IPv4 | ipaddr.IPv6 {
 function parseRange(entry: string): Range {
   if (entry.includes('/')) {
     const [address, prefix] = ipaddr.parseCIDR(entry);
+    // Addresses are matched as IPv4 once unmapped (parseAddress), so a range inside ::ffff:0:0/96 is
+    // matched as the IPv4 range it maps (::ffff:10.0.0.0/104 is 10.0.0.0/8; RFC 4291 section 2.5.5.2).
+    if (address.kind() === 'ipv6' && (address as ipaddr.IPv6).isIPv4MappedAddress() && prefix >= 96) {
+      return [(address as ipaddr.IPv6).toIPv4Address(), prefix - 96];
+    }
     return [address, prefix];
   }
   const address = parseAddress(entry);

@@ -50,6 +50,32 @@ describe('guardedAgent', () => {
     await agent.destroy();
   });
 
+  it('matches IPv4-mapped IPv6 addresses and CIDRs both ways: ::ffff:10.0.0.0/104 is 10.0.0.0/8', () => {
+    for (const networks of [['10.0.0.0/8'], ['::ffff:10.0.0.0/104'], ['::ffff:a00:0/104']]) {
+      const policy = denyNetworksPolicy(networks);
+      for (const address of ['10.1.2.3', '::ffff:10.1.2.3', '::ffff:a01:203']) {
+        assert.equal(policy(address), 'delivery.denyNetworks includes it', `${networks[0]} should refuse ${address}`);
+      }
+      assert.equal(policy('11.1.2.3'), null, `${networks[0]} lets 11.1.2.3 through`);
+      assert.equal(policy('::ffff:11.1.2.3'), null);
+    }
+    // Exactly the mapped block is every IPv4 address; a plain IPv6 range is no IPv4 address.
+    assert.equal(denyNetworksPolicy(['::ffff:0:0/96'])('93.184.215.14'), 'delivery.denyNetworks includes it');
+    assert.equal(denyNetworksPolicy(['2001:db8::/32'])('10.1.2.3'), null);
+  });
+
+  it('refuses a loopback connection made as ::ffff:127.0.0.1 or 127.0.0.1 under either spelling of the CIDR', async () => {
+    for (const networks of [['127.0.0.0/8'], ['::ffff:127.0.0.0/104']]) {
+      const agent = guardedAgent(denyNetworksPolicy(networks));
+      for (const url of [`http://[::ffff:127.0.0.1]:${port}/m`, `http://127.0.0.1:${port}/v4`, `http://localhost:${port}/n`]) {
+        const outcome = await get(url, agent);
+        assert.ok(outcome instanceof RefusedAddressError, `${networks[0]}, ${url}: ${String(outcome)}`);
+      }
+      await agent.destroy();
+    }
+    assert.equal(server.requests.length, 0);
+  });
+
   it('connects where the policy allows, by address and by name', async () => {
     const agent = guardedAgent(denyNetworksPolicy(['10.0.0.0/8', '169.254.0.0/16']));
     assert.equal(await get(`http://127.0.0.1:${port}/a`, agent), 200);
