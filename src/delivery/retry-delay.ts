@@ -5,6 +5,13 @@ import { parseHttpDate } from './http-date.ts';
 export const MAX_RETRY_AFTER_S = 24 * 3600;
 
 /**
+ * A test delivery's retry schedule: none, on every path (a failed answer, an error of imgate's own,
+ * an attempt cut short by a shutdown). Its caller already has the answer, and a subscriber being set
+ * up must not be sent the test again for a day.
+ */
+export const TEST_RETRY_SCHEDULE: readonly number[] = [];
+
+/**
  * When to try again. `attemptsMade` counts the attempt that just failed; the schedule's entry for
  * it (seconds) gets ±20 % jitter so that subscribers recovering from an outage are not hit by every
  * retry in the same second. A `Retry-After` from the subscriber is a minimum (RFC 9110 §10.2.3: how

@@ -64,5 +64,5 @@ export async function sendTestDelivery(
     await create();
     return { eventId: event.id, deliveryId, attempt: null };
   }
-  return { eventId: event.id, deliveryId, attempt: await worker.createAndAttempt(deliveryId, sub.id, create) };
+  return { eventId: event.id, deliveryId, attempt: await worker.createAndAttempt(deliveryId, sub.id, item.stored, create) };
 }

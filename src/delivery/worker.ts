@@ -7,7 +7,7 @@ import type { SubscriptionRegistry } from '../subscriptions/registry.ts';
 import { AttemptRecorder } from './attempt-recorder.ts';
 import { postWebhook, type PostResult } from './post-webhook.ts';
 import { renderDelivery, type ShowRaw } from './render.ts';
-import { calculateRetryDelay, parseRetryAfter } from './retry-delay.ts';
+import { calculateRetryDelay, parseRetryAfter, TEST_RETRY_SCHEDULE } from './retry-delay.ts';
 import { signDelivery } from './sign.ts';
 import { TEST_CHANNEL } from './test-delivery.ts';
 
@@ -145,15 +145,15 @@ export class DeliveryWorker {
   }
 
   /**
-   * Creates a delivery with `create` and attempts it at once, outside the lanes (the test-delivery
-   * route). The id is marked as queued first, so the poll cannot take it in between.
+   * Creates a delivery of `stored` with `create` and attempts it at once, outside the lanes (the
+   * test-delivery route). The id is marked as queued first, so the poll cannot take it in between.
    */
-  async createAndAttempt(deliveryId: string, subscriptionId: string, create: () => Promise<void>): Promise<AttemptRecord | null> {
+  async createAndAttempt(deliveryId: string, subscriptionId: string, stored: StoredEvent, create: () => Promise<void>): Promise<AttemptRecord | null> {
     this.queued.add(deliveryId);
     const run = (async () => {
       await create();
       const [claimed] = await this.store.claimDeliveries([deliveryId], this.leaseMs(subscriptionId));
-      return claimed ? await this.attempt(claimed) : null;
+      return claimed ? await this.attempt(claimed, stored) : null;
     })();
     // Tracked like the lanes' attempts, so that `stop` waits for it and aborts it too.
     this.inFlight.add(run);
@@ -316,32 +316,26 @@ export class DeliveryWorker {
    */
   private async attempt(delivery: ClaimedDelivery, known?: StoredEvent | null, answered?: () => void): Promise<AttemptRecord> {
     const startedAt = Date.now();
+    let stored = known;
     try {
-      return await this.attemptDelivery(delivery, startedAt, known, answered);
+      if (stored === undefined) stored = await this.store.getEvent(delivery.eventId);
+      return await this.attemptDelivery(delivery, startedAt, stored, answered);
     } catch (error) {
       const message = `imgate could not attempt the delivery: ${(error as Error).message}`;
       this.logger.error({ err: error, deliveryId: delivery.id }, 'delivery attempt failed');
       const record = this.emptyAttempt(delivery.id, delivery.attempts + 1, startedAt, message);
-      const schedule = this.subscriptions.get(delivery.subscriptionId)?.retrySchedule ?? [];
+      // An event that could not be read is not known to be a test: its retry reads it again, and fails for good then.
+      const schedule = retryScheduleOf(this.subscriptions.get(delivery.subscriptionId)?.retrySchedule ?? [], stored);
       const resolution = retryOrDeadLetter(schedule, delivery.attempts + 1 - delivery.replayedAtAttempt, null, message);
       await this.record(delivery, record, resolution);
       return record;
     }
   }
 
-  /**
-   * `known`: the event if the caller has it (null: it was looked for and is gone); read here
-   * otherwise. `answered` is called once the POST is over, before the attempt is recorded.
-   */
-  private async attemptDelivery(
-    delivery: ClaimedDelivery,
-    startedAt: number,
-    known: StoredEvent | null | undefined,
-    answered?: () => void,
-  ): Promise<AttemptRecord> {
+  /** `stored`: the event (null: it is gone). `answered` is called once the POST is over, before the attempt is recorded. */
+  private async attemptDelivery(delivery: ClaimedDelivery, startedAt: number, stored: StoredEvent | null, answered?: () => void): Promise<AttemptRecord> {
     const attemptNumber = delivery.attempts + 1;
     const sub = this.subscriptions.get(delivery.subscriptionId) ?? (await this.store.getSubscription(delivery.subscriptionId));
-    const stored = known === undefined ? await this.store.getEvent(delivery.eventId) : known;
     if (!sub || !sub.enabled || !stored) {
       const reason = !stored ? 'the event was purged' : 'the subscription is disabled or deleted';
       const record = this.emptyAttempt(delivery.id, attemptNumber, startedAt, reason);
@@ -367,11 +361,15 @@ export class DeliveryWorker {
       responseBody: result.responseBody,
       error: result.aborted ? ABORTED_BY_SHUTDOWN : result.error,
     };
+    const schedule = retryScheduleOf(sub.retrySchedule, stored);
     // Cut short by `stop`: the subscriber may or may not have it, so it is sent again, first thing
-    // after the restart, rather than waiting for the lease to run out or for the next scheduled try.
+    // after the restart, rather than waiting for the lease to run out or for the next scheduled try
+    // (unless it has no retries at all: a test delivery).
     const resolution: AttemptResolution = result.aborted
-      ? { status: 'pending', delayMs: 0, error: ABORTED_BY_SHUTDOWN }
-      : await this.resolve(sub, delivery.id, attemptNumber - delivery.replayedAtAttempt, result, stored.event.channel === TEST_CHANNEL);
+      ? schedule === TEST_RETRY_SCHEDULE
+        ? { status: 'dead', error: notRetried(ABORTED_BY_SHUTDOWN, schedule) }
+        : { status: 'pending', delayMs: 0, error: ABORTED_BY_SHUTDOWN }
+      : await this.resolve(sub, delivery.id, schedule, attemptNumber - delivery.replayedAtAttempt, result);
     const recorded = await this.record(delivery, record, resolution);
     this.logger.info(
       {
@@ -418,15 +416,19 @@ export class DeliveryWorker {
     }
   }
 
-  /** `once`: a test delivery, whose caller already has the answer: a failure is not retried. */
-  /** `sinceReplay`: attempts since the last replay, this one included (where the retry schedule stands). */
-  private async resolve(sub: SubscriptionRecord, deliveryId: string, sinceReplay: number, result: PostResult, once: boolean): Promise<AttemptResolution> {
+  /** `sinceReplay`: attempts since the last replay, this one included (where `schedule` stands). */
+  private async resolve(
+    sub: SubscriptionRecord,
+    deliveryId: string,
+    schedule: readonly number[],
+    sinceReplay: number,
+    result: PostResult,
+  ): Promise<AttemptResolution> {
     const status = result.statusCode;
     if (status !== null && status >= 200 && status < 300) return { status: 'succeeded' };
     if (status === 410) return this.resolveGone(sub, deliveryId);
     const error = result.error ?? `subscriber answered HTTP ${status}`;
-    if (once) return { status: 'dead', error: `${error}; a test delivery is not retried` };
-    return retryOrDeadLetter(sub.retrySchedule, sinceReplay, parseRetryAfter(result.retryAfter, Date.now()), error);
+    return retryOrDeadLetter(schedule, sinceReplay, parseRetryAfter(result.retryAfter, Date.now()), error);
   }
 
   /**
@@ -470,6 +472,16 @@ export class DeliveryWorker {
   }
 }
 
+/** The schedule a delivery of `stored` follows: the subscription's, or none for a test event. */
+function retryScheduleOf(subscriptionSchedule: readonly number[], stored: StoredEvent | null | undefined): readonly number[] {
+  return stored?.event.channel === TEST_CHANNEL ? TEST_RETRY_SCHEDULE : subscriptionSchedule;
+}
+
+/** A dead letter's error; a test delivery's says why it went there at once. */
+function notRetried(error: string, schedule: readonly number[]): string {
+  return schedule === TEST_RETRY_SCHEDULE ? `${error}; a test delivery is not retried` : error;
+}
+
 /** The next step after a failed attempt: another one when the schedule has it, else the dead letters. */
 function retryOrDeadLetter(
   schedule: readonly number[],
@@ -478,7 +490,7 @@ function retryOrDeadLetter(
   error: string,
 ): AttemptResolution {
   const delay = calculateRetryDelay(schedule, attemptNumber, retryAfterSeconds);
-  return delay === null ? { status: 'dead', error } : { status: 'pending', delayMs: delay, error };
+  return delay === null ? { status: 'dead', error: notRetried(error, schedule) } : { status: 'pending', delayMs: delay, error };
 }
 
 function attemptOutcome(result: PostResult): AttemptOutcome {
