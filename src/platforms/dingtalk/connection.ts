@@ -1,10 +1,9 @@
 import WebSocket from 'ws';
 import { ImgateError } from '../../core/errors.ts';
 import type { ConnectionSession, EventSink } from '../_kit/adapter.ts';
-import { InFlight } from '../_kit/in-flight.ts';
 import { isJsonObject, scalarText } from '../_kit/payload-values.ts';
 import { platformRequest } from '../_kit/platform-http.ts';
-import { closeWebSocket, keepAlive, wsMessageBytes } from '../_kit/websocket.ts';
+import { describeSocketEnd, holdSocket, wsMessageBytes } from '../_kit/websocket.ts';
 import type { Logger } from '../../core/logger.ts';
 import { gatewayBaseOf, type DingtalkChannelConfig } from './config.ts';
 import { normalizeDingtalkMessage } from './normalize.ts';
@@ -49,28 +48,14 @@ export async function holdDingtalkStream(config: DingtalkChannelConfig, deps: St
   const url = new URL(endpoint);
   url.searchParams.set('ticket', ticket);
   const socket = new WebSocket(url, { handshakeTimeout: 10_000, maxPayload: MAX_FRAME_BYTES });
-  const storing = new InFlight();
-  let socketError: Error | undefined;
+  const held = holdSocket(socket, session.signal, KEEPALIVE_MS);
   /** Set when DingTalk announced it is moving the connection: its close is expected, not a failure. */
   let moving = false;
-  /** Set once the connection is being closed: frames that come meanwhile are left unacknowledged, for DingTalk to push again. */
-  let closing = false;
-  // The callbacks being stored are acknowledged before the connection closes.
-  const closeAfterStoring = (reason: string) => {
-    closing = true;
-    void storing.settled().then(() => closeWebSocket(socket, 1000, reason));
-  };
-  const stop = () => closeAfterStoring('imgate is stopping');
-  session.signal.addEventListener('abort', stop, { once: true });
-  keepAlive(socket, KEEPALIVE_MS);
   socket.on('open', () => {
     session.connected();
   });
-  socket.on('error', (error) => {
-    socketError = error;
-  });
   socket.on('message', (data, isBinary) => {
-    if (isBinary || closing) return;
+    if (isBinary || held.closing()) return;
     const frame = parseFrame(wsMessageBytes(data).toString('utf8'));
     if (frame === null) {
       deps.logger.warn('DingTalk stream sent a frame that is not JSON; ignored');
@@ -80,22 +65,16 @@ export async function holdDingtalkStream(config: DingtalkChannelConfig, deps: St
       // DingTalk moves the connection (a server going away): the runtime opens a new one.
       deps.logger.info('DingTalk stream asks to reconnect');
       moving = true;
-      closeAfterStoring('reconnecting on request');
+      held.closeAfterStoring('reconnecting on request');
       return;
     }
-    void storing.track(handleFrame(frame, socket, deps));
+    void held.storing.track(handleFrame(frame, socket, deps));
   });
 
-  const closed = await new Promise<{ code: number; reason: string }>((resolve) => {
-    socket.on('close', (code, reason) => resolve({ code, reason: reason.toString('utf8') }));
-  });
-  session.signal.removeEventListener('abort', stop);
-  // After a drop, callbacks still being stored cannot be acknowledged any more: DingTalk pushes them
-  // again on the next connection and dedup (on msgId) keeps one.
-  await storing.settled();
+  const end = await held.ended;
   if (session.signal.aborted || moving) return;
   throw new ImgateError('IMG_ERR_PLATFORM_UNREACHABLE', {
-    message: `DingTalk stream closed (${closed.code}${closed.reason ? ` ${closed.reason}` : ''})${socketError ? `: ${socketError.message}` : ''}`,
+    message: describeSocketEnd('DingTalk stream', end),
   });
 }
 

@@ -2,10 +2,9 @@ import WebSocket from 'ws';
 import { ImgateError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { ConnectionSession, EventSink } from '../_kit/adapter.ts';
-import { InFlight } from '../_kit/in-flight.ts';
 import { parseJsonBody } from '../_kit/json-body.ts';
 import { jsonObject, scalarText, type Json } from '../_kit/payload-values.ts';
-import { closeWebSocket, keepAlive, wsMessageBytes } from '../_kit/websocket.ts';
+import { describeSocketEnd, holdSocket, wsMessageBytes } from '../_kit/websocket.ts';
 import { callSlackApi } from './api.ts';
 import { slackApiBase, type SlackChannelConfig } from './config.ts';
 import { normalizeSlackEventCallback } from './normalize.ts';
@@ -37,26 +36,13 @@ export async function holdSlackSocket(config: SlackChannelConfig, deps: SocketMo
     throw error;
   }
   const socket = new WebSocket(url, { handshakeTimeout: 10_000, maxPayload: MAX_FRAME_BYTES });
-  const storing = new InFlight();
-  let socketError: Error | undefined;
+  const held = holdSocket(socket, session.signal, KEEPALIVE_MS);
   /** Set when Slack asked for a new connection: its close is expected, not a failure. */
   let refreshing = false;
   /** Set when Slack turned Socket Mode off for the app (`link_disabled`): a refusal. */
   let disabled = false;
-  /** Set once the connection is being closed: envelopes that come meanwhile are left unacknowledged, for Slack to send again. */
-  let closing = false;
-  const closeAfterStoring = (reason: string) => {
-    closing = true;
-    void storing.settled().then(() => closeWebSocket(socket, 1000, reason));
-  };
-  const stop = () => closeAfterStoring('imgate is stopping');
-  session.signal.addEventListener('abort', stop, { once: true });
-  keepAlive(socket, KEEPALIVE_MS);
-  socket.on('error', (error) => {
-    socketError = error;
-  });
   socket.on('message', (data, isBinary) => {
-    if (isBinary || closing) return;
+    if (isBinary || held.closing()) return;
     const frame = parseFrame(wsMessageBytes(data));
     if (frame === null) {
       deps.logger.warn('Slack Socket Mode sent a frame that is not a JSON object; ignored');
@@ -73,19 +59,13 @@ export async function holdSlackSocket(config: SlackChannelConfig, deps: SocketMo
       deps.logger.info({ reason }, 'Slack Socket Mode asks to reconnect');
       if (reason === 'link_disabled') disabled = true;
       else refreshing = true;
-      closeAfterStoring(`disconnect: ${reason}`);
+      held.closeAfterStoring(`disconnect: ${reason}`);
       return;
     }
-    void storing.track(handleEnvelope(frame, socket, deps));
+    void held.storing.track(handleEnvelope(frame, socket, deps));
   });
 
-  const closed = await new Promise<{ code: number; reason: string }>((resolve) => {
-    socket.on('close', (code, reason) => resolve({ code, reason: reason.toString('utf8') }));
-  });
-  session.signal.removeEventListener('abort', stop);
-  // After a drop, envelopes still being stored cannot be acknowledged any more: Slack sends them
-  // again on the next connection and dedup keeps one.
-  await storing.settled();
+  const end = await held.ended;
   if (session.signal.aborted || refreshing) return;
   if (disabled) {
     throw new ImgateError('IMG_ERR_PLATFORM_REJECTED', {
@@ -94,7 +74,7 @@ export async function holdSlackSocket(config: SlackChannelConfig, deps: SocketMo
     });
   }
   throw new ImgateError('IMG_ERR_PLATFORM_UNREACHABLE', {
-    message: `Slack Socket Mode closed (${closed.code}${closed.reason ? ` ${closed.reason}` : ''})${socketError ? `: ${socketError.message}` : ''}`,
+    message: describeSocketEnd('Slack Socket Mode', end),
   });
 }
 

@@ -3,8 +3,8 @@ import { createHash } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import WebSocket from 'ws';
-import { closeWebSocket } from '../../../src/platforms/_kit/websocket.ts';
+import WebSocket, { WebSocketServer } from 'ws';
+import { closeWebSocket, describeSocketEnd, holdSocket } from '../../../src/platforms/_kit/websocket.ts';
 
 /** RFC 6455's fixed GUID, from which the handshake's Sec-WebSocket-Accept is computed. */
 const WS_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
@@ -48,5 +48,28 @@ describe('closeWebSocket', () => {
     await new Promise((resolve) => socket.once('close', resolve));
     await closeWebSocket(socket, 1000);
     assert.equal(socket.readyState, WebSocket.CLOSED);
+  });
+});
+
+describe('holdSocket', () => {
+  const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+  after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  it('closes on abort only once the frames being stored have settled, then tells how it ended', async () => {
+    const socket = new WebSocket(`ws://127.0.0.1:${(server.address() as AddressInfo).port}/`);
+    const abort = new AbortController();
+    const held = holdSocket(socket, abort.signal, 60_000);
+    await new Promise((resolve) => socket.once('open', resolve));
+    let store: () => void = () => undefined;
+    void held.storing.track(new Promise<void>((resolve) => (store = resolve)));
+    abort.abort();
+    assert.equal(held.closing(), true);
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(socket.readyState, WebSocket.OPEN, 'still open while a frame is being stored');
+    store();
+    const end = await held.ended;
+    assert.equal(end.code, 1000);
+    assert.equal(end.error, undefined);
+    assert.equal(describeSocketEnd('Test stream', end), 'Test stream closed (1000 imgate is stopping)');
   });
 });
