@@ -7,7 +7,11 @@ export async function startCommand(options: { config?: string }): Promise<void> 
   const { path, quickstart } = resolveConfigPath(options.config);
   const config = loadConfigFile(path);
   const logger = createLogger(config.log.level);
-  const gateway = await startGateway(config, { logger });
+  const gateway = await startGateway(config, { logger }).catch((error: unknown) => {
+    if ((error as { code?: unknown }).code !== 'EADDRINUSE') throw error;
+    const { host, port } = config.server;
+    throw new Error(`cannot listen on ${host.includes(':') ? `[${host}]` : host}:${port}: another process is using that port; stop it, or set server.port in ${path} to a free one`);
+  });
   if (quickstart) {
     process.stderr.write(
       [
