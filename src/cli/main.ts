@@ -62,6 +62,7 @@ program
   .option('--group', 'wechat-pad, dingtalk, qq, slack, telegram: a group message that mentions the bot')
   .option('--text <text>', 'the message text')
   .option('--open-kf-id <id>', 'wecom-kf: the customer-service account of the notice (default: the first of openKfIds)')
+  .option('--admin-token <token>', 'wecom-kf: to read how the pull went from /v1/channels (default: $IMGATE_ADMIN_TOKEN, else the config)')
   .addOption(configOption())
   .addOption(urlOption())
   .action(simulateCommand);

@@ -16,6 +16,8 @@ export interface ChannelStatus {
   /** Null for webhook-only channels; true/false while a long connection is up/down. */
   connected: boolean | null;
   lastEventAt: string | null;
+  /** When a pull from the platform (a WeCom customer-service account's messages) last finished without error. */
+  lastPullAt: string | null;
   lastError: { at: string; code: string; message: string } | null;
 }
 
@@ -44,7 +46,7 @@ export function createChannels(configs: ChannelConfig[], services: ChannelServic
     if (!config.enabled) continue;
     const platform = findPlatform(config.platform);
     if (!platform) throw new Error(`channel ${config.id}: platform ${config.platform} is not available`);
-    const status: ChannelStatus = { connected: null, lastEventAt: null, lastError: null };
+    const status: ChannelStatus = { connected: null, lastEventAt: null, lastPullAt: null, lastError: null };
     const adapter = platform.create(config, {
       logger: services.logger.child({ channel: config.id }),
       sink: channelSink(config, services.pipeline, status),
@@ -53,6 +55,9 @@ export function createChannels(configs: ChannelConfig[], services: ChannelServic
       tokens: services.tokens,
       sendSlots: services.store,
       reportError: (error) => recordChannelError(status, error),
+      reportPulled: () => {
+        status.lastPullAt = new Date().toISOString();
+      },
       downloads: services.downloads,
       // A KF account with a registered puppet is the puppet's to pull (docs/wxkf-manager.md).
       handedOff: (key) => registeredPuppet(services.subscriptions, config.id, key, 'callback') !== null,

@@ -237,8 +237,22 @@ describe('the imgate command', () => {
       const result = await imgateAsync(['simulate', 'wecom-kf', '--open-kf-id', 'wkCliTest', '--config', configPath, '--url', gw.url]);
       assert.equal(result.code, 0, result.stderr);
       assert.match(result.stdout, /"success"/);
-      const pull = await waitFor(() => wecom.requestsTo('/cgi-bin/kf/sync_msg')[0]);
-      assert.equal(JSON.parse(pull.body.toString('utf8')).open_kfid, 'wkCliTest');
+      assert.match(result.stdout, /the gateway pulled the messages \(lastPullAt \d{4}-/);
+      const pull = wecom.requestsTo('/cgi-bin/kf/sync_msg')[0];
+      assert.equal(JSON.parse(pull!.body.toString('utf8')).open_kfid, 'wkCliTest');
+    });
+
+    it('reports failure, exit code 1, when the pull after the notice fails, though the notice was answered', async () => {
+      wecom.route('/cgi-bin/kf/sync_msg', () => ({ status: 200, body: { errcode: 95018, errmsg: 'invalid open_kfid' } }));
+      try {
+        const result = await imgateAsync(['simulate', 'wecom-kf', '--open-kf-id', 'wkCliBroken', '--config', configPath, '--url', gw.url]);
+        assert.equal(result.code, 1, result.stdout);
+        assert.match(result.stdout, /"success"/, 'the gateway answered the notice');
+        assert.match(result.stderr, /^imgate: the gateway's pull after the notice failed: IMG_ERR_\w+: .*95018/);
+        assert.equal(result.stderr.trim().split('\n').length, 1, result.stderr);
+      } finally {
+        wecom.route('/cgi-bin/kf/sync_msg', () => ({ status: 200, body: { errcode: 0, errmsg: 'ok', next_cursor: 'c1', has_more: 0, msg_list: [] } }));
+      }
     });
 
     it('refuses a platform it cannot simulate', async () => {

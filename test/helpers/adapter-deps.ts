@@ -53,6 +53,7 @@ export function testAdapterDeps(logger: Logger = pino({ level: 'silent' })): Tes
     sinkCalls,
     reportedErrors,
     reportError: (error) => void reportedErrors.push(error),
+    reportPulled: () => undefined,
     handedOffKeys,
     handedOff: (key) => handedOffKeys.has(key),
     downloads,

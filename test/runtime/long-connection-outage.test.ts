@@ -71,7 +71,7 @@ describe('long connections while the platform refuses every connection', async (
         if (attempts === RECONNECTS + 5) finish();
         return connect(session);
       };
-      const status: ChannelStatus = { connected: false, lastEventAt: null, lastError: null };
+      const status: ChannelStatus = { connected: false, lastEventAt: null, lastPullAt: null, lastError: null };
       const held = holdConnection({ id: String(raw.id), adapter: { connect: counted }, status, reconnect: { initialDelayMs: 1, maxDelayMs: 2 } }, controller.signal, logger);
       await done;
       controller.abort();

@@ -7,7 +7,7 @@ import { holdConnection } from '../../src/runtime/long-connection.ts';
 import { capturingLogger } from '../helpers/adapter-deps.ts';
 
 function freshStatus(): ChannelStatus {
-  return { connected: false, lastEventAt: null, lastError: null };
+  return { connected: false, lastEventAt: null, lastPullAt: null, lastError: null };
 }
 
 describe('holdConnection', () => {

@@ -171,6 +171,8 @@ export interface AdapterDeps {
   sendSlots: SendSlots;
   /** Shows a failure of background work (a pull, a connection) as the channel's last error in `/v1/channels`. */
   reportError(error: unknown): void;
+  /** Shows a pull that finished without error as the channel's `lastPullAt` in `/v1/channels` (what `imgate simulate` waits for). */
+  reportPulled(): void;
   /**
    * True while the gateway hands this channel's account `key` to someone else instead of the adapter
    * (a WeCom customer-service account that a registered puppet owns): the adapter must not pull it.

@@ -25,4 +25,9 @@ export interface SimulateOptions {
 export interface SimulatedCallback {
   sample: CallbackSample;
   what: string;
+  /**
+   * The callback only announces messages, which the gateway pulls from the platform after answering:
+   * its answer says nothing of the pull, whose outcome shows as the channel's `lastPullAt` or `lastError`.
+   */
+  announcesPull?: boolean;
 }

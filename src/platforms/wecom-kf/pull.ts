@@ -94,6 +94,7 @@ export class KfPuller {
       for (;;) {
         try {
           await this.pullOnce(openKfId, token);
+          this.options.deps.reportPulled();
         } catch (error) {
           this.logFailure(openKfId, error);
         }

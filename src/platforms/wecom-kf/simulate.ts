@@ -45,5 +45,6 @@ export function simulateWecomKf(config: WecomKfChannelConfig, options: SimulateO
   return {
     sample: buildWecomKfSample(config, { openKfId }),
     what: `an encrypted kf_msg_or_event notice for ${openKfId} (the gateway then pulls kf/sync_msg from apiBase)`,
+    announcesPull: true,
   };
 }

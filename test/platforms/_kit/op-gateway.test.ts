@@ -12,7 +12,7 @@ const IDENTIFY = { token: 'Bot test-token', intents: 513 };
 /** A client of `gateway` held by the real lifecycle; `handled` lists dispatches in the order handled. */
 function client(gateway: FakeOpGateway, handle: (type: string, data: any) => Promise<void> = async () => undefined) {
   const controller = new AbortController();
-  const status: ChannelStatus = { connected: false, lastEventAt: null, lastError: null };
+  const status: ChannelStatus = { connected: false, lastEventAt: null, lastPullAt: null, lastError: null };
   const state = freshGatewayState();
   const handled: string[] = [];
   const { logger } = capturingLogger();

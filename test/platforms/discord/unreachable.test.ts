@@ -54,7 +54,7 @@ function holdDiscord(apiBase: string): Run {
   let finish: () => void = () => undefined;
   // Awaited rather than polled: a polling timer would be counted among the timers.
   const done = new Promise<void>((resolve) => (finish = resolve));
-  const status: ChannelStatus = { connected: false, lastEventAt: null, lastError: null };
+  const status: ChannelStatus = { connected: false, lastEventAt: null, lastPullAt: null, lastError: null };
   const connect = adapter.connect!.bind(adapter);
   const counted = {
     connect: (session: Parameters<typeof connect>[0]) => {
