@@ -271,8 +271,8 @@ ALTER TABLE deliveries ADD COLUMN replayed_at_attempt INTEGER NOT NULL DEFAULT 0
     version: 9,
     name: 'open-deliveries-index',
     // The /metrics gauges count open deliveries by subscription and status on every scrape. Without
-    // this index SQLite read every delivery row (about 0.7 s at 1M, all blocking the event loop);
-    // the partial covering index holds only the open ones, so the count reads nothing else.
+    // this index SQLite read every open row from the table (2 s with 1M open, blocking the event loop);
+    // the partial covering index holds only the open ones, and the count reads it alone (75 ms with 1M open).
     sql: `
 CREATE INDEX deliveries_open_by_subscription ON deliveries (subscription_id, status) WHERE status IN ('pending', 'in_flight', 'dead');
 `,
