@@ -3,6 +3,7 @@ import type { UnifiedEvent } from '../../core/event.ts';
 import { ImgateError } from '../../core/errors.ts';
 import type { TokenService } from '../../tokens/token-service.ts';
 import type { SendRequest, SendResult } from '../_kit/adapter.ts';
+import { checkImageUrl } from '../_kit/image-bytes.ts';
 import { qqConversationId, parseQqTarget, type QqTarget } from './address.ts';
 import { QQ_AUDIT_CODES, callQqApi, qqCode, type QqCredential } from './api.ts';
 import { QQ_REPLY_RULES, checkReplyCount, checkReplyWindow, windowClosed } from './reply-rules.ts';
@@ -166,10 +167,7 @@ function imageUrl(req: SendRequest): string {
       message: 'QQ sends images by URL (it fetches them itself, and takes no uploaded bytes): give image.url, reachable from QQ, instead of image.base64',
     });
   }
-  const protocol = URL.canParse(image.url) ? new URL(image.url).protocol : '';
-  if (protocol !== 'https:' && protocol !== 'http:') {
-    throw new ImgateError('IMG_ERR_VALIDATION', { message: 'image.url must be an http or https URL', details: { field: 'image.url' } });
-  }
+  checkImageUrl(image.url);
   return image.url;
 }
 

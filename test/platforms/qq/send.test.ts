@@ -183,6 +183,14 @@ describe('qq send', () => {
     assert.equal(badMention.code, 'IMG_ERR_VALIDATION');
   });
 
+  it('refuses an image.url that is no URL, or not http or https, with the message every platform gives', async () => {
+    const message = received('C2C_MESSAGE_CREATE', now);
+    const notUrl = await rejection(adapter.send!(sendRequest({ ...replyTo(message), image: { url: 'cat.png' } })));
+    assert.deepEqual([notUrl.code, notUrl.message, notUrl.details], ['IMG_ERR_VALIDATION', 'image.url is not a URL', { field: 'image.url' }]);
+    const ftp = await rejection(adapter.send!(sendRequest({ ...replyTo(message), image: { url: 'ftp://img.example/cat.png' } })));
+    assert.deepEqual([ftp.code, ftp.message], ['IMG_ERR_VALIDATION', 'image.url must be http or https']);
+  });
+
   it('fetches the token again once when QQ refuses it (HTTP 401, code 11243), for a burst of sends', async () => {
     const current = String(api.requestsTo(CHANNEL_MESSAGES).at(-1)!.headers.authorization).slice('QQBot '.length);
     api.revoked.add(current);
