@@ -174,6 +174,18 @@ function checkWebhookOrPull(sub: { pull: boolean; url?: string; secret?: unknown
 const subscriptionSchema = subscriptionFields.superRefine(checkWebhookOrPull);
 /** A subscription posted to the API, whose id imgate picks when it is left out. */
 const newSubscriptionSchema = subscriptionFields.extend({ id: subscriptionFields.shape.id.optional() }).superRefine(checkWebhookOrPull);
+/**
+ * The body of a PATCH: any of the fields, with no defaults filled in, so that what is left out stays
+ * as stored. The merged subscription is then checked whole, with subscriptionSchema.
+ */
+const subscriptionPatchSchema = z.strictObject(
+  Object.fromEntries(
+    Object.entries(subscriptionFields.shape).map(([key, field]) => {
+      const bare = field instanceof z.ZodDefault || field instanceof z.ZodPrefault ? field.unwrap() : field;
+      return [key, bare.optional().describe(field.description ?? '')];
+    }),
+  ),
+);
 
 const apiKeySchema = z.strictObject({
   id: z.string().min(1).describe('Names the key in logs and idempotency records.'),
@@ -244,4 +256,4 @@ export const configSchema = z
 export type Config = z.infer<typeof configSchema>;
 export type ChannelConfig = Config['channels'][number];
 export type SubscriptionConfig = Config['subscriptions'][number];
-export { newSubscriptionSchema, subscriptionSchema };
+export { newSubscriptionSchema, subscriptionPatchSchema, subscriptionSchema };
