@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { channelSchemas } from '../platforms/registry.ts';
 import { isValidAllowEntry } from '../core/ip-allow-list.ts';
 import { configBoolean, configNumber } from '../core/env-scalars.ts';
+import { partialUpdateFields } from './partial-update.ts';
 
 /**
  * The one config schema: the TypeScript types, the defaults, the validation and `docs/config.md`
@@ -178,14 +179,7 @@ const newSubscriptionSchema = subscriptionFields.extend({ id: subscriptionFields
  * The body of a PATCH: any of the fields, with no defaults filled in, so that what is left out stays
  * as stored. The merged subscription is then checked whole, with subscriptionSchema.
  */
-const subscriptionPatchSchema = z.strictObject(
-  Object.fromEntries(
-    Object.entries(subscriptionFields.shape).map(([key, field]) => {
-      const bare = field instanceof z.ZodDefault || field instanceof z.ZodPrefault ? field.unwrap() : field;
-      return [key, bare.optional().describe(field.description ?? '')];
-    }),
-  ),
-);
+const subscriptionPatchSchema = z.strictObject(partialUpdateFields(subscriptionFields.shape));
 
 const apiKeySchema = z.strictObject({
   id: z.string().min(1).describe('Names the key in logs and idempotency records.'),

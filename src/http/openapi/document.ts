@@ -33,6 +33,7 @@ export function registerOpenApi(app: FastifyInstance): void {
         securitySchemes: {
           adminToken: { type: 'http', scheme: 'bearer', description: 'The `admin.token` of the configuration.' },
           apiKey: { type: 'http', scheme: 'bearer', description: 'An `apiKeys[].token` of the configuration.' },
+          padKey: { type: 'apiKey', in: 'query', name: 'key', description: "A wechat-pad channel's WeChatPadPro key (the `/v1/webhook/…` routes only)." },
         },
       },
     },
