@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import diagnostics from 'node:diagnostics_channel';
 import { after, before, describe, it } from 'node:test';
 import { Validator } from '@seriousme/openapi-schema-validator';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
 import type { FastifyInstance, RouteOptions } from 'fastify';
 import { API_TOKEN, removeDir, startTestGateway, type TestGateway } from '../helpers/gateway.ts';
 import { admin, call } from '../helpers/http.ts';
@@ -121,6 +123,40 @@ describe('GET /openapi.json', () => {
       }
     }
     assert.ok(checked >= 18, `only ${checked} routes checked`);
+  });
+
+  it('describes the answers the gateway really gives (each checked with Ajv against the document)', async () => {
+    const ajv = new Ajv2020({ strict: false, allErrors: true });
+    addFormats.default(ajv);
+    const seen = new Set<string>();
+    const check = async (method: 'GET' | 'POST' | 'PATCH', path: string, answered: Promise<{ status: number; json: unknown; text: string }>) => {
+      const answer = await answered;
+      const response = doc.paths[path]?.[method.toLowerCase()]?.responses[String(answer.status)];
+      assert.ok(response?.content, `${method} ${path} documents no ${answer.status}: ${answer.text}`);
+      const validate = ajv.compile(response.content['application/json']?.schema as object);
+      assert.ok(validate(answer.json), `${method} ${path} ${answer.status}: ${ajv.errorsText(validate.errors)} in ${answer.text}`);
+      seen.add(`${method} ${path} ${answer.status}`);
+      return answer.json as Record<string, any>;
+    };
+    const url = gw.url;
+    // A subscriber that refuses connections: the test delivery fails at once, with nothing sent anywhere.
+    const created = await check('POST', '/v1/subscriptions', admin('POST', `${url}/v1/subscriptions`, { url: 'http://127.0.0.1:1/hook', secret: 'a-long-enough-secret' }));
+    await check('GET', '/v1/subscriptions/{id}', admin('GET', `${url}/v1/subscriptions/${created.id}`));
+    await check('PATCH', '/v1/subscriptions/{id}', admin('PATCH', `${url}/v1/subscriptions/${created.id}`, { groups: 'mention' }));
+    await check('GET', '/v1/subscriptions', admin('GET', `${url}/v1/subscriptions`));
+    const tested = await check('POST', '/v1/subscriptions/{id}/test', admin('POST', `${url}/v1/subscriptions/${created.id}/test`));
+    await check('GET', '/v1/events', admin('GET', `${url}/v1/events`));
+    await check('GET', '/v1/events/{id}', admin('GET', `${url}/v1/events/${tested.eventId}`));
+    await check('GET', '/v1/deliveries', admin('GET', `${url}/v1/deliveries?limit=1`));
+    await check('GET', '/v1/deliveries/{id}', admin('GET', `${url}/v1/deliveries/${tested.deliveryId}`));
+    await check('POST', '/v1/deliveries/replay', admin('POST', `${url}/v1/deliveries/replay`, {}));
+    await check('GET', '/v1/channels', admin('GET', `${url}/v1/channels`));
+    await check('GET', '/v1/cluster', admin('GET', `${url}/v1/cluster`));
+    await check('GET', '/v1/events/{id}', admin('GET', `${url}/v1/events/no-such-event`));
+    await check('GET', '/v1/events', call('GET', `${url}/v1/events`));
+    await check('POST', '/v1/messages', call('POST', `${url}/v1/messages`, { token: API_TOKEN, body: { channel: 'nowhere', to: 'someone', text: 'hi' } }));
+    await check('POST', '/v1/messages', call('POST', `${url}/v1/messages`, { token: API_TOKEN, body: { channel: 'nowhere', to: 'someone' } }));
+    assert.equal(seen.size, 16, [...seen].join(', '));
   });
 
   it('checks the credential before the request: no token, no word about the body', async () => {

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { ImgateError } from '../../../core/errors.ts';
 import { shownRaw } from '../../../platforms/shown-raw.ts';
 import type { AppContext } from '../../context.ts';
+import { deliveryAnswer, deliveryWithAttempts, eventAnswer, eventWithDeliveries, pageOf } from '../../openapi/answers.ts';
 import { ADMIN_TOKEN } from '../../openapi/document.ts';
 import { ADMIN_ERRORS, BODY_ERRORS, errorResponses, idParams, noQuery } from '../../openapi/responses.ts';
 import { requireAdmin } from '../../plugins/auth.ts';
@@ -40,23 +41,24 @@ export async function eventRoutes(scope: FastifyInstance, ctx: AppContext): Prom
   app.addHook('preValidation', requireAdmin(ctx.config.admin.token, ctx.store));
   const notFound = errorResponses(...ADMIN_ERRORS, 'IMG_ERR_VALIDATION', 'IMG_ERR_NOT_FOUND');
 
-  const listSchema = { security: ADMIN_TOKEN, response: errorResponses(...ADMIN_ERRORS, 'IMG_ERR_VALIDATION') };
+  const listErrors = errorResponses(...ADMIN_ERRORS, 'IMG_ERR_VALIDATION');
+  const listSchema = { security: ADMIN_TOKEN };
 
-  app.get('/v1/events', { schema: { ...listSchema, tags: ['events'], summary: 'Stored events, newest first', querystring: listQuerySchema } }, async (request) => {
+  app.get('/v1/events', { schema: { ...listSchema, tags: ['events'], summary: 'Stored events, newest first', querystring: listQuerySchema, response: { 200: pageOf(eventAnswer), ...listErrors } } }, async (request) => {
     const { query } = request;
     return page(await ctx.store.listEvents(query), query.limit);
   });
 
-  const byId = (tag: string, summary: string) => ({ security: ADMIN_TOKEN, tags: [tag], summary, params: idParams, querystring: noQuery, response: notFound });
+  const byId = (tag: string, summary: string, answer: z.ZodType) => ({ security: ADMIN_TOKEN, tags: [tag], summary, params: idParams, querystring: noQuery, response: { 200: answer, ...notFound } });
 
-  app.get('/v1/events/:id', { schema: byId('events', 'An event with its raw payload and its deliveries') }, async (request) => {
+  app.get('/v1/events/:id', { schema: byId('events', 'An event with its raw payload and its deliveries', eventWithDeliveries) }, async (request) => {
     const stored = await ctx.store.getEvent(request.params.id);
     if (!stored) throw new ImgateError('IMG_ERR_NOT_FOUND', { message: `no event "${request.params.id}"` });
     const deliveries = await ctx.store.listDeliveries({ limit: 100, eventId: stored.event.id });
     return { ...stored.event, raw: shownRaw(stored.event.platform, stored.raw), deliveries: deliveries.map(shownDelivery) };
   });
 
-  app.get('/v1/deliveries', { schema: { ...listSchema, tags: ['deliveries'], summary: 'Deliveries, newest first', querystring: deliveryQuerySchema } }, async (request) => {
+  app.get('/v1/deliveries', { schema: { ...listSchema, tags: ['deliveries'], summary: 'Deliveries, newest first', querystring: deliveryQuerySchema, response: { 200: pageOf(deliveryAnswer), ...listErrors } } }, async (request) => {
     const { subscription, ...query } = request.query;
     return page(await ctx.store.listDeliveries({ ...query, subscriptionId: subscription }), query.limit, shownDelivery);
   });
@@ -68,7 +70,7 @@ export async function eventRoutes(scope: FastifyInstance, ctx: AppContext): Prom
     summary: 'Replay every dead (or pending) delivery that matches a filter',
     querystring: noQuery,
     body: bulkReplaySchema,
-    response: errorResponses(...ADMIN_ERRORS, ...BODY_ERRORS),
+    response: { 200: z.object({ replayed: z.number().int() }), ...errorResponses(...ADMIN_ERRORS, ...BODY_ERRORS) },
   };
   app.post('/v1/deliveries/replay', { schema: bulkReplay }, async (request) => {
     const filter = request.body;
@@ -85,13 +87,13 @@ export async function eventRoutes(scope: FastifyInstance, ctx: AppContext): Prom
     return { replayed: replayed.length };
   });
 
-  app.get('/v1/deliveries/:id', { schema: byId('deliveries', 'A delivery with its attempt log') }, async (request) => {
+  app.get('/v1/deliveries/:id', { schema: byId('deliveries', 'A delivery with its attempt log', deliveryWithAttempts) }, async (request) => {
     const delivery = await ctx.store.getDelivery(request.params.id);
     if (!delivery) throw new ImgateError('IMG_ERR_NOT_FOUND', { message: `no delivery "${request.params.id}"` });
     return { ...shownDelivery(delivery), attemptLog: (await ctx.store.listAttempts(delivery.id)).map(shownAttempt) };
   });
 
-  const replayOne = { ...byId('deliveries', 'Replay a delivery'), response: errorResponses(...ADMIN_ERRORS, 'IMG_ERR_VALIDATION', 'IMG_ERR_NOT_FOUND', 'IMG_ERR_DELIVERY_IN_FLIGHT') };
+  const replayOne = { ...byId('deliveries', 'Replay a delivery', deliveryAnswer), response: { 202: deliveryAnswer, ...errorResponses(...ADMIN_ERRORS, 'IMG_ERR_VALIDATION', 'IMG_ERR_NOT_FOUND', 'IMG_ERR_DELIVERY_IN_FLIGHT') } };
   app.post('/v1/deliveries/:id/replay', { schema: replayOne }, async (request, reply) => {
     const { id } = request.params;
     const outcome = await ctx.store.replayDelivery(id);

@@ -8,6 +8,7 @@ import { describeSubscription, toSubscriptionInput, toSubscriptionRecord, unmask
 import type { SubscriptionRecord } from '../../../store/store.ts';
 import type { AppContext } from '../../context.ts';
 import { etagOf, ifMatchAllows } from '../../if-match.ts';
+import { subscriptionAnswer, testDeliveryAnswer } from '../../openapi/answers.ts';
 import { ADMIN_TOKEN } from '../../openapi/document.ts';
 import { ADMIN_ERRORS, BODY_ERRORS, errorResponses, idParams, noQuery } from '../../openapi/responses.ts';
 import { requireAdmin } from '../../plugins/auth.ts';
@@ -56,7 +57,7 @@ export async function subscriptionRoutes(scope: FastifyInstance, ctx: AppContext
 
   const tags = ['subscriptions'];
   const listed = { security: ADMIN_TOKEN, tags, querystring: noQuery, response: errorResponses(...ADMIN_ERRORS, 'IMG_ERR_VALIDATION') };
-  app.get('/v1/subscriptions', { schema: { ...listed, summary: 'Every subscription' } }, async () => ({
+  app.get('/v1/subscriptions', { schema: { ...listed, summary: 'Every subscription', response: { 200: z.object({ data: z.array(subscriptionAnswer) }), ...listed.response } } }, async () => ({
     data: (await ctx.store.listSubscriptions()).map(describeSubscription),
   }));
 
@@ -64,7 +65,7 @@ export async function subscriptionRoutes(scope: FastifyInstance, ctx: AppContext
   const notFound = errorResponses(...ADMIN_ERRORS, 'IMG_ERR_VALIDATION', 'IMG_ERR_NOT_FOUND');
 
   // A pull subscription shows where its stream stands: the newest cursor and the last one a reader acknowledged.
-  app.get('/v1/subscriptions/:id', { schema: { ...byId, summary: 'A subscription, with its ETag', response: notFound } }, async (request, reply) => {
+  app.get('/v1/subscriptions/:id', { schema: { ...byId, summary: 'A subscription, with its ETag', response: { 200: subscriptionAnswer, ...notFound } } }, async (request, reply) => {
     const sub = await load(request.params.id);
     reply.header('etag', etagOf(sub.updatedAt));
     if (!sub.pull) return describeSubscription(sub);
@@ -72,7 +73,7 @@ export async function subscriptionRoutes(scope: FastifyInstance, ctx: AppContext
     return { ...describeSubscription(sub), stream: { ackedCursor: state.acked, headCursor: state.head ?? '0' } };
   });
 
-  const create = { ...listed, summary: 'Create a subscription', body: newSubscriptionSchema, response: errorResponses(...ADMIN_ERRORS, ...BODY_ERRORS, 'IMG_ERR_ALREADY_EXISTS') };
+  const create = { ...listed, summary: 'Create a subscription', body: newSubscriptionSchema, response: { 201: subscriptionAnswer, ...errorResponses(...ADMIN_ERRORS, ...BODY_ERRORS, 'IMG_ERR_ALREADY_EXISTS') } };
   app.post('/v1/subscriptions', { schema: create }, async (request, reply) => {
     const input = request.body;
     const id = input.id ?? newId('sub');
@@ -103,7 +104,7 @@ export async function subscriptionRoutes(scope: FastifyInstance, ctx: AppContext
     return save(toSubscriptionRecord({ ...input, url }, 'api', Date.now(), existing.createdAt), reply, version);
   }
 
-  const changeErrors = errorResponses(...ADMIN_ERRORS, ...BODY_ERRORS, 'IMG_ERR_NOT_FOUND', 'IMG_ERR_PRECONDITION_FAILED');
+  const changeErrors = { 200: subscriptionAnswer, ...errorResponses(...ADMIN_ERRORS, ...BODY_ERRORS, 'IMG_ERR_NOT_FOUND', 'IMG_ERR_PRECONDITION_FAILED') };
   const put = { ...byId, summary: 'Replace a subscription', headers: ifMatchHeader, body: newSubscriptionSchema, response: changeErrors };
   app.put('/v1/subscriptions/:id', { schema: put }, async (request, reply) => replace(request.params.id, request.headers['if-match'], reply, request.body, false));
   const patch = { ...byId, summary: 'Change some fields of a subscription', headers: ifMatchHeader, body: subscriptionPatchSchema, response: changeErrors };
@@ -122,7 +123,7 @@ export async function subscriptionRoutes(scope: FastifyInstance, ctx: AppContext
     return reply.status(204).send();
   });
 
-  app.post('/v1/subscriptions/:id/test', { schema: { ...byId, summary: 'Send a test delivery now', response: notFound } }, async (request) => {
+  app.post('/v1/subscriptions/:id/test', { schema: { ...byId, summary: 'Send a test delivery now', response: { 200: testDeliveryAnswer, ...notFound } } }, async (request) => {
     const sub = await load(request.params.id);
     const result = await sendTestDelivery(ctx.store, ctx.worker, sub, (ids) => ctx.pullWakeups.announce(ids));
     return { ...result, attempt: result.attempt && shownAttempt(result.attempt) };

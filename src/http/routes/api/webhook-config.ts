@@ -10,6 +10,7 @@ import { findPlatform } from '../../../platforms/registry.ts';
 import type { SubscriptionRecord } from '../../../store/store.ts';
 import { shownUrl, unmaskedUrl } from '../../../subscriptions/from-config.ts';
 import type { AppContext } from '../../context.ts';
+import { guideAnswer } from '../../openapi/answers.ts';
 import { ADMIN_TOKEN } from '../../openapi/document.ts';
 import { ADMIN_ERRORS, BODY_ERRORS, errorResponses } from '../../openapi/responses.ts';
 import { bearerToken, requireAdmin } from '../../plugins/auth.ts';
@@ -98,7 +99,13 @@ export async function webhookConfigRoutes(scope: FastifyInstance, ctx: AppContex
   const security = [...ADMIN_TOKEN, { padKey: [] }];
   const tags = ['webhook-config'];
   const channelErrors: ErrorCode[] = [...ADMIN_ERRORS, 'IMG_ERR_VALIDATION', 'IMG_ERR_NOT_FOUND'];
-  const schema = (summary: string, codes: ErrorCode[] = channelErrors) => ({ security, tags, summary, querystring: webhookQuery, response: errorResponses(...codes) });
+  const schema = (summary: string, codes: ErrorCode[] = channelErrors) => ({
+    security,
+    tags,
+    summary,
+    querystring: webhookQuery,
+    response: { 200: guideAnswer(z.unknown()).describe("The guide's envelope: `Code`, `Data`, `Text`."), ...errorResponses(...codes) },
+  });
 
   const subscriptionId = (channelId: string) => `wechat-webhook-${channelId}`;
 
