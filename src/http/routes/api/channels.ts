@@ -11,7 +11,13 @@ import { requireAdmin } from '../../plugins/auth.ts';
  */
 export async function channelRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   app.addHook('preValidation', requireAdmin(ctx.config.admin.token, ctx.store));
-  const schema = { security: ADMIN_TOKEN, tags: ['channels'], summary: "Each enabled channel's status", querystring: noQuery, response: { 200: channelsAnswer, ...errorResponses(...ADMIN_ERRORS, 'IMG_ERR_VALIDATION') } };
+  const schema = {
+    security: ADMIN_TOKEN,
+    tags: ['channels'],
+    summary: "Each enabled channel's status",
+    querystring: noQuery,
+    response: { 200: channelsAnswer, ...errorResponses(...ADMIN_ERRORS, 'IMG_ERR_VALIDATION') },
+  };
   app.get('/v1/channels', { schema }, async () => {
     const holders = new Map((await ctx.store.listLeases()).map((lease) => [lease.name, lease.holder]));
     return {

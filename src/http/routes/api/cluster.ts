@@ -13,7 +13,13 @@ import { requireAdmin } from '../../plugins/auth.ts';
  */
 export async function clusterRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   app.addHook('preValidation', requireAdmin(ctx.config.admin.token, ctx.store));
-  const schema = { security: ADMIN_TOKEN, tags: ['cluster'], summary: "The nodes sharing this store and the leases they hold", querystring: noQuery, response: { 200: clusterAnswer, ...errorResponses(...ADMIN_ERRORS, 'IMG_ERR_VALIDATION') } };
+  const schema = {
+    security: ADMIN_TOKEN,
+    tags: ['cluster'],
+    summary: "The nodes sharing this store and the leases they hold",
+    querystring: noQuery,
+    response: { 200: clusterAnswer, ...errorResponses(...ADMIN_ERRORS, 'IMG_ERR_VALIDATION') },
+  };
   app.get('/v1/cluster', { schema }, async () => {
     const [{ now, nodes }, leases] = await Promise.all([ctx.store.listNodes(), ctx.store.listLeases()]);
     return {

@@ -42,14 +42,27 @@ export async function eventRoutes(scope: FastifyInstance, ctx: AppContext): Prom
   const notFound = errorResponses(...ADMIN_ERRORS, 'IMG_ERR_VALIDATION', 'IMG_ERR_NOT_FOUND');
 
   const listErrors = errorResponses(...ADMIN_ERRORS, 'IMG_ERR_VALIDATION');
-  const listSchema = { security: ADMIN_TOKEN };
+  const listEvents = {
+    security: ADMIN_TOKEN,
+    tags: ['events'],
+    summary: 'Stored events, newest first',
+    querystring: listQuerySchema,
+    response: { 200: pageOf(eventAnswer), ...listErrors },
+  };
 
-  app.get('/v1/events', { schema: { ...listSchema, tags: ['events'], summary: 'Stored events, newest first', querystring: listQuerySchema, response: { 200: pageOf(eventAnswer), ...listErrors } } }, async (request) => {
+  app.get('/v1/events', { schema: listEvents }, async (request) => {
     const { query } = request;
     return page(await ctx.store.listEvents(query), query.limit);
   });
 
-  const byId = (tag: string, summary: string, answer: z.ZodType) => ({ security: ADMIN_TOKEN, tags: [tag], summary, params: idParams, querystring: noQuery, response: { 200: answer, ...notFound } });
+  const byId = (tag: string, summary: string, answer: z.ZodType) => ({
+    security: ADMIN_TOKEN,
+    tags: [tag],
+    summary,
+    params: idParams,
+    querystring: noQuery,
+    response: { 200: answer, ...notFound },
+  });
 
   app.get('/v1/events/:id', { schema: byId('events', 'An event with its raw payload and its deliveries', eventWithDeliveries) }, async (request) => {
     const stored = await ctx.store.getEvent(request.params.id);
@@ -58,7 +71,14 @@ export async function eventRoutes(scope: FastifyInstance, ctx: AppContext): Prom
     return { ...stored.event, raw: shownRaw(stored.event.platform, stored.raw), deliveries: deliveries.map(shownDelivery) };
   });
 
-  app.get('/v1/deliveries', { schema: { ...listSchema, tags: ['deliveries'], summary: 'Deliveries, newest first', querystring: deliveryQuerySchema, response: { 200: pageOf(deliveryAnswer), ...listErrors } } }, async (request) => {
+  const listDeliveries = {
+    security: ADMIN_TOKEN,
+    tags: ['deliveries'],
+    summary: 'Deliveries, newest first',
+    querystring: deliveryQuerySchema,
+    response: { 200: pageOf(deliveryAnswer), ...listErrors },
+  };
+  app.get('/v1/deliveries', { schema: listDeliveries }, async (request) => {
     const { subscription, ...query } = request.query;
     return page(await ctx.store.listDeliveries({ ...query, subscriptionId: subscription }), query.limit, shownDelivery);
   });
@@ -93,7 +113,10 @@ export async function eventRoutes(scope: FastifyInstance, ctx: AppContext): Prom
     return { ...shownDelivery(delivery), attemptLog: (await ctx.store.listAttempts(delivery.id)).map(shownAttempt) };
   });
 
-  const replayOne = { ...byId('deliveries', 'Replay a delivery', deliveryAnswer), response: { 202: deliveryAnswer, ...errorResponses(...ADMIN_ERRORS, 'IMG_ERR_VALIDATION', 'IMG_ERR_NOT_FOUND', 'IMG_ERR_DELIVERY_IN_FLIGHT') } };
+  const replayOne = {
+    ...byId('deliveries', 'Replay a delivery', deliveryAnswer),
+    response: { 202: deliveryAnswer, ...errorResponses(...ADMIN_ERRORS, 'IMG_ERR_VALIDATION', 'IMG_ERR_NOT_FOUND', 'IMG_ERR_DELIVERY_IN_FLIGHT') },
+  };
   app.post('/v1/deliveries/:id/replay', { schema: replayOne }, async (request, reply) => {
     const { id } = request.params;
     const outcome = await ctx.store.replayDelivery(id);
