@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { channelSchemas } from '../platforms/registry.ts';
 import { isValidAllowEntry } from '../core/ip-allow-list.ts';
 import { configBoolean, configNumber } from '../core/env-scalars.ts';
+import { partialUpdateFields } from './partial-update.ts';
 
 /**
  * The one config schema: the TypeScript types, the defaults, the validation and `docs/config.md`
@@ -174,6 +175,11 @@ function checkWebhookOrPull(sub: { pull: boolean; url?: string; secret?: unknown
 const subscriptionSchema = subscriptionFields.superRefine(checkWebhookOrPull);
 /** A subscription posted to the API, whose id imgate picks when it is left out. */
 const newSubscriptionSchema = subscriptionFields.extend({ id: subscriptionFields.shape.id.optional() }).superRefine(checkWebhookOrPull);
+/**
+ * The body of a PATCH: any of the fields, with no defaults filled in, so that what is left out stays
+ * as stored. The merged subscription is then checked whole, with subscriptionSchema.
+ */
+const subscriptionPatchSchema = z.strictObject(partialUpdateFields(subscriptionFields.shape));
 
 const apiKeySchema = z.strictObject({
   id: z.string().min(1).describe('Names the key in logs and idempotency records.'),
@@ -244,4 +250,4 @@ export const configSchema = z
 export type Config = z.infer<typeof configSchema>;
 export type ChannelConfig = Config['channels'][number];
 export type SubscriptionConfig = Config['subscriptions'][number];
-export { newSubscriptionSchema, subscriptionSchema };
+export { newSubscriptionSchema, subscriptionPatchSchema, subscriptionSchema };

@@ -26,6 +26,7 @@ export const ERRORS = {
   IMG_ERR_ROUTE_NOT_FOUND: { status: 404, message: 'no such route' },
   IMG_ERR_DELIVERY_IN_FLIGHT: { status: 409, message: 'this delivery is being attempted right now' },
   IMG_ERR_ALREADY_EXISTS: { status: 409, message: 'a resource with this id exists' },
+  IMG_ERR_PRECONDITION_FAILED: { status: 412, message: 'the resource changed since the version named in If-Match' },
 
   // Send
   IMG_ERR_SEND_UNKNOWN_CHANNEL: { status: 404, message: 'no enabled channel with this id' },

@@ -1,6 +1,8 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { ImgateError } from '../core/errors.ts';
 import type { AppContext } from './context.ts';
+import { documentingSerializerCompiler, zodValidatorCompiler } from './openapi/compilers.ts';
+import { registerOpenApi } from './openapi/document.ts';
 import { registerErrorHandling } from './plugins/errors.ts';
 import { registerRequestLog } from './plugins/request-log.ts';
 import { channelRoutes } from './routes/api/channels.ts';
@@ -38,6 +40,10 @@ export function buildApp(ctx: AppContext): FastifyInstance {
     if (ctx.lifecycle.shuttingDown) reply.header('connection', 'close');
     done(null, payload);
   });
+  // Route schemas are zod schemas: they validate requests and make /openapi.json.
+  app.setValidatorCompiler(zodValidatorCompiler);
+  app.setSerializerCompiler(documentingSerializerCompiler);
+  registerOpenApi(app);
   // Each route module is its own encapsulated context: the inbound one swaps the body parsers. A
   // node without the http role serves only what operations need.
   const operations = [healthRoutes, clusterRoutes, metricsRoutes];

@@ -287,6 +287,34 @@ export function describeStoreConformance(engine: string, factory: StoreFactory):
         assert.ok(await store.findApiKeyByHash(sha('alpha')), 'the API keys were not replaced');
       });
 
+      it('moves the version at every write, also two in one millisecond or from a clock behind', async () => {
+        const sub = sampleSubscription({ updatedAt: 5000 });
+        const first = await store.upsertSubscription(sub);
+        const second = await store.upsertSubscription(sub);
+        const third = await store.upsertSubscription({ ...sub, updatedAt: 1000 });
+        assert.equal(first, 5000);
+        assert.ok(second > first && third > second, `${first} < ${second} < ${third}`);
+        assert.equal((await store.getSubscription(sub.id))?.updatedAt, third);
+        await store.setSubscriptionEnabled(sub.id, false);
+        assert.ok(((await store.getSubscription(sub.id))?.updatedAt ?? 0) > third, 'disabling moves it too');
+      });
+
+      it('replaces a subscription only while it has the version read, keeping its creation time', async () => {
+        const sub = sampleSubscription({ createdAt: 1000, updatedAt: 2000 });
+        const version = await store.upsertSubscription(sub);
+        const changed = { ...sub, url: 'https://bot.example.com/v2', createdAt: 9000, updatedAt: 3000 };
+        const next = await store.replaceSubscriptionIf(changed, version);
+        assert.equal(next, 3000);
+        assert.deepEqual(await store.getSubscription(sub.id), { ...changed, createdAt: 1000 });
+
+        assert.equal(await store.replaceSubscriptionIf({ ...sub, url: 'https://bot.example.com/stale' }, version), null);
+        assert.equal((await store.getSubscription(sub.id))?.url, 'https://bot.example.com/v2');
+        assert.equal(await store.deleteSubscription(sub.id, version), false, 'a stale version deletes nothing');
+        assert.equal(await store.deleteSubscription(sub.id, next ?? undefined), true);
+        assert.equal(await store.replaceSubscriptionIf(changed, 3000), null, 'a deleted subscription is not written back');
+        assert.equal(await store.getSubscription(sub.id), null);
+      });
+
       it('enables and disables a subscription', async () => {
         const sub = sampleSubscription({ enabled: true });
         await store.upsertSubscription(sub);
@@ -1051,6 +1079,34 @@ export function describeStoreConformance(engine: string, factory: StoreFactory):
         assert.equal(await store.recordAttempt(stale.leaseToken, attempt(deliveryId, 1, Date.now()), { status: 'succeeded' }), 'lease_lost');
         assert.equal(await peer.recordAttempt(current.leaseToken, attempt(deliveryId, 1, Date.now()), { status: 'succeeded' }), 'recorded');
         assert.deepEqual(stateOf(await getDelivery(store, deliveryId)), ['succeeded', 1, null, null]);
+      });
+
+      it('lets one of two writers racing with the version they both read change a subscription', async () => {
+        for (let round = 0; round < 10; round += 1) {
+          const sub = sampleSubscription({ id: `race-${round}` });
+          const version = await store.upsertSubscription(sub);
+          const writes = [store, peer, store, peer].map((writer, i) => ({ ...sub, url: `https://bot.example.com/writer-${i}`, updatedAt: version }));
+          const results = await Promise.all(writes.map((write, i) => (i % 2 === 0 ? store : peer).replaceSubscriptionIf(write, version)));
+          const winners = results.flatMap((result, i) => (result === null ? [] : [i]));
+          assert.equal(winners.length, 1, `round ${round}: ${JSON.stringify(results)}`);
+          const winner = winners[0] as number;
+          const stored = await peer.getSubscription(sub.id);
+          assert.equal(stored?.url, `https://bot.example.com/writer-${winner}`);
+          assert.equal(stored?.updatedAt, results[winner]);
+        }
+      });
+
+      it('lets a delete and a write racing with one version not both happen', async () => {
+        for (let round = 0; round < 10; round += 1) {
+          const sub = sampleSubscription({ id: `race-delete-${round}` });
+          const version = await store.upsertSubscription(sub);
+          const [written, deleted] = await Promise.all([
+            store.replaceSubscriptionIf({ ...sub, enabled: false }, version),
+            peer.deleteSubscription(sub.id, version),
+          ]);
+          assert.notEqual(written !== null, deleted, `round ${round}: written ${written}, deleted ${deleted}`);
+          assert.equal((await store.getSubscription(sub.id)) === null, deleted);
+        }
       });
 
       it('gives one of two racing idempotency claims the key', async () => {

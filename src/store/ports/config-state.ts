@@ -34,6 +34,10 @@ export interface SubscriptionRecord {
    */
   source: 'config' | 'api' | 'puppet';
   createdAt: number;
+  /**
+   * Also the subscription's version (its ETag in the API): every write sets it past the stored one,
+   * even a write in the same millisecond or from a node whose clock is behind.
+   */
   updatedAt: number;
 }
 
@@ -45,10 +49,18 @@ export interface ApiKeyRecord {
 }
 
 export interface ConfigState {
-  upsertSubscription(sub: SubscriptionRecord): Promise<void>;
+  /** Writes a subscription (its `createdAt` kept if it exists); answers the version stored. */
+  upsertSubscription(sub: SubscriptionRecord): Promise<number>;
+  /**
+   * Compare-and-set: writes `sub` over the stored subscription only while it still has `version`,
+   * in one statement, so that of two writers who read the same version one wins. Answers the new
+   * version, or null when the subscription changed since or is gone.
+   */
+  replaceSubscriptionIf(sub: SubscriptionRecord, version: number): Promise<number | null>;
   getSubscription(id: string): Promise<SubscriptionRecord | null>;
   listSubscriptions(): Promise<SubscriptionRecord[]>;
-  deleteSubscription(id: string): Promise<boolean>;
+  /** Deletes a subscription (with `version`: only while it still has it); answers whether one was deleted. */
+  deleteSubscription(id: string, version?: number): Promise<boolean>;
   setSubscriptionEnabled(id: string, enabled: boolean): Promise<void>;
   /**
    * Makes the stored config what a config file says, in one transaction, so that no node ever sees

@@ -3,10 +3,11 @@ import { toJsonOrNull, toSubscription, type SubscriptionRow } from '../rows.ts';
 import { ADVISORY_LOCKS, type Database, type Sql } from './database.ts';
 import { deletePullStreams } from './pull-streams.ts';
 
-// created_at is kept on update: config subscriptions are upserted at every start.
+// created_at is kept on update: config subscriptions are upserted at every start. $1 is the id, $2
+// created_at, and $3 to $18 the columns a write changes (changedColumns).
 const UPSERT_SUBSCRIPTION = `
-INSERT INTO subscriptions (id, url, secrets, signing, format, channels, message_types, include_self, groups,
-                           enabled, timeout_ms, retry_schedule, include_raw, source, created_at, updated_at, ordering, pull)
+INSERT INTO subscriptions (id, created_at, url, secrets, signing, format, channels, message_types, include_self, groups,
+                           enabled, timeout_ms, retry_schedule, include_raw, source, updated_at, ordering, pull)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
 ON CONFLICT (id) DO UPDATE SET
   url = EXCLUDED.url, secrets = EXCLUDED.secrets, signing = EXCLUDED.signing, format = EXCLUDED.format,
@@ -14,7 +15,17 @@ ON CONFLICT (id) DO UPDATE SET
   groups = EXCLUDED.groups, enabled = EXCLUDED.enabled, timeout_ms = EXCLUDED.timeout_ms,
   retry_schedule = EXCLUDED.retry_schedule, include_raw = EXCLUDED.include_raw, ordering = EXCLUDED.ordering, pull = EXCLUDED.pull,
   source = EXCLUDED.source,
-  updated_at = EXCLUDED.updated_at`;
+  updated_at = GREATEST(EXCLUDED.updated_at, subscriptions.updated_at + 1)
+RETURNING updated_at`;
+
+// $1 is the id, $2 the version expected, $3 to $18 as in UPSERT_SUBSCRIPTION.
+const REPLACE_SUBSCRIPTION_IF = `
+UPDATE subscriptions SET
+  url = $3, secrets = $4, signing = $5, format = $6, channels = $7, message_types = $8, include_self = $9,
+  groups = $10, enabled = $11, timeout_ms = $12, retry_schedule = $13, include_raw = $14, source = $15,
+  updated_at = GREATEST($16, updated_at + 1), ordering = $17, pull = $18
+WHERE id = $1 AND updated_at = $2
+RETURNING updated_at`;
 
 /**
  * Deletes subscriptions by a condition on their row, and then the streams of the pull ones among
@@ -30,7 +41,12 @@ async function deleteWhere(tx: Sql, condition: string, params: unknown[]): Promi
 export function postgresConfigState(db: Database): ConfigState {
   return {
     async upsertSubscription(sub) {
-      await upsert(db, sub);
+      return upsert(db, sub);
+    },
+
+    async replaceSubscriptionIf(sub, version) {
+      const row = await db.one<{ updated_at: number }>(REPLACE_SUBSCRIPTION_IF, [sub.id, version, ...changedColumns(sub)]);
+      return row?.updated_at ?? null;
     },
 
     async getSubscription(id) {
@@ -42,12 +58,13 @@ export function postgresConfigState(db: Database): ConfigState {
       return (await db.rows<SubscriptionRow>('SELECT * FROM subscriptions ORDER BY id')).map(toSubscription);
     },
 
-    async deleteSubscription(id) {
-      return (await db.transaction((tx) => deleteWhere(tx, 'id = $1', [id]))) > 0;
+    async deleteSubscription(id, version) {
+      const [condition, params] = version === undefined ? ['id = $1', [id]] : ['id = $1 AND updated_at = $2', [id, version]];
+      return (await db.transaction((tx) => deleteWhere(tx, condition, params))) > 0;
     },
 
     async setSubscriptionEnabled(id, enabled) {
-      await db.run('UPDATE subscriptions SET enabled = $1 WHERE id = $2', [enabled, id]);
+      await db.run('UPDATE subscriptions SET enabled = $1, updated_at = GREATEST($2, updated_at + 1) WHERE id = $3', [enabled, Date.now(), id]);
     },
 
     // The advisory lock makes syncs of nodes starting together run one after the other: two
@@ -86,9 +103,13 @@ export function postgresConfigState(db: Database): ConfigState {
   };
 }
 
-async function upsert(sql: Sql, sub: SubscriptionRecord): Promise<void> {
-  await sql.run(UPSERT_SUBSCRIPTION, [
-    sub.id,
+async function upsert(sql: Sql, sub: SubscriptionRecord): Promise<number> {
+  return ((await sql.one<{ updated_at: number }>(UPSERT_SUBSCRIPTION, [sub.id, sub.createdAt, ...changedColumns(sub)])) as { updated_at: number }).updated_at;
+}
+
+/** What a write of a subscription changes, as $3 to $18 of the statements above. */
+function changedColumns(sub: SubscriptionRecord): unknown[] {
+  return [
     sub.url,
     JSON.stringify(sub.secrets),
     sub.signing,
@@ -102,10 +123,8 @@ async function upsert(sql: Sql, sub: SubscriptionRecord): Promise<void> {
     JSON.stringify(sub.retrySchedule),
     sub.includeRaw,
     sub.source,
-    sub.createdAt,
     sub.updatedAt,
     sub.ordering,
     sub.pull,
-  ]);
+  ];
 }
-

@@ -1,12 +1,12 @@
 import type { ApiKeyRecord, ConfigState, SubscriptionRecord } from '../ports/config-state.ts';
 import { toJsonOrNull, toSubscription, type SubscriptionRow } from '../rows.ts';
-import type { SqliteConnection } from './connection.ts';
+import { nowMs, type SqliteConnection } from './connection.ts';
 import { deletePullStreams } from './pull-streams.ts';
 
 export function sqliteConfigState(sql: SqliteConnection): ConfigState {
   // created_at is kept on update: config subscriptions are upserted at every start.
-  const upsert = (sub: SubscriptionRecord): void => {
-    sql.run(
+  const upsert = (sub: SubscriptionRecord): number =>
+    (sql.one<{ updated_at: number }>(
       `INSERT INTO subscriptions (id, url, secrets, signing, format, channels, message_types, include_self, groups,
                                   enabled, timeout_ms, retry_schedule, include_raw, ordering, pull, source, created_at, updated_at)
        VALUES (@id, @url, @secrets, @signing, @format, @channels, @messageTypes, @includeSelf, @groups,
@@ -17,20 +17,10 @@ export function sqliteConfigState(sql: SqliteConnection): ConfigState {
          groups = excluded.groups, enabled = excluded.enabled, timeout_ms = excluded.timeout_ms,
          retry_schedule = excluded.retry_schedule, include_raw = excluded.include_raw, ordering = excluded.ordering,
          pull = excluded.pull, source = excluded.source,
-         updated_at = excluded.updated_at`,
-      {
-        ...sub,
-        secrets: JSON.stringify(sub.secrets),
-        channels: toJsonOrNull(sub.channels),
-        messageTypes: toJsonOrNull(sub.messageTypes),
-        includeSelf: Number(sub.includeSelf),
-        enabled: Number(sub.enabled),
-        retrySchedule: JSON.stringify(sub.retrySchedule),
-        includeRaw: Number(sub.includeRaw),
-        pull: Number(sub.pull),
-      },
-    );
-  };
+         updated_at = max(excluded.updated_at, subscriptions.updated_at + 1)
+       RETURNING updated_at`,
+      subscriptionParams(sub),
+    ) as { updated_at: number }).updated_at;
 
   /** Deletes subscriptions by a condition on their row, and the streams of the pull ones among them. */
   const deleteWhere = (condition: string, ...params: unknown[]): number => {
@@ -41,7 +31,21 @@ export function sqliteConfigState(sql: SqliteConnection): ConfigState {
 
   return {
     async upsertSubscription(sub) {
-      upsert(sub);
+      return upsert(sub);
+    },
+
+    async replaceSubscriptionIf(sub, version) {
+      const row = sql.one<{ updated_at: number }>(
+        `UPDATE subscriptions SET
+           url = @url, secrets = @secrets, signing = @signing, format = @format, channels = @channels,
+           message_types = @messageTypes, include_self = @includeSelf, groups = @groups, enabled = @enabled,
+           timeout_ms = @timeoutMs, retry_schedule = @retrySchedule, include_raw = @includeRaw, ordering = @ordering,
+           pull = @pull, source = @source, updated_at = max(@updatedAt, updated_at + 1)
+         WHERE id = @id AND updated_at = @version
+         RETURNING updated_at`,
+        { ...subscriptionParams(sub), version },
+      );
+      return row?.updated_at ?? null;
     },
 
     async getSubscription(id) {
@@ -53,12 +57,12 @@ export function sqliteConfigState(sql: SqliteConnection): ConfigState {
       return sql.many<SubscriptionRow>('SELECT * FROM subscriptions ORDER BY id').map(toSubscription);
     },
 
-    async deleteSubscription(id) {
-      return sql.transaction(() => deleteWhere('id = ?', id)) > 0;
+    async deleteSubscription(id, version) {
+      return sql.transaction(() => (version === undefined ? deleteWhere('id = ?', id) : deleteWhere('id = ? AND updated_at = ?', id, version))) > 0;
     },
 
     async setSubscriptionEnabled(id, enabled) {
-      sql.run('UPDATE subscriptions SET enabled = ? WHERE id = ?', Number(enabled), id);
+      sql.run('UPDATE subscriptions SET enabled = ?, updated_at = max(?, updated_at + 1) WHERE id = ?', Number(enabled), nowMs(), id);
     },
 
     async syncConfig(subscriptions: SubscriptionRecord[], apiKeys: ApiKeyRecord[]) {
@@ -92,3 +96,18 @@ export function sqliteConfigState(sql: SqliteConnection): ConfigState {
   };
 }
 
+
+/** A subscription as the named parameters of the statements above. */
+function subscriptionParams(sub: SubscriptionRecord): Record<string, unknown> {
+  return {
+    ...sub,
+    secrets: JSON.stringify(sub.secrets),
+    channels: toJsonOrNull(sub.channels),
+    messageTypes: toJsonOrNull(sub.messageTypes),
+    includeSelf: Number(sub.includeSelf),
+    enabled: Number(sub.enabled),
+    retrySchedule: JSON.stringify(sub.retrySchedule),
+    includeRaw: Number(sub.includeRaw),
+    pull: Number(sub.pull),
+  };
+}

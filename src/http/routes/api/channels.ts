@@ -1,5 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../context.ts';
+import { channelsAnswer } from '../../openapi/answers.ts';
+import { ADMIN_TOKEN } from '../../openapi/document.ts';
+import { ADMIN_ERRORS, errorResponses, noQuery } from '../../openapi/responses.ts';
 import { requireAdmin } from '../../plugins/auth.ts';
 
 /**
@@ -7,8 +10,15 @@ import { requireAdmin } from '../../plugins/auth.ts';
  * it. Config secrets are never shown.
  */
 export async function channelRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
-  app.addHook('preHandler', requireAdmin(ctx.config.admin.token, ctx.store));
-  app.get('/v1/channels', async () => {
+  app.addHook('preValidation', requireAdmin(ctx.config.admin.token, ctx.store));
+  const schema = {
+    security: ADMIN_TOKEN,
+    tags: ['channels'],
+    summary: "Each enabled channel's status",
+    querystring: noQuery,
+    response: { 200: channelsAnswer, ...errorResponses(...ADMIN_ERRORS, 'IMG_ERR_VALIDATION') },
+  };
+  app.get('/v1/channels', { schema }, async () => {
     const holders = new Map((await ctx.store.listLeases()).map((lease) => [lease.name, lease.holder]));
     return {
       data: [...ctx.channels.values()].map((channel) => ({

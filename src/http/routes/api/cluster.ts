@@ -1,6 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import { isAlive } from '../../../runtime/cluster.ts';
 import type { AppContext } from '../../context.ts';
+import { clusterAnswer } from '../../openapi/answers.ts';
+import { ADMIN_TOKEN } from '../../openapi/document.ts';
+import { ADMIN_ERRORS, errorResponses, noQuery } from '../../openapi/responses.ts';
 import { requireAdmin } from '../../plugins/auth.ts';
 
 /**
@@ -9,8 +12,15 @@ import { requireAdmin } from '../../plugins/auth.ts';
  * store's clock.
  */
 export async function clusterRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
-  app.addHook('preHandler', requireAdmin(ctx.config.admin.token, ctx.store));
-  app.get('/v1/cluster', async () => {
+  app.addHook('preValidation', requireAdmin(ctx.config.admin.token, ctx.store));
+  const schema = {
+    security: ADMIN_TOKEN,
+    tags: ['cluster'],
+    summary: "The nodes sharing this store and the leases they hold",
+    querystring: noQuery,
+    response: { 200: clusterAnswer, ...errorResponses(...ADMIN_ERRORS, 'IMG_ERR_VALIDATION') },
+  };
+  app.get('/v1/cluster', { schema }, async () => {
     const [{ now, nodes }, leases] = await Promise.all([ctx.store.listNodes(), ctx.store.listLeases()]);
     return {
       node: ctx.node.id,

@@ -1,6 +1,7 @@
 import { setMaxListeners, type EventEmitter } from 'node:events';
 import fastifyWebsocket from '@fastify/websocket';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { WebSocket } from 'ws';
 import { z } from 'zod';
 import { ImgateError } from '../../../core/errors.ts';
@@ -11,7 +12,9 @@ import { shownRaw } from '../../../platforms/shown-raw.ts';
 import { followPull, PULL_RECHECK_MS, type PullSink } from '../../../pull/follow.ts';
 import type { PulledEvent, SubscriptionRecord } from '../../../store/store.ts';
 import type { AppContext } from '../../context.ts';
-import { authenticateStreamReader, requireSubscriptionScope } from '../../plugins/auth.ts';
+import { ADMIN_TOKEN_OR_API_KEY } from '../../openapi/document.ts';
+import { errorResponses, idParams } from '../../openapi/responses.ts';
+import { authenticateStreamReader, requireSubscriptionScope, type StreamReader } from '../../plugins/auth.ts';
 import { validate } from '../../validate.ts';
 
 /** How soon an EventSource reconnects after the connection dropped (the SSE `retry` field). */
@@ -24,8 +27,8 @@ const CLOSE_GRACE_MS = 1000;
 /** Cursors are the entries' numbers; `0` is the stream's beginning. */
 const cursor = z.string().regex(/^(0|[1-9][0-9]{0,14})$/, 'a cursor this stream gave out (or 0, its beginning)');
 
-const streamQuery = z.object({ after: cursor.optional() });
-const pollQuery = z.object({
+const streamQuery = z.strictObject({ after: cursor.optional() });
+const pollQuery = z.strictObject({
   after: cursor.optional(),
   wait: z.coerce.number().min(0).max(60).default(0),
   limit: z.coerce.number().int().min(1).max(500).default(100),
@@ -48,7 +51,8 @@ interface OpenedStream {
  * WebSocket, and `GET /v1/subscriptions/:id/events` for long polling. Readers present the admin token
  * or an API key whose channels cover the subscription's.
  */
-export async function pullRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
+export async function pullRoutes(scope: FastifyInstance, ctx: AppContext): Promise<void> {
+  const app = scope.withTypeProvider<ZodTypeProvider>();
   // Acknowledgements are the only frames a client sends: small.
   await app.register(fastifyWebsocket, { options: { maxPayload: 4096 } });
   const { store, pullWakeups: wakeups } = ctx;
@@ -63,12 +67,17 @@ export async function pullRoutes(app: FastifyInstance, ctx: AppContext): Promise
     done();
   });
 
+  // The token first, before the request is validated: without one, nobody learns which subscriptions exist.
+  const readers = new WeakMap<FastifyRequest, StreamReader>();
+  app.addHook('preValidation', async (request) => {
+    readers.set(request, await authenticateStreamReader(request, { store, adminToken: ctx.config.admin.token }));
+  });
+
   /** The subscription, checked to be a pull one the caller may read, and the cursor to start after. */
-  async function open(request: FastifyRequest<{ Params: { id: string } }>, after: string | undefined): Promise<OpenedStream> {
-    // The token first: without one, nobody learns which subscriptions exist.
-    const reader = await authenticateStreamReader(request, { store, adminToken: ctx.config.admin.token });
-    const subscription = await store.getSubscription(request.params.id);
-    if (!subscription) throw new ImgateError('IMG_ERR_NOT_FOUND', { message: `no subscription "${request.params.id}"` });
+  async function open(request: FastifyRequest, id: string, after: string | undefined): Promise<OpenedStream> {
+    const reader = readers.get(request) as StreamReader;
+    const subscription = await store.getSubscription(id);
+    if (!subscription) throw new ImgateError('IMG_ERR_NOT_FOUND', { message: `no subscription "${id}"` });
     requireSubscriptionScope(reader, subscription);
     const allowed = reader.channels;
     const visible = allowed === null ? () => true : (event: UnifiedEvent) => event.channel === TEST_CHANNEL || allowed.includes(event.channel);
@@ -102,16 +111,28 @@ export async function pullRoutes(app: FastifyInstance, ctx: AppContext): Promise
 
   const opened = new WeakMap<FastifyRequest, OpenedStream>();
 
-  app.route<{ Params: { id: string } }>({
+  const readErrors = errorResponses('IMG_ERR_AUTH_MISSING', 'IMG_ERR_AUTH_INVALID', 'IMG_ERR_AUTH_SCOPE', 'IMG_ERR_VALIDATION', 'IMG_ERR_NOT_FOUND');
+  app.route({
     method: 'GET',
     url: '/v1/subscriptions/:id/stream',
+    schema: {
+      security: ADMIN_TOKEN_OR_API_KEY,
+      tags: ['pull'],
+      summary: "A pull subscription's events as Server-Sent Events, or over a WebSocket (docs/pull.md)",
+      params: idParams,
+      querystring: streamQuery,
+      response: {
+        200: { description: 'One `imgate.event` per event, `id:` its cursor.', content: { 'text/event-stream': { schema: z.string() } } },
+        ...readErrors,
+      },
+    },
     // A HEAD would run the handler, and a cursor in it would count as an acknowledgement.
     exposeHeadRoute: false,
     // Before the WebSocket upgrade, so that a refused reader gets an HTTP answer with its reason.
     preHandler: async (request) => {
       const lastEventId = request.headers['last-event-id'];
-      const after = typeof lastEventId === 'string' ? validate(cursor, lastEventId) : validate(streamQuery, request.query).after;
-      opened.set(request, await open(request, after));
+      const after = typeof lastEventId === 'string' ? validate(cursor, lastEventId) : request.query.after;
+      opened.set(request, await open(request, request.params.id, after));
     },
     handler: async (request, reply) => {
       const stream = opened.get(request) as OpenedStream;
@@ -213,9 +234,20 @@ export async function pullRoutes(app: FastifyInstance, ctx: AppContext): Promise
     }
   }
 
-  app.get<{ Params: { id: string } }>('/v1/subscriptions/:id/events', { exposeHeadRoute: false }, async (request, reply) => {
-    const query = validate(pollQuery, request.query);
-    const { subscription, after, visible } = await open(request, query.after);
+  const pollSchema = {
+    security: ADMIN_TOKEN_OR_API_KEY,
+    tags: ['pull'],
+    summary: "A pull subscription's events by long polling (docs/pull.md)",
+    params: idParams,
+    querystring: pollQuery,
+    response: {
+      200: z.object({ data: z.array(z.object({ cursor: z.string(), event: z.record(z.string(), z.unknown()) })), next: z.string() }),
+      ...readErrors,
+    },
+  };
+  app.get('/v1/subscriptions/:id/events', { exposeHeadRoute: false, schema: pollSchema }, async (request, reply) => {
+    const query = request.query;
+    const { subscription, after, visible } = await open(request, request.params.id, query.after);
     request.logFields.subscription = subscription.id;
     const deadline = Date.now() + query.wait * 1000;
     const signal = lifetime(reply.raw, () => undefined);
@@ -232,7 +264,8 @@ export async function pullRoutes(app: FastifyInstance, ctx: AppContext): Promise
       .filter((entry) => visible(entry.stored.event))
       .map((entry) => `{"cursor":"${entry.cursor}","event":${unifiedEventJson(subscription, entry.stored, shownRaw)}}`)
       .join(',');
-    return reply.type('application/json; charset=utf-8').send(`{"data":[${data}],"next":"${next}"}`);
+    // A JSON string is sent as it is (fastify serializes only what is not a string): the cast is for the type of the 200 schema.
+    return reply.type('application/json; charset=utf-8').send(`{"data":[${data}],"next":"${next}"}` as never);
   });
 }
 

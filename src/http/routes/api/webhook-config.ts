@@ -1,13 +1,18 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { partialUpdateFields } from '../../../config/partial-update.ts';
 import { DEFAULT_RETRY_SCHEDULE } from '../../../config/schema.ts';
-import { ImgateError } from '../../../core/errors.ts';
+import { ImgateError, type ErrorCode } from '../../../core/errors.ts';
 import { sendTestDelivery } from '../../../delivery/test-delivery.ts';
 import { safeEqual } from '../../../platforms/_kit/timing-safe.ts';
 import { findPlatform } from '../../../platforms/registry.ts';
 import type { SubscriptionRecord } from '../../../store/store.ts';
 import { shownUrl, unmaskedUrl } from '../../../subscriptions/from-config.ts';
 import type { AppContext } from '../../context.ts';
+import { guideAnswer } from '../../openapi/answers.ts';
+import { ADMIN_TOKEN } from '../../openapi/document.ts';
+import { ADMIN_ERRORS, BODY_ERRORS, errorResponses } from '../../openapi/responses.ts';
 import { bearerToken, requireAdmin } from '../../plugins/auth.ts';
 import { validate } from '../../validate.ts';
 
@@ -29,7 +34,14 @@ const configSchema = z.object({
   MessageTypes: z.array(z.union([z.string(), z.number().int()]).transform(String)).optional(),
   IncludeSelfMessage: z.boolean().default(false),
 });
-const updateSchema = configSchema.partial();
+// Only the fields the caller sent: `.partial()` would fill in every default.
+const updateSchema = z.object(partialUpdateFields(configSchema.shape));
+
+// Not strict, unlike imgate's own routes: the guide's clients are not ours, and may send more.
+const webhookQuery = z.object({
+  key: z.string().optional().describe("The channel's WeChatPadPro key, instead of the admin token."),
+  channel: z.string().optional().describe('The wechat-pad channel, with the admin token, when there are several.'),
+});
 
 interface WebhookQuery {
   key?: string;
@@ -51,7 +63,8 @@ function toGuideFields(sub: SubscriptionRecord): Record<string, unknown> {
   };
 }
 
-export async function webhookConfigRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
+export async function webhookConfigRoutes(scope: FastifyInstance, ctx: AppContext): Promise<void> {
+  const app = scope.withTypeProvider<ZodTypeProvider>();
   const adminCheck = requireAdmin(ctx.config.admin.token, ctx.store);
   // The channels of the platforms this API manages (wechat-pad), each with the key that authenticates calls about it.
   const padChannels = () =>
@@ -75,6 +88,24 @@ export async function webhookConfigRoutes(app: FastifyInstance, ctx: AppContext)
       message: candidates.length === 0 ? 'no such wechat-pad channel' : 'several wechat-pad channels: name one with ?channel=',
     });
   }
+
+  // Before the body is validated: without a credential, nobody learns what the route takes.
+  const resolved = new WeakMap<FastifyRequest, string>();
+  app.addHook('preValidation', async (request) => {
+    resolved.set(request, await resolveChannel(request as FastifyRequest<{ Querystring: WebhookQuery }>));
+  });
+  const channelOf = (request: FastifyRequest) => resolved.get(request) as string;
+
+  const security = [...ADMIN_TOKEN, { padKey: [] }];
+  const tags = ['webhook-config'];
+  const channelErrors: ErrorCode[] = [...ADMIN_ERRORS, 'IMG_ERR_VALIDATION', 'IMG_ERR_NOT_FOUND'];
+  const schema = (summary: string, codes: ErrorCode[] = channelErrors) => ({
+    security,
+    tags,
+    summary,
+    querystring: webhookQuery,
+    response: { 200: guideAnswer(z.unknown()).describe("The guide's envelope: `Code`, `Data`, `Text`."), ...errorResponses(...codes) },
+  });
 
   const subscriptionId = (channelId: string) => `wechat-webhook-${channelId}`;
 
@@ -115,23 +146,20 @@ export async function webhookConfigRoutes(app: FastifyInstance, ctx: AppContext)
     return sub;
   }
 
-  app.post<{ Querystring: WebhookQuery }>('/v1/webhook/Config', async (request) => {
-    const channelId = await resolveChannel(request);
-    return save(channelId, validate(configSchema, request.body));
+  app.post('/v1/webhook/Config', { schema: { ...schema("Set the channel's webhook", [...channelErrors, ...BODY_ERRORS]), body: configSchema } }, async (request) => {
+    return save(channelOf(request), request.body);
   });
 
-  app.get<{ Querystring: WebhookQuery }>('/v1/webhook/List', async (request) => {
-    const channelId = await resolveChannel(request);
+  app.get('/v1/webhook/List', { schema: schema("The channel's webhook, if any") }, async (request) => {
+    const channelId = channelOf(request);
     const sub = await ctx.store.getSubscription(subscriptionId(channelId));
     return { Code: 200, Data: sub ? [toGuideFields(sub)] : [], Text: '' };
   });
 
-  app.put<{ Querystring: WebhookQuery }>('/v1/webhook/Update', async (request) => {
-    const channelId = await resolveChannel(request);
+  app.put('/v1/webhook/Update', { schema: { ...schema("Change some fields of the channel's webhook", [...channelErrors, ...BODY_ERRORS]), body: updateSchema } }, async (request) => {
+    const channelId = channelOf(request);
     const sub = await existing(channelId);
-    // Only the fields the caller sent: the partial schema would otherwise fill in every default.
-    const sent = (request.body ?? {}) as Record<string, unknown>;
-    const changes = Object.fromEntries(Object.entries(validate(updateSchema, sent)).filter(([field]) => field in sent));
+    const changes = request.body;
     const merged = validate(configSchema, {
       URL: sub.url,
       Secret: sub.secrets[0],
@@ -146,8 +174,8 @@ export async function webhookConfigRoutes(app: FastifyInstance, ctx: AppContext)
     return save(channelId, merged, sub.createdAt);
   });
 
-  app.get<{ Querystring: WebhookQuery }>('/v1/webhook/Test', async (request) => {
-    const channelId = await resolveChannel(request);
+  app.get('/v1/webhook/Test', { schema: schema("Send a test delivery to the channel's webhook") }, async (request) => {
+    const channelId = channelOf(request);
     const result = await sendTestDelivery(ctx.store, ctx.worker, await existing(channelId), (ids) => ctx.pullWakeups.announce(ids));
     const status = result.attempt?.statusCode ?? null;
     return {
