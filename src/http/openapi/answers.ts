@@ -91,6 +91,7 @@ export const channelsAnswer: z.ZodType = z.object({
       canSend: z.boolean(),
       connected: z.boolean().nullable().describe('Null for a channel without a long connection; this node\'s view.'),
       lastEventAt: isoTime.nullable(),
+      lastPullAt: isoTime.nullable().describe('When this node last pulled messages after a notice (channels whose callbacks only announce messages, e.g. WeCom customer service).'),
       lastError: z.object({ at: isoTime, code: z.string(), message: z.string() }).nullable(),
       heldBy: z.string().nullable().optional().describe('The node that holds the long connection (channels with one).'),
     }),
