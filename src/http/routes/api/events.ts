@@ -14,6 +14,10 @@ const listQuerySchema = z.strictObject({
   channel: z.string().optional(),
 });
 
+// The events' own filters: the sender's and the conversation's platform ids, a piece of the text.
+const filterValue = z.string().min(1, 'empty; leave the parameter out to match every event').optional();
+const eventQuerySchema = listQuerySchema.extend({ sender: filterValue, conversation: filterValue, text: filterValue });
+
 const deliveryQuerySchema = listQuerySchema.extend({
   eventId: z.string().optional(),
   subscription: z.string().optional(),
@@ -36,7 +40,7 @@ export async function eventRoutes(app: FastifyInstance, ctx: AppContext): Promis
   app.addHook('preHandler', requireAdmin(ctx.config.admin.token, ctx.store));
 
   app.get('/v1/events', async (request) => {
-    const query = validate(listQuerySchema, request.query, 'query');
+    const query = validate(eventQuerySchema, request.query, 'query');
     return page(await ctx.store.listEvents(query), query.limit);
   });
 
