@@ -154,6 +154,7 @@ describe('the admin console', () => {
     await page.getByLabel('URL').fill(`${subscriber.url}/console`);
     await page.getByLabel('Signing secret').fill('console-made-secret');
     await page.getByLabel('Channels').fill('wx');
+    await browser.screenshot('subscription-form');
     await page.getByRole('button', { name: 'Create' }).click();
     const row = page.locator('tr[data-subscription="from-console"]');
     await row.waitFor();

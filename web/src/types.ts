@@ -60,7 +60,7 @@ export interface Subscription {
   ordering: 'none' | 'conversation';
   source: 'config' | 'api' | 'puppet';
   secretCount: number;
-  stream?: { ackedCursor: string; headCursor: string };
+  stream?: { ackedCursor: string | null; headCursor: string };
 }
 
 export interface Cluster {

@@ -87,7 +87,7 @@ export function LivePage({ id }: { id: string }) {
       {sub.data && !sub.data.pull ? <p class="note error">{id} is a webhook subscription: it has no stream. Its deliveries are under Events and Dead letters.</p> : null}
       {sub.data?.stream ? (
         <p class="muted">
-          Newest cursor when the page opened: {sub.data.stream.headCursor}; acknowledged by readers: {sub.data.stream.ackedCursor}. This view shows what comes after the
+          Newest cursor when the page opened: {sub.data.stream.headCursor}; acknowledged by its readers: {sub.data.stream.ackedCursor ?? 'none yet'}. This view shows what comes after the
           acknowledged cursor and acknowledges nothing.
         </p>
       ) : null}
