@@ -110,7 +110,9 @@ function SubscriptionForm({ initial, editing }: { initial: Draft; editing: strin
         {creating ? (
           <>
             <label>
-              Id <span class="muted">(letters, digits, . _ -; left empty, imgate picks one)</span>
+              <span>
+                Id <span class="muted">(letters, digits, . _ -; left empty, imgate picks one)</span>
+              </span>
               <input {...text('id')} autocomplete="off" />
             </label>
             <label class="check">
@@ -121,17 +123,23 @@ function SubscriptionForm({ initial, editing }: { initial: Draft; editing: strin
         {draft.pull ? null : (
           <>
             <label>
-              URL <span class="muted">(where events are POSTed)</span>
+              <span>
+                URL <span class="muted">(where events are POSTed)</span>
+              </span>
               <input {...text('url')} type="url" required placeholder="https://bot.example.com/imgate" />
             </label>
             <label>
-              Signing secret <span class="muted">{creating ? '(whsec_… or any string)' : '(empty: keep the current one)'}</span>
+              <span>
+                Signing secret <span class="muted">{creating ? '(whsec_… or any string)' : '(empty: keep the current one)'}</span>
+              </span>
               <input {...text('secret')} type="password" required={creating} autocomplete="new-password" />
             </label>
           </>
         )}
         <label>
-          Channels <span class="muted">(comma-separated ids; empty: every channel)</span>
+          <span>
+                Channels <span class="muted">(comma-separated ids; empty: every channel)</span>
+              </span>
           <input {...text('channels')} />
         </label>
         <label>
