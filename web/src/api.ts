@@ -42,25 +42,25 @@ export function authHeaders(token = savedToken()): Record<string, string> {
   return token ? { authorization: `Bearer ${token}` } : {};
 }
 
+/** The error a refusal carries; a refused token also goes to the `whenTokenRefused` handler. */
 export async function errorOf(response: Response): Promise<ApiError> {
   const text = await response.text();
+  let error: ApiError;
   try {
-    const { error } = JSON.parse(text) as { error: { code: string; message: string } };
-    return new ApiError(response.status, error.code, error.message);
+    const { error: body } = JSON.parse(text) as { error: { code: string; message: string } };
+    error = new ApiError(response.status, body.code, body.message);
   } catch {
-    return new ApiError(response.status, `HTTP_${response.status}`, text.slice(0, 200) || response.statusText);
+    error = new ApiError(response.status, `HTTP_${response.status}`, text.slice(0, 200) || response.statusText);
   }
+  if (error.isAuth) onAuthFailure(error);
+  return error;
 }
 
 export async function api<T>(method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE', path: string, body?: unknown, token?: string): Promise<T> {
   const headers = authHeaders(token);
   if (body !== undefined) headers['content-type'] = 'application/json';
   const response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-  if (!response.ok) {
-    const error = await errorOf(response);
-    if (error.isAuth) onAuthFailure(error);
-    throw error;
-  }
+  if (!response.ok) throw await errorOf(response);
   return (response.status === 204 ? undefined : await response.json()) as T;
 }
 
