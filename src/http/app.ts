@@ -12,6 +12,7 @@ import { messageRoutes } from './routes/api/messages.ts';
 import { pullRoutes } from './routes/api/pull.ts';
 import { subscriptionRoutes } from './routes/api/subscriptions.ts';
 import { webhookConfigRoutes } from './routes/api/webhook-config.ts';
+import { consoleRoutes } from './routes/console.ts';
 import { healthRoutes } from './routes/health.ts';
 import { inboundRoutes } from './routes/inbound.ts';
 import { metricsRoutes } from './routes/metrics.ts';
@@ -47,7 +48,7 @@ export function buildApp(ctx: AppContext): FastifyInstance {
   // Each route module is its own encapsulated context: the inbound one swaps the body parsers. A
   // node without the http role serves only what operations need.
   const operations = [healthRoutes, clusterRoutes, metricsRoutes];
-  const api = [inboundRoutes, messageRoutes, subscriptionRoutes, pullRoutes, eventRoutes, channelRoutes, webhookConfigRoutes, wxkfCallbackRoutes, wxkfManagerRoutes];
+  const api = [inboundRoutes, messageRoutes, subscriptionRoutes, pullRoutes, eventRoutes, channelRoutes, webhookConfigRoutes, wxkfCallbackRoutes, wxkfManagerRoutes, consoleRoutes];
   for (const routes of ctx.config.roles.includes('http') ? [...operations, ...api] : operations) {
     void app.register(async (scope) => routes(scope, ctx));
   }

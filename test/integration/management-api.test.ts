@@ -197,6 +197,25 @@ describe('the management API', () => {
     assert.ok(!JSON.stringify(channel).includes(SECRET));
   });
 
+  it('finds events by sender, conversation and text, and refuses an empty filter', async () => {
+    const messages = [
+      { msgId: '778001', fromUser: 'wxid_search_a', toUser: 'wxid_bot', msgType: 1, content: 'Invoice 42 is late' },
+      { msgId: '778002', fromUser: 'wxid_search_b', toUser: 'wxid_bot', msgType: 1, content: 'the invoice came' },
+    ];
+    for (const message of messages) {
+      const body = JSON.stringify(message);
+      assert.equal((await call('POST', `${gw.url}/hooks/wx`, { body, headers: padproHeaders(SECRET, body) })).status, 200);
+    }
+    const texts = async (query: string) => (await admin('GET', `${gw.url}/v1/events?${query}`)).json.data.map((event: any) => event.message.text);
+    assert.deepEqual(await texts('text=INVOICE'), ['the invoice came', 'Invoice 42 is late']);
+    assert.deepEqual(await texts('sender=wxid_search_a'), ['Invoice 42 is late']);
+    assert.deepEqual(await texts('conversation=wxid_search_b&text=invoice'), ['the invoice came']);
+    assert.deepEqual(await texts('channel=wx&sender=wxid_search_a&text=came'), []);
+    const empty = await admin('GET', `${gw.url}/v1/events?text=`);
+    assert.equal(empty.status, 400);
+    assert.equal(empty.json.error.message, 'text: empty; leave the parameter out to match every event');
+  });
+
   describe('the WeChat webhook-configuration API', () => {
     it('configures, lists, updates and tests a webhook with the guide field names, authenticated by the account key', async () => {
       const key = `?key=${PAD_KEY}`;

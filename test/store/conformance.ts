@@ -193,6 +193,31 @@ export function describeStoreConformance(engine: string, factory: StoreFactory):
         );
         assert.deepEqual(await store.listEvents({ limit: 10, channel: 'wx-none' }), []);
       });
+
+      it('filters events by sender, conversation and a piece of their text', async () => {
+        const [fromBob, inOtherRoom, withNul] = [ingestItem(), ingestItem(), ingestItem()];
+        fromBob.stored.event.sender = { id: 'wxid_bob', name: 'Bob', isSelf: false };
+        fromBob.stored.event.message.text = 'Deploy at 100% NOW';
+        inOtherRoom.stored.event.conversation = { id: 'wxid_carol', type: 'direct', name: null };
+        // JSON.stringify writes a NUL as the escape \u0000, which PostgreSQL's jsonb refuses to read.
+        withNul.stored.event.message.text = 'nul\u0000 here';
+        await store.ingestBatch([fromBob, inOtherRoom, withNul]);
+        const ids = async (query: Omit<Parameters<Store['listEvents']>[0], 'limit'>) =>
+          (await store.listEvents({ limit: 10, ...query })).map((event) => event.id).sort();
+        const idsOf = (...items: IngestItem[]) => items.map((item) => item.stored.event.id).sort();
+
+        assert.deepEqual(await ids({ sender: 'wxid_bob' }), idsOf(fromBob));
+        assert.deepEqual(await ids({ sender: 'wxid_alice' }), idsOf(inOtherRoom, withNul));
+        assert.deepEqual(await ids({ conversation: 'wxid_carol' }), idsOf(inOtherRoom));
+        assert.deepEqual(await ids({ conversation: '123456@chatroom', sender: 'wxid_alice' }), idsOf(withNul));
+        assert.deepEqual(await ids({ text: 'deploy' }), idsOf(fromBob));
+        assert.deepEqual(await ids({ text: '100% now' }), idsOf(fromBob));
+        assert.deepEqual(await ids({ text: '%' }), idsOf(fromBob));
+        assert.deepEqual(await ids({ text: '_' }), []);
+        assert.deepEqual(await ids({ text: 'hello' }), idsOf(inOtherRoom));
+        assert.deepEqual(await ids({ text: 'nul' }), idsOf(withNul));
+        assert.deepEqual(await ids({ text: 'hello', channel: 'wx-two' }), []);
+      });
     });
 
     describe('subscriptions', () => {

@@ -61,6 +61,13 @@ export interface ListQuery {
   channel?: string;
 }
 
+/** Events also by sender id, conversation id, or a piece of their text (case-insensitive for ASCII letters). */
+export interface EventListQuery extends ListQuery {
+  sender?: string;
+  conversation?: string;
+  text?: string;
+}
+
 export interface EventLog {
   /**
    * One transaction for the whole batch and the cursors that go with it; a duplicate
@@ -72,5 +79,9 @@ export interface EventLog {
   getEvents(ids: string[]): Promise<Map<string, StoredEvent>>;
   /** By imgate message id (`msg_…`) or the platform's message id. */
   findEventByMessageId(channel: string, messageId: string): Promise<StoredEvent | null>;
-  listEvents(query: ListQuery): Promise<UnifiedEvent[]>;
+  /**
+   * Newest first. The sender, conversation and text filters read the stored event's JSON, unindexed:
+   * they are for an operator looking for a message (the console), not for a bot's hot path.
+   */
+  listEvents(query: EventListQuery): Promise<UnifiedEvent[]>;
 }

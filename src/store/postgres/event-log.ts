@@ -7,6 +7,10 @@ import { appendPullEntries } from './pull-streams.ts';
 
 const EVENT_COLUMNS = 'event_json, raw_json, raw_body, raw_content_type, raw_query';
 
+// The stored event as jsonb, for filters. jsonb refuses the escape `\u0000` (JSON.stringify writes a NUL
+// so), and one such event would fail every search: it reads as U+FFFD, as storableText stores NULs.
+const EVENT_JSONB = "replace(event_json, '\\u0000', '\\ufffd')::jsonb";
+
 // A batch is a few statements whatever its size: the events in one multi-row insert (unnest of
 // one array per column), a duplicate's existing id in one lookup, the deliveries in one insert.
 // ON CONFLICT DO NOTHING on (channel, dedup_key) waits for a concurrent insert of the same key
@@ -76,6 +80,10 @@ export function postgresEventLog(db: Database): EventLog {
       const filter = where([
         ['id < ?', query.before],
         ['channel = ?', query.channel],
+        [`${EVENT_JSONB} #>> '{sender,id}' = ?`, storable(query.sender)],
+        [`${EVENT_JSONB} #>> '{conversation,id}' = ?`, storable(query.conversation)],
+        // strpos, not LIKE: the text is matched as it is, `%` and `_` included.
+        [`strpos(lower(${EVENT_JSONB} #>> '{message,text}'), lower(?)) > 0`, storable(query.text)],
       ]);
       const rows = await db.rows<{ event_json: string }>(
         `SELECT event_json FROM events ${filter.sql} ORDER BY id DESC LIMIT $${filter.params.length + 1}`,
@@ -84,6 +92,11 @@ export function postgresEventLog(db: Database): EventLog {
       return rows.map((row) => JSON.parse(row.event_json) as UnifiedEvent);
     },
   };
+}
+
+/** A filter value as the stored text has it (U+0000 is stored as U+FFFD). */
+function storable(value: string | undefined): string | undefined {
+  return value === undefined ? undefined : storableText(value);
 }
 
 /**

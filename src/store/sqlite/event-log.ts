@@ -95,6 +95,10 @@ export function sqliteEventLog(sql: SqliteConnection): EventLog {
       const filter = where([
         ['id < ?', query.before],
         ['channel = ?', query.channel],
+        ["json_extract(event_json, '$.sender.id') = ?", query.sender],
+        ["json_extract(event_json, '$.conversation.id') = ?", query.conversation],
+        // instr, not LIKE: the text is matched as it is, `%` and `_` included.
+        ["instr(lower(json_extract(event_json, '$.message.text')), lower(?)) > 0", query.text],
       ]);
       const rows = sql.many<{ event_json: string }>(
         `SELECT event_json FROM events ${filter.sql} ORDER BY id DESC LIMIT ?`,

@@ -17,6 +17,10 @@ const listQuerySchema = z.strictObject({
   channel: z.string().optional(),
 });
 
+// The events' own filters: the sender's and the conversation's platform ids, a piece of the text.
+const filterValue = z.string().min(1, 'empty; leave the parameter out to match every event').optional();
+const eventQuerySchema = listQuerySchema.extend({ sender: filterValue, conversation: filterValue, text: filterValue });
+
 const deliveryQuerySchema = listQuerySchema.extend({
   eventId: z.string().optional(),
   subscription: z.string().optional(),
@@ -46,7 +50,7 @@ export async function eventRoutes(scope: FastifyInstance, ctx: AppContext): Prom
     security: ADMIN_TOKEN,
     tags: ['events'],
     summary: 'Stored events, newest first',
-    querystring: listQuerySchema,
+    querystring: eventQuerySchema,
     response: { 200: pageOf(eventAnswer), ...listErrors },
   };
 
