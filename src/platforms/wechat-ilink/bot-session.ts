@@ -11,6 +11,19 @@ export const UPDATES_BUF_CURSOR = 'ilink.get_updates_buf';
 /** The latest `context_token` of a user, which a send to them must carry. */
 export const contextTokenKey = (userId: string) => `ilink.context:${userId}`;
 
+/** A user's latest `context_token` as stored, with the create_time_ms of its message. */
+export interface StoredContextToken {
+  token: string;
+  at: number;
+}
+
+export function parseContextToken(stored: string | null): StoredContextToken | null {
+  if (stored === null) return null;
+  const parsed: unknown = JSON.parse(stored);
+  const token = isJsonObject(parsed) ? scalarText(parsed.token) : null;
+  return isJsonObject(parsed) && token !== null ? { token, at: typeof parsed.at === 'number' ? parsed.at : 0 } : null;
+}
+
 /** What a confirmed login gives (get_qrcode_status `confirmed`). */
 export interface IlinkBot {
   token: string;

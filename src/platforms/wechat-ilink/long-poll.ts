@@ -5,7 +5,7 @@ import { CursorMovedError } from '../../store/store.ts';
 import type { AdapterDeps, ConnectionSession } from '../_kit/adapter.ts';
 import { isJsonObject, optionalNumber, scalarText } from '../_kit/payload-values.ts';
 import { callIlink, SESSION_EXPIRED } from './api.ts';
-import { activeBot, contextTokenKey, SESSION_KEY, UPDATES_BUF_CURSOR, type IlinkBot } from './bot-session.ts';
+import { activeBot, contextTokenKey, parseContextToken, SESSION_KEY, UPDATES_BUF_CURSOR, type IlinkBot, type StoredContextToken } from './bot-session.ts';
 import { ILINK_API_BASE, type WechatIlinkChannelConfig } from './config.ts';
 import { contextTokenOf, normalizeIlinkMessage } from './normalize.ts';
 
@@ -74,14 +74,11 @@ export async function pollIlinkUpdates(poll: LongPoll, session: ConnectionSessio
       const event = normalizeIlinkMessage(message, receivedAt);
       return event === null ? [] : [{ ...event, rawBody: Buffer.from(JSON.stringify(message), 'utf8') }];
     });
-    const tokens = new Map(messages.flatMap((message) => {
-      const context = contextTokenOf(message);
-      return context === null ? [] : [[contextTokenKey(context.userId), context.token] as const];
-    }));
+    const tokens = await newerContextTokens(deps, messages);
     try {
       await deps.sink.ingest(events, Buffer.from(JSON.stringify(messages), 'utf8'), {
         cursor: { key: UPDATES_BUF_CURSOR, value: next, expected: buf },
-        values: [...tokens].map(([key, value]) => ({ key, value })),
+        values: tokens,
       });
     } catch (error) {
       if (!(error instanceof CursorMovedError)) throw error;
@@ -94,6 +91,28 @@ export async function pollIlinkUpdates(poll: LongPoll, session: ConnectionSessio
   }
 }
 
+/**
+ * Each user's latest `context_token` in these messages, where it is newer (by create_time_ms) than
+ * the stored one: a message iLink repeats must not put an older token back. Read before the
+ * write, which is safe since one node at a time holds the long poll.
+ */
+async function newerContextTokens(deps: AdapterDeps, messages: Record<string, unknown>[]): Promise<{ key: string; value: string }[]> {
+  const latest = new Map<string, StoredContextToken>();
+  for (const message of messages) {
+    const context = contextTokenOf(message);
+    if (context === null) continue;
+    const at = optionalNumber(message.create_time_ms) ?? 0;
+    const key = contextTokenKey(context.userId);
+    if ((latest.get(key)?.at ?? -1) <= at) latest.set(key, { token: context.token, at });
+  }
+  const updates: { key: string; value: string }[] = [];
+  for (const [key, candidate] of latest) {
+    const stored = parseContextToken(await deps.values.get(key));
+    if (stored === null || stored.at <= candidate.at) updates.push({ key, value: JSON.stringify(candidate) });
+  }
+  return updates;
+}
+
 /** Stores the end of the session as a `system` event, with the session marked ended in the same transaction. */
 async function announceExpiry(poll: LongPoll, bot: IlinkBot): Promise<void> {
   const at = new Date();
@@ -103,7 +122,8 @@ async function announceExpiry(poll: LongPoll, bot: IlinkBot): Promise<void> {
     dedupKey: `session-expired:${at.getTime()}`,
     type: 'system',
     message: { platformId: `session-expired:${at.getTime()}`, type: 'system', text, createdAt: at.toISOString(), mentions: [], mentionsBot: false, replyTo: null, content: { reason: 'session_expired', errcode: SESSION_EXPIRED, needsLogin: true } },
-    sender: { id: bot.botId, name: null, isSelf: true },
+    // Not the bot's own message: subscribers without includeSelf must hear of it too.
+    sender: { id: bot.botId, name: null, isSelf: false },
     conversation: { id: bot.botId, type: 'direct', name: null },
     flags: { history: false },
     raw: { errcode: SESSION_EXPIRED },

@@ -6,7 +6,7 @@ import { withUnknownOutcome } from '../_kit/platform-http.ts';
 import { scalarText } from '../_kit/payload-values.ts';
 import { splitMessageText } from '../_kit/split-text.ts';
 import { callIlink } from './api.ts';
-import { contextTokenKey, requireBot } from './bot-session.ts';
+import { contextTokenKey, parseContextToken, requireBot } from './bot-session.ts';
 import { uploadToCdn, UPLOAD_IMAGE } from './cdn-upload.ts';
 import { ILINK_API_BASE, ILINK_CDN_BASE, type WechatIlinkChannelConfig } from './config.ts';
 
@@ -37,7 +37,7 @@ export async function sendIlinkMessage(sender: IlinkSender, req: SendRequest): P
     throw new ImgateError('IMG_ERR_SEND_UNSUPPORTED', { message: 'wechat-ilink channels send text or an image (no markdown, no mentions)' });
   }
   const bot = await requireBot(values, config.id);
-  const contextToken = await values.get(contextTokenKey(to));
+  const contextToken = parseContextToken(await values.get(contextTokenKey(to)))?.token ?? null;
   if (contextToken === null) {
     throw new ImgateError('IMG_ERR_SEND_NO_CONTEXT', {
       message: `no message from ${to} on this channel yet: iLink takes a send only with the context_token of the user's latest message`,
