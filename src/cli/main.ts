@@ -7,6 +7,7 @@ import { checkCommand } from './check.ts';
 import { replayCommand, sendCommand, simulateCommand, tailCommand } from './client-commands.ts';
 import { SIMULATED_PLATFORMS } from './simulate-sample.ts';
 import { initCommand } from './init.ts';
+import { loginCommand } from './login.ts';
 import { addPlatformCommands } from './platform-commands.ts';
 import { startCommand } from './start.ts';
 
@@ -85,6 +86,15 @@ program
   .addOption(configOption())
   .addOption(urlOption())
   .action(tailCommand);
+
+program
+  .command('login')
+  .description('log a channel in by QR code (wechat-ilink), through the running gateway')
+  .argument('<channel>', 'the channel id')
+  .option('--admin-token <token>', 'admin token (default: $IMGATE_ADMIN_TOKEN, else the config)')
+  .addOption(configOption())
+  .addOption(urlOption())
+  .action(loginCommand);
 
 addPlatformCommands(program, configOption);
 

@@ -39,11 +39,14 @@ export const ERRORS = {
   IMG_ERR_PLATFORM_RATE_LIMITED: { status: 429, message: 'the platform asks to slow down' },
   IMG_ERR_PLATFORM_UNREACHABLE: { status: 502, message: 'the platform could not be reached' },
   IMG_ERR_SEND_RATE_LIMITED: { status: 429, message: "this channel's send rate limit is reached; retry after retry_after seconds" },
+  IMG_ERR_SEND_NO_CONTEXT: { status: 409, message: 'the platform lets the bot write only to a user who has written to it' },
+  IMG_ERR_LOGIN_NEEDED: { status: 409, message: 'the channel must be logged in (again) with imgate login' },
 
   // Operations
   IMG_ERR_OVERLOADED: { status: 503, message: 'the store cannot keep up; retry shortly' },
   IMG_ERR_STORE_FULL: { status: 503, message: "the store's disk is full; retry later" },
   IMG_ERR_SHUTTING_DOWN: { status: 503, message: 'the gateway is shutting down' },
+  IMG_ERR_SECRET_KEY_MISSING: { status: 503, message: 'the gateway has no usable IMGATE_SECRET_KEY for the secrets it keeps in its store' },
   IMG_ERR_INTERNAL: { status: 500, message: 'internal error' },
 } as const satisfies Record<string, { status: number; message: string }>;
 

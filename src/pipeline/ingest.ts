@@ -58,7 +58,7 @@ export class IngestPipeline {
 
   /**
    * Stores events (from a callback, a long connection or a pull); resolves after the commit. With
-   * a cursor the write skips the group commit: the cursor must land in the same transaction as
+   * a cursor (or values) the write skips the group commit: the cursor must land in the same transaction as
    * exactly these events, and pulls are few and already batched by the platform.
    */
   async ingest(
@@ -69,7 +69,8 @@ export class IngestPipeline {
     options: IngestOptions = {},
   ): Promise<IngestOutcome[]> {
     const { cursor, targets } = options;
-    if (events.length === 0 && !cursor) return [];
+    const cursors = [...(cursor ? [cursor] : []), ...(options.values ?? [])].map((update) => ({ channel: channel.id, ...update }));
+    if (events.length === 0 && cursors.length === 0) return [];
     const items = events.map((normalized): IngestItem => {
       const event = buildUnifiedEvent(normalized, channel, receivedAt);
       const subscriptions = targets
@@ -89,9 +90,7 @@ export class IngestPipeline {
         pulls: subscriptions.filter((sub) => sub.pull).map((sub) => sub.id),
       };
     });
-    const outcomes = cursor
-      ? await this.store.ingestBatch(items, [{ channel: channel.id, ...cursor }])
-      : await this.batcher.submit(items);
+    const outcomes = cursors.length > 0 ? await this.store.ingestBatch(items, cursors) : await this.batcher.submit(items);
     this.metrics.ingested(channel.id, outcomes);
     const stored = items.filter((_item, index) => outcomes[index]?.status === 'stored');
     const deliveries = stored.flatMap((item) => item.deliveries.map((delivery) => ({ ...delivery, stored: item.stored })));

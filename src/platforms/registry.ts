@@ -4,6 +4,7 @@ import { discord } from './discord/index.ts';
 import { feishu, lark } from './feishu/index.ts';
 import { qq } from './qq/index.ts';
 import { slack } from './slack/index.ts';
+import { wechatIlink } from './wechat-ilink/index.ts';
 import { wechatPad } from './wechat-pad/index.ts';
 import { wecomKf } from './wecom-kf/index.ts';
 import { wecomRobot } from './wecom-robot/index.ts';
@@ -15,7 +16,7 @@ import { wecom } from './wecom/index.ts';
  * CONTRIBUTING.md). The config's `platform` values, `imgate simulate` and docs/config.md follow
  * from this list.
  */
-const platforms = [wechatPad, wecomRobot, wecom, wecomKf, dingtalk, feishu, lark, qq, discord, slack, telegram] as const;
+const platforms = [wechatPad, wechatIlink, wecomRobot, wecom, wecomKf, dingtalk, feishu, lark, qq, discord, slack, telegram] as const;
 
 type ConfigSchemaOf<P> = P extends PlatformDefinition<infer S> ? S : never;
 type ConfigSchemasOf<T extends readonly unknown[]> = { -readonly [K in keyof T]: ConfigSchemaOf<T[K]> };

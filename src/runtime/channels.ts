@@ -51,6 +51,7 @@ export function createChannels(configs: ChannelConfig[], services: ChannelServic
       logger: services.logger.child({ channel: config.id }),
       sink: channelSink(config, services.pipeline, status),
       cursors: { get: (key) => services.store.getCursor(config.id, key), keys: () => services.store.listCursorKeys(config.id) },
+      values: { get: (key) => services.store.getCursor(config.id, key), put: (key, value) => services.store.putCursor(config.id, key, value) },
       counters: { next: (key) => services.store.nextCounter(config.id, key, Date.now()) },
       tokens: services.tokens,
       sendSlots: services.store,

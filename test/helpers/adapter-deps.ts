@@ -61,6 +61,7 @@ export function testAdapterDeps(logger: Logger = pino({ level: 'silent' })): Tes
       ingest: async (events, rawBody, options) => {
         sinkCalls.push({ events, rawBody, options });
         if (options?.cursor) values.set(options.cursor.key, options.cursor.value);
+        for (const value of options?.values ?? []) values.set(value.key, value.value);
         return events.map((event) => ({ status: 'stored', eventId: event.dedupKey, deliveryIds: [] }));
       },
     },
@@ -68,6 +69,7 @@ export function testAdapterDeps(logger: Logger = pino({ level: 'silent' })): Tes
     // test/platforms/_kit/cluster-send-limiter.test.ts against real stores).
     sendSlots: { takeSendSlot: async () => ({ token: 'single-node' }), releaseSendSlot: async () => undefined },
     cursors: { values, get: async (key) => values.get(key) ?? null, keys: async () => [...values.keys()] },
+    values: { get: async (key) => values.get(key) ?? null, put: async (key, value) => void values.set(key, value) },
     counters: {
       next: async (key) => {
         const value = (counters.get(key) ?? 0) + 1;

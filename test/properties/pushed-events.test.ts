@@ -6,6 +6,7 @@ import { normalizeDiscordDispatch } from '../../src/platforms/discord/normalize.
 import { ingestPushedEvent } from '../../src/platforms/feishu/connection.ts';
 import { encryptFeishuPayload } from '../../src/platforms/feishu/crypto.ts';
 import { normalizeQqDispatch } from '../../src/platforms/qq/normalize.ts';
+import { contextTokenOf, normalizeIlinkMessage } from '../../src/platforms/wechat-ilink/normalize.ts';
 import { normalizeKfMessage } from '../../src/platforms/wecom-kf/normalize.ts';
 import { testAdapterDeps } from '../helpers/adapter-deps.ts';
 import { ALICE, BOT_USER_ID, messageData } from '../helpers/fake-discord.ts';
@@ -17,7 +18,7 @@ import { RUNS, arbitraryTime, outcomeOrRefusal, outcomeOrRefusalSync, shapedLike
 /*
  * What arrives without an HTTP callback: dispatches of the Discord and QQ gateways
  * (src/platforms/*\/normalize.ts, called by the shared op-gateway client), events the Feishu long
- * connection pushes (ingestPushedEvent), and `kf/sync_msg` entries of a WeCom customer-service pull.
+ * connection pushes (ingestPushedEvent), WeixinMessages of a WeChat iLink `getupdates` answer, and `kf/sync_msg` entries of a WeCom customer-service pull.
  * The connection that brought them was authenticated, so there is no signature to mutate: any
  * payload gives an event, nothing, or a 4xx ImgateError (which the callers log and pass over).
  */
@@ -108,6 +109,37 @@ describe('property: pushed events and pulled messages', () => {
         outcomeOrRefusalSync(() => normalizeKfMessage(entry as Record<string, unknown>, { pulledAt: NOW }));
       }),
       { numRuns: RUNS.pure },
+    );
+  });
+  it('WeChat iLink getupdates messages: any WeixinMessage gives an event or nothing, and its context token or nothing', () => {
+    const template = {
+      seq: 1,
+      message_id: '7311234567890123456',
+      from_user_id: 'u1@im.wechat',
+      to_user_id: 'bot@im.bot',
+      group_id: 'g1@chatroom',
+      create_time_ms: 1764900000000,
+      message_type: 1,
+      message_state: 2,
+      item_list: [
+        { type: 1, text_item: { text: 'hi' }, ref_msg: { title: 't', svr_id: '1', message_item: { type: 1, text_item: { text: 'q' } } } },
+        { type: 2, image_item: { aeskey: '00', media: { encrypt_query_param: 'q', aes_key: 'k', full_url: 'https://x' } } },
+        { type: 3, voice_item: { text: 'v', playtime: 1 } },
+        { type: 4, file_item: { file_name: 'a', len: '1', md5: 'm' } },
+        { type: 5, video_item: { video_size: 1 } },
+      ],
+      context_token: 'ctx',
+    };
+    const overrides = { message_type: fc.constantFrom(0, 1, 2, '2', null), type: fc.constantFrom(0, 1, 2, 3, 4, 5, 11, '1', null), create_time_ms: arbitraryTime };
+    fc.assert(
+      fc.property(shapedLike(template, overrides), (message) => {
+        if (message === null || typeof message !== 'object' || Array.isArray(message)) return;
+        const event = normalizeIlinkMessage(message as Record<string, unknown>, NOW);
+        if (event !== null) assert.equal(typeof event.message.platformId, 'string');
+        const context = contextTokenOf(message as Record<string, unknown>);
+        if (context !== null) assert.equal(typeof context.token, 'string');
+      }),
+      { numRuns: RUNS.shaped },
     );
   });
 });

@@ -16,6 +16,8 @@ export interface IngestOptions {
    * `expected`, only if the stored one is still that (see CursorUpdate).
    */
   cursor?: { key: string; value: string; expected?: string | null };
+  /** More of this channel's values to store in the same transaction, unconditionally (a user's latest reply token). */
+  values?: { key: string; value: string }[];
   /**
    * Deliver to exactly these subscriptions instead of those whose filters match (a WeCom KF
    * callback forwarded to the puppet registered for its OpenKfId).
@@ -139,6 +141,35 @@ export interface ChannelAdapter {
    * runs in the background.
    */
   pullKfAccount?(openKfId: string, callbackToken: string | null): void;
+  /**
+   * For platforms whose account is bound by a person scanning a QR code (WeChat iLink):
+   * `POST /v1/channels/:id/login` and `imgate login <channel>` go through it.
+   */
+  login?: ChannelLogin;
+}
+
+/** A channel's interactive login (`ChannelAdapter.login`). */
+export interface ChannelLogin {
+  /** Starts a login (a fresh QR code) unless one is under way on this node, and answers its state. */
+  start(): Promise<LoginView>;
+  /** The state of the latest login (of any node), or null when none was started. */
+  view(): Promise<LoginView | null>;
+  /** True while the channel cannot receive or send until someone logs in (never did, or the session ended). */
+  needed(): Promise<boolean>;
+}
+
+export interface LoginView {
+  /**
+   * `wait`: scan the code; `scanned`: confirm on the phone; `confirmed`: logged in; `expired`: the
+   * codes expired unscanned, start again; `failed`: see `message`.
+   */
+  status: 'wait' | 'scanned' | 'confirmed' | 'expired' | 'failed';
+  /** What the QR code encodes (a URL to open in WeChat), while one is to be scanned. */
+  qrcodeUrl: string | null;
+  /** The same as a PNG `data:` URL, for a page to show. */
+  qrImage: string | null;
+  message: string | null;
+  updatedAt: string;
 }
 
 /** What the runtime lends one long connection (`ChannelAdapter.connect`). */
@@ -155,6 +186,12 @@ export interface ConnectionSession {
   disconnected(error: unknown): void;
 }
 
+/** This channel's values in the store (the same table as its cursors: keep the keys apart). */
+export interface ChannelValues {
+  get(key: string): Promise<string | null>;
+  put(key: string, value: string): Promise<void>;
+}
+
 /** This channel's counters in the store: numbers that go on across restarts and nodes. */
 export interface ChannelCounters {
   /** Adds one to `key` (a new counter starts at 1) and answers the new value, atomically. */
@@ -165,6 +202,8 @@ export interface AdapterDeps {
   logger: Logger;
   sink: EventSink;
   cursors: CursorReader;
+  /** This channel's small values in the store, shared by the nodes (a login's sealed token). */
+  values: ChannelValues;
   counters: ChannelCounters;
   tokens: TokenService;
   /** The store's send slots, for rate limits that hold for the whole cluster (`ClusterSendLimiter`). */

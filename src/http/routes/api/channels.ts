@@ -1,4 +1,6 @@
 import type { FastifyInstance } from 'fastify';
+import { ImgateError } from '../../../core/errors.ts';
+import type { ChannelLogin } from '../../../platforms/_kit/adapter.ts';
 import type { AppContext } from '../../context.ts';
 import { channelsAnswer } from '../../openapi/answers.ts';
 import { ADMIN_TOKEN } from '../../openapi/document.ts';
@@ -21,14 +23,30 @@ export async function channelRoutes(app: FastifyInstance, ctx: AppContext): Prom
   app.get('/v1/channels', { schema }, async () => {
     const holders = new Map((await ctx.store.listLeases()).map((lease) => [lease.name, lease.holder]));
     return {
-      data: [...ctx.channels.values()].map((channel) => ({
-        id: channel.id,
-        platform: channel.platform,
-        canSend: Boolean(channel.adapter.send),
-        ...channel.status,
-        // `connected` is this node's view; the connection may be held by another node of the cluster.
-        ...(channel.adapter.connect ? { heldBy: holders.get(`connection:${channel.id}`) ?? null } : {}),
-      })),
+      data: await Promise.all(
+        [...ctx.channels.values()].map(async (channel) => ({
+          id: channel.id,
+          platform: channel.platform,
+          canSend: Boolean(channel.adapter.send),
+          ...channel.status,
+          // `connected` is this node's view; the connection may be held by another node of the cluster.
+          ...(channel.adapter.connect ? { heldBy: holders.get(`connection:${channel.id}`) ?? null } : {}),
+          // From the store, so every node answers the same.
+          ...(channel.adapter.login ? { needsLogin: await channel.adapter.login.needed() } : {}),
+        })),
+      ),
     };
   });
+
+  // A channel bound by a person scanning a QR code (wechat-ilink): start a login, then poll its state.
+  app.post<{ Params: { id: string } }>('/v1/channels/:id/login', async (request) => ({ login: await loginOf(ctx, request.params.id).start() }));
+  app.get<{ Params: { id: string } }>('/v1/channels/:id/login', async (request) => ({ login: await loginOf(ctx, request.params.id).view() }));
+}
+
+function loginOf(ctx: AppContext, id: string): ChannelLogin {
+  const login = ctx.channels.get(id)?.adapter.login;
+  if (login === undefined) {
+    throw new ImgateError('IMG_ERR_NOT_FOUND', { message: ctx.channels.has(id) ? `channel ${id} has no login (only wechat-ilink channels do)` : `no enabled channel ${id}`, details: { channel: id } });
+  }
+  return login;
 }
