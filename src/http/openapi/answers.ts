@@ -93,6 +93,7 @@ export const channelsAnswer: z.ZodType = z.object({
       lastEventAt: isoTime.nullable(),
       lastPullAt: isoTime.nullable().describe('When this node last pulled messages after a notice (channels whose callbacks only announce messages, e.g. WeCom customer service).'),
       lastError: z.object({ at: isoTime, code: z.string(), message: z.string() }).nullable(),
+      needsLogin: z.boolean().optional().describe('Channels bound by a QR-code login (wechat-ilink): true until someone logs in, or again once the session ended.'),
       heldBy: z.string().nullable().optional().describe('The node that holds the long connection (channels with one).'),
     }),
   ),
@@ -105,3 +106,13 @@ export const clusterAnswer: z.ZodType = z.object({
   nodes: z.array(z.object({ id: z.string(), roles: z.array(z.string()), alive: z.boolean(), startedAt: isoTime, lastHeartbeatAt: isoTime })),
   leases: z.array(z.object({ name: z.string(), holder: z.string(), acquiredAt: isoTime, expiresAt: isoTime })),
 });
+
+const loginView = z.object({
+  status: z.enum(['wait', 'scanned', 'confirmed', 'expired', 'failed']),
+  qrcodeUrl: z.string().nullable().describe('What the QR code encodes, while one is to be scanned.'),
+  qrImage: z.string().nullable().describe('The QR code as a PNG data: URL.'),
+  message: z.string().nullable(),
+  updatedAt: isoTime,
+});
+export const loginAnswer: z.ZodType = z.object({ login: loginView });
+export const loginStateAnswer: z.ZodType = z.object({ login: loginView.nullable().describe('Null when no login was started.') });

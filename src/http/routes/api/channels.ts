@@ -2,9 +2,9 @@ import type { FastifyInstance } from 'fastify';
 import { ImgateError } from '../../../core/errors.ts';
 import type { ChannelLogin } from '../../../platforms/_kit/adapter.ts';
 import type { AppContext } from '../../context.ts';
-import { channelsAnswer } from '../../openapi/answers.ts';
+import { channelsAnswer, loginAnswer, loginStateAnswer } from '../../openapi/answers.ts';
 import { ADMIN_TOKEN } from '../../openapi/document.ts';
-import { ADMIN_ERRORS, errorResponses, noQuery } from '../../openapi/responses.ts';
+import { ADMIN_ERRORS, errorResponses, idParams, noQuery } from '../../openapi/responses.ts';
 import { requireAdmin } from '../../plugins/auth.ts';
 
 /**
@@ -39,8 +39,16 @@ export async function channelRoutes(app: FastifyInstance, ctx: AppContext): Prom
   });
 
   // A channel bound by a person scanning a QR code (wechat-ilink): start a login, then poll its state.
-  app.post<{ Params: { id: string } }>('/v1/channels/:id/login', async (request) => ({ login: await loginOf(ctx, request.params.id).start() }));
-  app.get<{ Params: { id: string } }>('/v1/channels/:id/login', async (request) => ({ login: await loginOf(ctx, request.params.id).view() }));
+  const login = { security: ADMIN_TOKEN, tags: ['channels'], params: idParams, querystring: noQuery };
+  const loginErrors = errorResponses(...ADMIN_ERRORS, 'IMG_ERR_VALIDATION', 'IMG_ERR_NOT_FOUND');
+  const startSchema = {
+    ...login,
+    summary: 'Start a QR-code login (wechat-ilink)',
+    response: { 200: loginAnswer, ...errorResponses(...ADMIN_ERRORS, 'IMG_ERR_VALIDATION', 'IMG_ERR_NOT_FOUND', 'IMG_ERR_SECRET_KEY_MISSING', 'IMG_ERR_PLATFORM_REJECTED', 'IMG_ERR_PLATFORM_UNREACHABLE') },
+  };
+  const viewSchema = { ...login, summary: "The latest login's state", response: { 200: loginStateAnswer, ...loginErrors } };
+  app.post<{ Params: { id: string } }>('/v1/channels/:id/login', { schema: startSchema }, async (request) => ({ login: await loginOf(ctx, request.params.id).start() }));
+  app.get<{ Params: { id: string } }>('/v1/channels/:id/login', { schema: viewSchema }, async (request) => ({ login: await loginOf(ctx, request.params.id).view() }));
 }
 
 function loginOf(ctx: AppContext, id: string): ChannelLogin {
