@@ -28,6 +28,22 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[]): Loaded<T> {
   return { data: state.data, error: state.error, reload };
 }
 
+/** A page that shows one load: its title with a Refresh button, then the load's error or "Loading". */
+export function LoadedHead<T>({ title, loaded }: { title: string; loaded: Loaded<T> }) {
+  return (
+    <>
+      <header class="page-head">
+        <h1>{title}</h1>
+        <button type="button" onClick={loaded.reload}>
+          Refresh
+        </button>
+      </header>
+      <ErrorNote error={loaded.error} />
+      {!loaded.data && !loaded.error ? <Loading /> : null}
+    </>
+  );
+}
+
 export function ErrorNote({ error }: { error: Error | undefined }) {
   if (!error) return null;
   return (

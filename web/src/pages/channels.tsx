@@ -1,7 +1,7 @@
 import { api } from '../api.ts';
 import { href } from '../router.ts';
 import type { Channel } from '../types.ts';
-import { Badge, Empty, ErrorNote, Loading, Table, Time, useLoad } from '../ui.tsx';
+import { Badge, Empty, LoadedHead, Table, Time, useLoad } from '../ui.tsx';
 
 function connection(channel: Channel) {
   if (channel.connected === null) return <Badge kind="neutral">webhook</Badge>;
@@ -11,17 +11,11 @@ function connection(channel: Channel) {
 
 /** `GET /v1/channels`: each channel's connection, last event and last error. */
 export function ChannelsPage() {
-  const { data, error, reload } = useLoad(() => api<{ data: Channel[] }>('GET', '/v1/channels'), []);
+  const loaded = useLoad(() => api<{ data: Channel[] }>('GET', '/v1/channels'), []);
+  const { data } = loaded;
   return (
     <section>
-      <header class="page-head">
-        <h1>Channels</h1>
-        <button type="button" onClick={reload}>
-          Refresh
-        </button>
-      </header>
-      <ErrorNote error={error} />
-      {!data && !error ? <Loading /> : null}
+      <LoadedHead title="Channels" loaded={loaded} />
       {data && data.data.length === 0 ? <Empty>No channel is configured. Add one under <code>channels:</code> in the config file.</Empty> : null}
       {data && data.data.length > 0 ? (
         <Table head={['Channel', 'Platform', 'Connection', 'Last event', 'Last error']}>

@@ -1,20 +1,14 @@
 import { api } from '../api.ts';
 import type { Cluster } from '../types.ts';
-import { Badge, ErrorNote, Loading, Table, Time, useLoad } from '../ui.tsx';
+import { Badge, LoadedHead, Table, Time, useLoad } from '../ui.tsx';
 
 /** `GET /v1/cluster`: the nodes sharing the store, and who holds which lease (docs/cluster.md). */
 export function ClusterPage() {
-  const { data, error, reload } = useLoad(() => api<Cluster>('GET', '/v1/cluster'), []);
+  const loaded = useLoad(() => api<Cluster>('GET', '/v1/cluster'), []);
+  const { data } = loaded;
   return (
     <section>
-      <header class="page-head">
-        <h1>Cluster</h1>
-        <button type="button" onClick={reload}>
-          Refresh
-        </button>
-      </header>
-      <ErrorNote error={error} />
-      {!data && !error ? <Loading /> : null}
+      <LoadedHead title="Cluster" loaded={loaded} />
       {data ? (
         <>
           <p class="muted">
